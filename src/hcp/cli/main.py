@@ -1,0 +1,61 @@
+"""Entry point of the `hcp` command: the command groups, and one error line for every failure."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from hcp import __version__
+from hcp.cli.management_cluster import management_cluster
+from hcp.images import RegistryError
+from hcp.management.binaries import BuildError
+from hcp.management.cluster import ClusterError
+from hcp.management.network import NetworkError
+
+USER_ERRORS = (ClusterError, BuildError, NetworkError, RegistryError, ValueError)
+
+
+class AliasedGroup(click.Group):
+    """Accepts short aliases for commands without listing them twice in --help."""
+
+    aliases = {"mc": "management-cluster"}
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, self.aliases.get(cmd_name, cmd_name))
+
+    def resolve_command(self, ctx, args):
+        name, command, rest = super().resolve_command(ctx, args)
+        return command.name if command else name, command, rest
+
+
+@click.group(cls=AliasedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hcp")
+def cli() -> None:
+    """Hosted Kubernetes control planes on a management cluster.
+
+    \b
+    Quick start on one machine:
+      hcp management-cluster up          # a real single-node management cluster
+      hcp management-cluster kubeconfig > mgmt.kubeconfig
+    """
+
+
+cli.add_command(management_cluster)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except USER_ERRORS as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,114 @@
+"""`hcp management-cluster` (alias `mc`): the embedded single-node management cluster."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from hcp.management import binaries, cluster
+from hcp.management.layout import Layout, default_state_dir
+from hcp.progress import Progress
+
+DEFAULT_NAME = "mgmt"
+
+state_dir_option = click.option(
+    "--state-dir", type=click.Path(path_type=Path), default=default_state_dir,
+    show_default="$HCP_STATE_DIR or ~/.local/state/hcp/management",
+    help="Directory holding the cluster's data, certificates and logs.",
+)
+
+
+@click.group("management-cluster")
+def management_cluster() -> None:
+    """Run a real single-node Kubernetes management cluster on this machine.
+
+    The node is a network namespace on this host running etcd, kube-apiserver,
+    kube-controller-manager, kube-scheduler, kubelet with containerd and runc,
+    kube-proxy and a local OCI registry, with CoreDNS and a default
+    StorageClass as add-ons. Needs root.
+    """
+
+
+@management_cluster.command()
+@click.option("--name", default=DEFAULT_NAME, show_default=True, help="Cluster name (1-10 of a-z, 0-9, -).")
+@state_dir_option
+def up(name: str, state_dir: Path) -> None:
+    """Start the cluster (building what is missing); safe to re-run.
+
+    \b
+    Example:
+      hcp management-cluster up
+      kubectl --kubeconfig <(hcp management-cluster kubeconfig) get nodes
+    """
+    progress = Progress()
+    layout = Layout(state_dir)
+    config = cluster.up(layout, name, progress)
+    progress(f"management cluster {config.name} is up; API server {config.api_server_url}")
+    click.echo(f"kubeconfig: {layout.admin_kubeconfig}")
+
+
+@management_cluster.command()
+@state_dir_option
+def down(state_dir: Path) -> None:
+    """Stop every process of the cluster; its data stays for the next `up`."""
+    cluster.down(Layout(state_dir), Progress())
+
+
+@management_cluster.command()
+@state_dir_option
+def delete(state_dir: Path) -> None:
+    """Stop the cluster and remove its state dir (all of its data)."""
+    cluster.delete(Layout(state_dir), Progress())
+
+
+@management_cluster.command()
+@state_dir_option
+def status(state_dir: Path) -> None:
+    """Show each component: running, healthy, restarts and log file. Exits 1 unless all are healthy."""
+    layout = Layout(state_dir)
+    config = layout.load_config()
+    if config is None:
+        raise cluster.ClusterError(f"no management cluster in {state_dir}; run `hcp management-cluster up`")
+    statuses = cluster.component_status(layout, config)
+    if not statuses:
+        click.echo(f"management cluster {config.name} is not running")
+        sys.exit(1)
+    rows = [("COMPONENT", "RUNNING", "HEALTHY", "RESTARTS", "LOG")] + [
+        (s.name, "yes" if s.running else "no", "yes" if s.healthy else "no", str(s.restarts), s.log)
+        for s in statuses
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    if not all(s.healthy for s in statuses):
+        sys.exit(1)
+
+
+@management_cluster.command()
+@state_dir_option
+def kubeconfig(state_dir: Path) -> None:
+    """Print the cluster's admin kubeconfig."""
+    layout = Layout(state_dir)
+    if not layout.admin_kubeconfig.exists():
+        raise cluster.ClusterError(f"no management cluster in {state_dir}; run `hcp management-cluster up`")
+    click.echo(layout.admin_kubeconfig.read_text(), nl=False)
+
+
+@management_cluster.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@state_dir_option
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def kubectl(state_dir: Path, args: tuple[str, ...]) -> None:
+    """Run hcp's kubectl against the cluster as its admin.
+
+    \b
+    Example:
+      hcp management-cluster kubectl -- get nodes,pods -A
+    """
+    layout = Layout(state_dir)
+    if not layout.admin_kubeconfig.exists():
+        raise cluster.ClusterError(f"no management cluster in {state_dir}; run `hcp management-cluster up`")
+    command = binaries.binary("kubernetes", "kubectl")
+    os.execv(command, [str(command), "--kubeconfig", str(layout.admin_kubeconfig), *args])

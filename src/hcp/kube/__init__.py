@@ -1,0 +1,1 @@
+"""Kubernetes API access shared by the CLI, the management cluster and the operator."""

@@ -1,0 +1,257 @@
+"""Upstream binaries: built from the Go modules pinned under tools/, cached by version.
+
+Each toolset is one folder of tools/ with a go.mod that requires one upstream
+module at one version and lists the commands to build as `tool` directives.
+Builds are static (CGO_ENABLED=0) so the same files run on the host and in
+FROM-scratch images. A build lands in the cache under a key made of the
+version and a hash of the module files and flags, so a second run finds it
+and a changed pin rebuilds. A directory of prebuilt binaries may be supplied
+instead with HCP_PREBUILT_BIN_DIR (layout: `<toolset>-<version>/<binary>`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+TOOLS_DIR = Path(os.environ.get("HCP_TOOLS_DIR") or Path(__file__).resolve().parents[3] / "tools")
+
+
+class BuildError(RuntimeError):
+    """A binary could not be built or found; the message says which and where to look."""
+
+
+def cache_dir() -> Path:
+    """Where builds and other reusable artifacts live, outside any repository."""
+    return Path(os.environ.get("HCP_CACHE_DIR") or Path.home() / ".cache" / "hcp")
+
+
+def _kubernetes_version_flags(version: str) -> list[str]:
+    major, minor = version.lstrip("v").split(".")[:2]
+    flags = []
+    for package in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
+        flags += [
+            f"-X {package}.gitVersion={version}",
+            f"-X {package}.gitMajor={major}",
+            f"-X {package}.gitMinor={minor}",
+            f"-X {package}.gitTreeState=clean",
+        ]
+    return flags
+
+
+def _kwok_version_flags(version: str) -> list[str]:
+    return [f"-X sigs.k8s.io/kwok/pkg/consts.Version={version}"]
+
+
+def _registry_version_flags(version: str) -> list[str]:
+    return [f"-X github.com/distribution/distribution/v3/version.version={version}"]
+
+
+@dataclass(frozen=True)
+class Toolset:
+    """A folder of tools/: one pinned upstream module and the commands built from it."""
+
+    name: str
+    module: str
+    commands: dict[str, str]
+    version_flags: Callable[[str], list[str]] = field(default=lambda version: [])
+
+    @property
+    def directory(self) -> Path:
+        return TOOLS_DIR / self.name
+
+    @property
+    def version(self) -> str:
+        return module_version(self.directory / "go.mod", self.module)
+
+
+_KUBE_CMD = "k8s.io/kubernetes/cmd/"
+TOOLSETS: dict[str, Toolset] = {
+    t.name: t
+    for t in (
+        Toolset(
+            "kubernetes",
+            "k8s.io/kubernetes",
+            {c: _KUBE_CMD + c for c in (
+                "kube-apiserver", "kube-controller-manager", "kube-scheduler",
+                "kubelet", "kube-proxy", "kubectl",
+            )},
+            _kubernetes_version_flags,
+        ),
+        Toolset(
+            "kubernetes-1.36",
+            "k8s.io/kubernetes",
+            {c: _KUBE_CMD + c for c in ("kube-apiserver", "kube-controller-manager", "kube-scheduler")},
+            _kubernetes_version_flags,
+        ),
+        Toolset(
+            "etcd",
+            "go.etcd.io/etcd/server/v3",
+            {
+                "etcd": "go.etcd.io/etcd/server/v3",
+                "etcdctl": "go.etcd.io/etcd/etcdctl/v3",
+                "etcdutl": "go.etcd.io/etcd/etcdutl/v3",
+            },
+        ),
+        Toolset("coredns", "github.com/coredns/coredns", {"coredns": "github.com/coredns/coredns"}),
+        Toolset("kwok", "sigs.k8s.io/kwok", {"kwok": "sigs.k8s.io/kwok/cmd/kwok"}, _kwok_version_flags),
+        Toolset(
+            "registry",
+            "github.com/distribution/distribution/v3",
+            {"registry": "github.com/distribution/distribution/v3/cmd/registry"},
+            _registry_version_flags,
+        ),
+        Toolset(
+            "local-path-provisioner",
+            "github.com/rancher/local-path-provisioner",
+            {"local-path-provisioner": "github.com/rancher/local-path-provisioner"},
+        ),
+    )
+}
+
+
+def module_version(go_mod: Path, module: str) -> str:
+    """The version go.mod requires of `module`."""
+    match = re.search(rf"^\s*(?:require\s+)?{re.escape(module)}\s+(v\S+)", go_mod.read_text(), re.M)
+    if not match:
+        raise BuildError(f"{go_mod} does not require {module}")
+    return match.group(1)
+
+
+def _build_key(toolset: Toolset) -> str:
+    digest = hashlib.sha256()
+    for name in ("go.mod", "go.sum"):
+        digest.update((toolset.directory / name).read_bytes())
+    digest.update(" ".join(toolset.version_flags(toolset.version)).encode())
+    return f"{toolset.name}-{toolset.version}-{digest.hexdigest()[:12]}"
+
+
+def _prebuilt(toolset: Toolset) -> Path | None:
+    root = os.environ.get("HCP_PREBUILT_BIN_DIR")
+    if not root:
+        return None
+    candidate = Path(root) / f"{toolset.name}-{toolset.version}"
+    if all((candidate / command).is_file() for command in toolset.commands):
+        return candidate
+    return None
+
+
+def cached(toolset_name: str) -> Path | None:
+    """The directory holding the toolset's binaries, if built or supplied already."""
+    toolset = TOOLSETS[toolset_name]
+    prebuilt = _prebuilt(toolset)
+    if prebuilt:
+        return prebuilt
+    target = cache_dir() / "bin" / _build_key(toolset)
+    return target if (target / ".complete").exists() else None
+
+
+def ensure(toolset_name: str, log: Callable[[str], None] = lambda _: None) -> Path:
+    """The directory holding the toolset's binaries, building them first if needed."""
+    found = cached(toolset_name)
+    if found:
+        return found
+    toolset = TOOLSETS[toolset_name]
+    target = cache_dir() / "bin" / _build_key(toolset)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    log(f"building {toolset.name} {toolset.version} ({', '.join(toolset.commands)}); first time only")
+    staging = Path(tempfile.mkdtemp(prefix=f".{toolset.name}-", dir=target.parent))
+    try:
+        _go_build(toolset, staging)
+        (staging / ".complete").write_text(toolset.version + "\n")
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _go_build(toolset: Toolset, output: Path) -> None:
+    go = shutil.which("go")
+    if not go:
+        raise BuildError("the Go toolchain (`go`) is not on PATH; it builds the upstream binaries")
+    ldflags = " ".join(["-s", "-w", *toolset.version_flags(toolset.version)])
+    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod", "GOWORK": "off"}
+    log_file = output / "build.log"
+    with log_file.open("wb") as log:
+        result = subprocess.run(
+            [go, "build", "-trimpath", "-ldflags", ldflags, "-o", str(output) + "/",
+             *toolset.commands.values()],
+            cwd=toolset.directory, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    if result.returncode != 0:
+        tail = log_file.read_text(errors="replace").strip().splitlines()[-5:]
+        raise BuildError(f"building {toolset.name} {toolset.version} failed: " + " | ".join(tail))
+    log_file.unlink()
+    for binary, package in toolset.commands.items():
+        built = output / _go_binary_name(package)
+        if built.name != binary:
+            built.rename(output / binary)
+
+
+def _go_binary_name(package: str) -> str:
+    """The file `go build -o dir/` writes: the last path element, major-version suffix skipped."""
+    parts = package.split("/")
+    return parts[-2] if re.fullmatch(r"v\d+", parts[-1]) else parts[-1]
+
+
+def binary(toolset_name: str, command: str) -> Path:
+    """The path of one built command; the toolset must have been ensured."""
+    directory = cached(toolset_name)
+    if directory is None:
+        raise BuildError(f"{toolset_name} is not built yet; run `hcp management-cluster up` first")
+    return directory / command
+
+
+@cache
+def go_module_dir(toolset_name: str) -> Path:
+    """The unpacked source of a toolset's upstream module, from the Go module cache."""
+    toolset = TOOLSETS[toolset_name]
+    result = subprocess.run(
+        ["go", "mod", "download", "-json", toolset.module],
+        cwd=toolset.directory, capture_output=True, text=True,
+        env={**os.environ, "GOFLAGS": "-mod=mod", "GOWORK": "off"},
+    )
+    match = re.search(r'"Dir":\s*"([^"]+)"', result.stdout)
+    if result.returncode != 0 or not match:
+        raise BuildError(f"cannot download {toolset.module}: {result.stderr.strip() or result.stdout.strip()}")
+    return Path(match.group(1))
+
+
+def ensure_pause(log: Callable[[str], None] = lambda _: None) -> Path:
+    """The pod sandbox binary, compiled from the pause.c that ships in the Kubernetes module."""
+    kubernetes = TOOLSETS["kubernetes"]
+    target = cache_dir() / "bin" / f"pause-{kubernetes.version}" / "pause"
+    if target.exists():
+        return target
+    source = go_module_dir("kubernetes") / "build" / "pause" / "linux" / "pause.c"
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if not cc:
+        raise BuildError("a C compiler (Debian package gcc) is needed to build the pause binary")
+    log(f"building pause from Kubernetes {kubernetes.version}; first time only")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_suffix(".tmp")
+    result = subprocess.run(
+        [cc, "-Os", "-static", f"-DVERSION={kubernetes.version}", "-o", str(staging), str(source)],
+        capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        raise BuildError(f"building pause failed: {result.stderr.strip()}")
+    staging.rename(target)
+    return target
+
+
+def host_binary(name: str, debian_package: str) -> Path:
+    """A binary hcp takes from the machine's Debian packages."""
+    found = shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+    if not found:
+        raise BuildError(f"`{name}` is missing; install the Debian package {debian_package}")
+    return Path(found)

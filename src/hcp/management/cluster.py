@@ -1,0 +1,251 @@
+"""Bringing the embedded management cluster up and down, and reporting on it.
+
+`up` is idempotent: it builds what is missing, mints what is missing, starts
+the node if it is not running, and (re)applies the add-ons. `down` stops every
+process of the node and removes its network namespace and cgroups, keeping
+the state dir so the next `up` finds its data again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from lightkube.resources.apps_v1 import Deployment
+from lightkube.resources.core_v1 import Node
+
+from hcp.images import RegistryClient
+from hcp.kube.client import apply_all, client_for
+from hcp.management import addons, binaries, host_processes, images, network, pki, supervisor
+from hcp.management.layout import ClusterConfig, Layout, validate_name
+
+Log = Callable[[str], None]
+
+HOST_TOOLS = {
+    "ip": "iproute2", "nsenter": "util-linux", "unshare": "util-linux", "mount": "mount",
+    "iptables": "iptables", "conntrack": "conntrack", "containerd": "containerd", "runc": "runc",
+}
+CNI_PLUGINS = ("bridge", "host-local", "portmap", "loopback")
+COMPONENT_TIMEOUT = 180.0
+READY_TIMEOUT = 300.0
+
+
+class ClusterError(RuntimeError):
+    """A failure a user can act on; the message names the component and its log."""
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    running: bool
+    healthy: bool
+    restarts: int
+    last_exit: int | None
+    log: str
+
+
+def require_host() -> None:
+    if os.geteuid() != 0:
+        raise ClusterError("the management cluster needs root (network namespaces, mounts, cgroups): run as root")
+    for tool, package in HOST_TOOLS.items():
+        binaries.host_binary(tool, package)
+    for plugin in CNI_PLUGINS:
+        if not Path(host_processes.CNI_BIN_DIR, plugin).exists():
+            raise ClusterError(f"CNI plugin {plugin} is missing; install the Debian package containernetworking-plugins")
+
+
+def supervisor_pid(layout: Layout, config: ClusterConfig) -> int | None:
+    """The running supervisor's pid, or None when the node is not running."""
+    try:
+        pid = int(layout.supervisor_pid(config).read_text())
+        os.kill(pid, 0)
+        return pid
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+
+
+def component_status(layout: Layout, config: ClusterConfig) -> list[ComponentStatus]:
+    """What the supervisor last saw; empty when it is not running."""
+    if supervisor_pid(layout, config) is None:
+        return []
+    try:
+        data = json.loads(layout.status_file(config).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return []
+    return [
+        ComponentStatus(
+            name=name, running=fields["running"], healthy=fields["healthy"],
+            restarts=fields["restarts"], last_exit=fields["last_exit"], log=fields["log"],
+        )
+        for name, fields in data["components"].items()
+    ]
+
+
+def _create_cgroups(config: ClusterConfig) -> None:
+    for directory in supervisor.cgroup_dirs(config):
+        directory.mkdir(exist_ok=True)
+        if directory.parent.name == "cpuset":
+            for key in ("cpuset.cpus", "cpuset.mems"):
+                (directory / key).write_text((directory.parent / key).read_text())
+
+
+def _remove_cgroups(config: ClusterConfig) -> None:
+    for root in supervisor.cgroup_dirs(config):
+        if not root.exists():
+            continue
+        for directory in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+            directory.rmdir()
+        root.rmdir()
+
+
+def _wait_components(layout: Layout, config: ClusterConfig, log: Log) -> None:
+    started = time.monotonic()
+    deadline = started + COMPONENT_TIMEOUT
+    reported: set[str] = set()
+    while True:
+        if supervisor_pid(layout, config) is None and time.monotonic() > started + 5:
+            raise ClusterError(f"the node supervisor is not running; see {layout.log('supervisor')}")
+        statuses = component_status(layout, config)
+        for status in statuses:
+            if status.healthy and status.name not in reported:
+                reported.add(status.name)
+                log(f"{status.name} is healthy")
+        if statuses and all(s.healthy for s in statuses):
+            return
+        if time.monotonic() > deadline:
+            failing = next((s for s in statuses if not s.healthy), None)
+            if failing is None:
+                raise ClusterError(f"the node supervisor reports nothing; see {layout.log('supervisor')}")
+            detail = f"exited with code {failing.last_exit}, " if failing.last_exit is not None else ""
+            raise ClusterError(
+                f"{failing.name} is not healthy after {COMPONENT_TIMEOUT:.0f}s "
+                f"({detail}restarted {failing.restarts} times); see {failing.log}"
+            )
+        time.sleep(0.5)
+
+
+def _wait_ready(layout: Layout, config: ClusterConfig, log: Log) -> None:
+    client = client_for(layout.admin_kubeconfig)
+    deadline = time.monotonic() + READY_TIMEOUT
+    waiting_for = "node"
+    while time.monotonic() < deadline:
+        try:
+            if waiting_for == "node":
+                node = client.get(Node, config.node_name)
+                if any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or []):
+                    log(f"node {config.node_name} is Ready")
+                    waiting_for = "dns"
+            if waiting_for == "dns":
+                coredns = client.get(Deployment, "coredns", namespace="kube-system")
+                if (coredns.status.availableReplicas or 0) >= 1:
+                    log("CoreDNS is Ready")
+                    return
+        except httpx.HTTPError:
+            pass
+        except Exception as error:  # lightkube raises ApiError for 404 while objects appear
+            if getattr(getattr(error, "status", None), "code", None) != 404:
+                raise
+        time.sleep(1.0)
+    component = "kubelet" if waiting_for == "node" else "kube-apiserver"
+    what = f"node {config.node_name} is not Ready" if waiting_for == "node" else "CoreDNS is not available"
+    raise ClusterError(f"{what} after {READY_TIMEOUT:.0f}s; see {layout.log(component)}")
+
+
+def _prepare_dirs(layout: Layout, config: ClusterConfig) -> None:
+    for directory in (layout.etcd_data, layout.registry_data, layout.kubelet_root, layout.pod_logs,
+                      layout.volumes_dir, layout.logs_dir):
+        directory.mkdir(parents=True, exist_ok=True)
+    layout.etcd_data.chmod(0o700)
+    run_dir = layout.run_dir(config)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
+
+
+def up(layout: Layout, name: str, log: Log) -> ClusterConfig:
+    """Bring the management cluster up (or check it is up) and return its config."""
+    require_host()
+    config = layout.load_config()
+    if config is None:
+        config = ClusterConfig(validate_name(name), network.free_subnet_index())
+        layout.save_config(config)
+        log(f"new management cluster {config.name} in {layout.state_dir} (node {config.node_ip})")
+    elif config.name != name:
+        raise ClusterError(f"{layout.state_dir} holds management cluster {config.name!r}, not {name!r}")
+
+    if supervisor_pid(layout, config) is None:
+        for toolset in binaries.TOOLSETS:
+            binaries.ensure(toolset, log)
+        binaries.ensure_pause(log)
+        pki.ensure(layout, config)
+        pause = images.image("hcp/pause").ref.on(config.registry)
+        host_processes.write_configs(layout, config, pause)
+        _stop_leftovers(layout, config)
+        _prepare_dirs(layout, config)
+        network.create(config)
+        _create_cgroups(config)
+        supervisor.launch(layout, config)
+        log("node starting: containerd, etcd, registry, kube-apiserver, kube-controller-manager, "
+            "kube-scheduler, kubelet, kube-proxy")
+    else:
+        log(f"management cluster {config.name} is running")
+    _wait_components(layout, config, log)
+
+    with RegistryClient(config.registry_url, ca_file=layout.pki_dir / "ca.crt") as registry:
+        images.publish(registry, log)
+    apply_all(client_for(layout.admin_kubeconfig), addons.render(layout, config))
+    _wait_ready(layout, config, log)
+    return config
+
+
+def _stop_leftovers(layout: Layout, config: ClusterConfig) -> None:
+    """Whatever a crash or a killed `up` left of the node: processes, cgroups, the namespace."""
+    for pid in network.pids(config):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    supervisor.kill_pods(config)
+    supervisor.kill_shims(layout, config)
+    _wait_gone(config)
+    _remove_cgroups(config)
+    network.delete(config)
+
+
+def _wait_gone(config: ClusterConfig, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while network.pids(config) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def down(layout: Layout, log: Log) -> None:
+    """Stop the node; its data stays in the state dir."""
+    require_host()
+    config = layout.load_config()
+    if config is None:
+        log(f"no management cluster in {layout.state_dir}")
+        return
+    pid = supervisor_pid(layout, config)
+    if pid is not None:
+        log(f"stopping management cluster {config.name}")
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 120
+        while supervisor_pid(layout, config) is not None and time.monotonic() < deadline:
+            time.sleep(0.5)
+    _stop_leftovers(layout, config)
+    shutil.rmtree(layout.run_dir(config), ignore_errors=True)
+    log(f"management cluster {config.name} is down")
+
+
+def delete(layout: Layout, log: Log) -> None:
+    """Stop the node and remove its state dir: all data, certificates and logs."""
+    down(layout, log)
+    if layout.state_dir.exists():
+        shutil.rmtree(layout.state_dir)
+        log(f"removed {layout.state_dir}")

@@ -1,0 +1,340 @@
+"""The management node's host processes: their command lines, config files and health checks.
+
+Everything here is a pure function of the layout, the cluster config and the
+binary directories, so it is rendered the same way by `up` (which writes the
+config files) and by the supervisor (which starts the processes), and can be
+tested without starting anything.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomli_w
+import yaml
+
+from hcp.management.layout import (
+    CLUSTER_DOMAIN,
+    DNS_SERVICE_IP,
+    NODE_POD_CIDR,
+    POD_CIDR,
+    REGISTRY_PORT,
+    SERVICE_CIDR,
+    ClusterConfig,
+    Layout,
+)
+
+CNI_BIN_DIR = "/usr/lib/cni"
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """How the supervisor tells a process is serving: an HTTP(S) URL, or a unix socket."""
+
+    url: str | None = None
+    socket: Path | None = None
+    ca_file: Path | None = None
+    insecure: bool = False
+    client_cert: tuple[Path, Path] | None = None
+
+
+@dataclass(frozen=True)
+class HostProcess:
+    name: str
+    argv: list[str]
+    health: HealthCheck
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Binaries:
+    """Where each binary a host process runs was found or built."""
+
+    kubernetes: Path
+    etcd: Path
+    registry: Path
+    containerd: Path
+    pause_image: str
+
+
+def _pki(layout: Layout, name: str, suffix: str) -> str:
+    return str(layout.pki_dir / f"{name}.{suffix}")
+
+
+def containerd_config(layout: Layout, config: ClusterConfig, pause_image: str) -> dict:
+    run = layout.run_dir(config)
+    cri = "io.containerd.grpc.v1.cri"
+    return {
+        "version": 2,
+        "root": str(layout.containerd_root / "root"),
+        "state": str(run / "containerd"),
+        "grpc": {"address": str(layout.containerd_socket(config))},
+        "ttrpc": {"address": str(layout.containerd_socket(config)) + ".ttrpc"},
+        "disabled_plugins": [
+            "io.containerd.internal.v1.opt",
+            "io.containerd.snapshotter.v1.aufs",
+            "io.containerd.snapshotter.v1.btrfs",
+            "io.containerd.snapshotter.v1.devmapper",
+            "io.containerd.snapshotter.v1.zfs",
+            "io.containerd.tracing.processor.v1.otlp",
+        ],
+        "plugins": {
+            cri: {
+                "sandbox_image": pause_image,
+                "netns_mounts_under_state_dir": True,
+                "enable_unprivileged_ports": True,
+                "enable_unprivileged_icmp": True,
+                "containerd": {
+                    "snapshotter": "overlayfs",
+                    "default_runtime_name": "runc",
+                    "runtimes": {
+                        "runc": {
+                            "runtime_type": "io.containerd.runc.v2",
+                            "options": {"SystemdCgroup": False, "Root": str(run / "runc")},
+                        }
+                    },
+                },
+                "cni": {"bin_dir": CNI_BIN_DIR, "conf_dir": str(layout.config_dir / "cni")},
+                "registry": {"config_path": str(layout.config_dir / "registry-hosts")},
+            }
+        },
+    }
+
+
+def registry_hosts(layout: Layout, config: ClusterConfig) -> str:
+    """containerd's hosts.toml: the stable registry name served by the node, trusted via hcp's CA."""
+    return tomli_w.dumps(
+        {
+            "server": f"https://{config.registry}",
+            "host": {
+                config.registry_url: {
+                    "capabilities": ["pull", "resolve"],
+                    "ca": _pki(layout, "ca", "crt"),
+                }
+            },
+        }
+    )
+
+
+def cni_config(layout: Layout, config: ClusterConfig) -> dict:
+    return {
+        "cniVersion": "1.0.0",
+        "name": "hcp",
+        "plugins": [
+            {
+                "type": "bridge",
+                "bridge": "hcp0",
+                "isGateway": True,
+                "ipMasq": True,
+                "hairpinMode": True,
+                "ipam": {
+                    "type": "host-local",
+                    "ranges": [[{"subnet": NODE_POD_CIDR}]],
+                    "routes": [{"dst": "0.0.0.0/0"}],
+                    "dataDir": str(layout.run_dir(config) / "cni-ipam"),
+                },
+            },
+            {"type": "portmap", "capabilities": {"portMappings": True}},
+        ],
+    }
+
+
+def kubelet_config(layout: Layout, config: ClusterConfig) -> dict:
+    return {
+        "apiVersion": "kubelet.config.k8s.io/v1beta1",
+        "kind": "KubeletConfiguration",
+        "address": config.node_ip,
+        "authentication": {
+            "anonymous": {"enabled": False},
+            "webhook": {"enabled": True},
+            "x509": {"clientCAFile": _pki(layout, "ca", "crt")},
+        },
+        "authorization": {"mode": "Webhook"},
+        "tlsCertFile": _pki(layout, "kubelet-server", "crt"),
+        "tlsPrivateKeyFile": _pki(layout, "kubelet-server", "key"),
+        "cgroupDriver": "cgroupfs",
+        "cgroupRoot": config.cgroup_root,
+        "failCgroupV1": False,
+        "failSwapOn": False,
+        "containerRuntimeEndpoint": f"unix://{layout.containerd_socket(config)}",
+        "clusterDNS": [DNS_SERVICE_IP],
+        "clusterDomain": CLUSTER_DOMAIN,
+        "podLogsDirectory": str(layout.pod_logs),
+        "healthzBindAddress": "127.0.0.1",
+        "healthzPort": 10248,
+        "readOnlyPort": 0,
+        "serializeImagePulls": False,
+        "evictionHard": {"memory.available": "100Mi", "nodefs.available": "5%", "imagefs.available": "5%"},
+        "imageGCHighThresholdPercent": 95,
+        "imageGCLowThresholdPercent": 90,
+        "maxPods": 250,
+    }
+
+
+def kube_proxy_config(layout: Layout, config: ClusterConfig) -> dict:
+    return {
+        "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
+        "kind": "KubeProxyConfiguration",
+        "clientConnection": {"kubeconfig": str(layout.kubeconfig("kube-proxy"))},
+        "hostnameOverride": config.node_name,
+        "mode": "iptables",
+        "clusterCIDR": POD_CIDR,
+        "bindAddress": config.node_ip,
+        "healthzBindAddress": "127.0.0.1:10256",
+        "metricsBindAddress": "127.0.0.1:10249",
+        "conntrack": {"maxPerCore": 0, "min": 0},
+    }
+
+
+def registry_config(layout: Layout) -> dict:
+    return {
+        "version": 0.1,
+        "log": {"level": "info", "accesslog": {"disabled": True}},
+        "storage": {"filesystem": {"rootdirectory": str(layout.registry_data)}, "delete": {"enabled": True}},
+        "http": {
+            "addr": f"0.0.0.0:{REGISTRY_PORT}",
+            "tls": {"certificate": _pki(layout, "registry", "crt"), "key": _pki(layout, "registry", "key")},
+        },
+    }
+
+
+def write_configs(layout: Layout, config: ClusterConfig, pause_image: str) -> None:
+    """Render every config file the host processes read; called by `up` before starting them."""
+    files = {
+        layout.config_dir / "containerd.toml": tomli_w.dumps(containerd_config(layout, config, pause_image)),
+        layout.config_dir / "registry-hosts" / config.registry / "hosts.toml": registry_hosts(layout, config),
+        layout.config_dir / "cni" / "10-hcp.conflist": json.dumps(cni_config(layout, config), indent=2),
+        layout.config_dir / "kubelet.yaml": yaml.safe_dump(kubelet_config(layout, config)),
+        layout.config_dir / "kube-proxy.yaml": yaml.safe_dump(kube_proxy_config(layout, config)),
+        layout.config_dir / "registry.yaml": yaml.safe_dump(registry_config(layout)),
+    }
+    for path, content in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+
+
+def processes(layout: Layout, config: ClusterConfig, binaries: Binaries) -> list[HostProcess]:
+    """The host processes in start order; the supervisor stops them in reverse."""
+    kube = binaries.kubernetes
+    pki = layout.pki_dir
+    ca = pki / "ca.crt"
+    admin_cert = (pki / "apiserver-kubelet-client.crt", pki / "apiserver-kubelet-client.key")
+    etcd_url = "https://127.0.0.1:2379"
+    return [
+        HostProcess(
+            "containerd",
+            [str(binaries.containerd), "--config", str(layout.config_dir / "containerd.toml")],
+            HealthCheck(socket=layout.containerd_socket(config)),
+        ),
+        HostProcess(
+            "etcd",
+            [
+                str(binaries.etcd / "etcd"),
+                "--name", config.node_name,
+                "--data-dir", str(layout.etcd_data),
+                "--listen-client-urls", etcd_url,
+                "--advertise-client-urls", etcd_url,
+                "--listen-peer-urls", "https://127.0.0.1:2380",
+                "--initial-advertise-peer-urls", "https://127.0.0.1:2380",
+                "--initial-cluster", f"{config.node_name}=https://127.0.0.1:2380",
+                "--listen-metrics-urls", "http://127.0.0.1:2381",
+                "--cert-file", _pki(layout, "etcd-server", "crt"),
+                "--key-file", _pki(layout, "etcd-server", "key"),
+                "--trusted-ca-file", _pki(layout, "etcd-ca", "crt"),
+                "--client-cert-auth",
+                "--peer-cert-file", _pki(layout, "etcd-server", "crt"),
+                "--peer-key-file", _pki(layout, "etcd-server", "key"),
+                "--peer-trusted-ca-file", _pki(layout, "etcd-ca", "crt"),
+                "--peer-client-cert-auth",
+                "--snapshot-count", "10000",
+            ],
+            HealthCheck(url="http://127.0.0.1:2381/health"),
+        ),
+        HostProcess(
+            "registry",
+            [str(binaries.registry / "registry"), "serve", str(layout.config_dir / "registry.yaml")],
+            HealthCheck(url=f"https://127.0.0.1:{REGISTRY_PORT}/v2/", ca_file=ca),
+            env={"OTEL_TRACES_EXPORTER": "none"},
+        ),
+        HostProcess(
+            "kube-apiserver",
+            [
+                str(kube / "kube-apiserver"),
+                "--advertise-address", config.node_ip,
+                "--secure-port", "6443",
+                "--etcd-servers", etcd_url,
+                "--etcd-cafile", _pki(layout, "etcd-ca", "crt"),
+                "--etcd-certfile", _pki(layout, "apiserver-etcd-client", "crt"),
+                "--etcd-keyfile", _pki(layout, "apiserver-etcd-client", "key"),
+                "--tls-cert-file", _pki(layout, "apiserver", "crt"),
+                "--tls-private-key-file", _pki(layout, "apiserver", "key"),
+                "--client-ca-file", str(ca),
+                "--kubelet-client-certificate", str(admin_cert[0]),
+                "--kubelet-client-key", str(admin_cert[1]),
+                "--kubelet-certificate-authority", str(ca),
+                "--kubelet-preferred-address-types", "InternalIP",
+                "--service-account-key-file", _pki(layout, "service-account", "crt"),
+                "--service-account-signing-key-file", _pki(layout, "service-account", "key"),
+                "--service-account-issuer", f"https://kubernetes.default.svc.{CLUSTER_DOMAIN}",
+                "--service-cluster-ip-range", SERVICE_CIDR,
+                "--authorization-mode", "Node,RBAC",
+                "--enable-admission-plugins", "NodeRestriction",
+                "--allow-privileged", "true",
+                "--profiling", "false",
+            ],
+            HealthCheck(url="https://127.0.0.1:6443/readyz", ca_file=ca),
+        ),
+        HostProcess(
+            "kube-controller-manager",
+            [
+                str(kube / "kube-controller-manager"),
+                "--kubeconfig", str(layout.kubeconfig("kube-controller-manager")),
+                "--authentication-kubeconfig", str(layout.kubeconfig("kube-controller-manager")),
+                "--authorization-kubeconfig", str(layout.kubeconfig("kube-controller-manager")),
+                "--bind-address", "127.0.0.1",
+                "--service-account-private-key-file", _pki(layout, "service-account", "key"),
+                "--root-ca-file", str(ca),
+                "--cluster-signing-cert-file", str(ca),
+                "--cluster-signing-key-file", _pki(layout, "ca", "key"),
+                "--use-service-account-credentials",
+                "--service-cluster-ip-range", SERVICE_CIDR,
+                "--cluster-cidr", POD_CIDR,
+                "--allocate-node-cidrs=false",
+                "--leader-elect=false",
+                "--profiling=false",
+            ],
+            HealthCheck(url="https://127.0.0.1:10257/healthz", insecure=True),
+        ),
+        HostProcess(
+            "kube-scheduler",
+            [
+                str(kube / "kube-scheduler"),
+                "--kubeconfig", str(layout.kubeconfig("kube-scheduler")),
+                "--authentication-kubeconfig", str(layout.kubeconfig("kube-scheduler")),
+                "--authorization-kubeconfig", str(layout.kubeconfig("kube-scheduler")),
+                "--bind-address", "127.0.0.1",
+                "--leader-elect=false",
+                "--profiling=false",
+            ],
+            HealthCheck(url="https://127.0.0.1:10259/healthz", insecure=True),
+        ),
+        HostProcess(
+            "kubelet",
+            [
+                str(kube / "kubelet"),
+                "--config", str(layout.config_dir / "kubelet.yaml"),
+                "--kubeconfig", str(layout.kubeconfig("kubelet")),
+                "--root-dir", str(layout.kubelet_root),
+                "--hostname-override", config.node_name,
+                "--node-ip", config.node_ip,
+            ],
+            HealthCheck(url="http://127.0.0.1:10248/healthz"),
+        ),
+        HostProcess(
+            "kube-proxy",
+            [str(kube / "kube-proxy"), "--config", str(layout.config_dir / "kube-proxy.yaml")],
+            HealthCheck(url="http://127.0.0.1:10256/livez"),
+        ),
+    ]

@@ -1,0 +1,132 @@
+"""The images hcp builds from upstream binaries and serves from the local registry.
+
+Each image is named `<registry>/hcp/<component>:<component version>`. Images
+that need a shell (etcd, for `etcdctl` in the pod; the volume helper) carry
+Debian's static busybox as a layer of its own, shared between them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from hcp.images import File, ImageSpec, RegistryClient, build
+from hcp.management import binaries
+
+BIN = "/usr/local/bin"
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """A component image's repository name and tag."""
+
+    name: str
+    tag: str
+
+    def on(self, registry: str) -> str:
+        return f"{registry}/{self.name}:{self.tag}"
+
+
+def busybox_version() -> str:
+    result = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Version}", "busybox-static"], capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise binaries.BuildError("busybox is missing; install the Debian package busybox-static")
+    return result.stdout.split(":")[-1].split("-")[0]
+
+
+@cache
+def _busybox_layer() -> tuple[File, ...]:
+    busybox = binaries.host_binary("busybox", "busybox-static")
+    applets = subprocess.run([str(busybox), "--list"], capture_output=True, text=True, check=True)
+    links = tuple(
+        File(f"/bin/{applet}", symlink_to="/bin/busybox")
+        for applet in sorted(set(applets.stdout.split()) - {"busybox"})
+    )
+    return (File("/bin/busybox", source=busybox), *links)
+
+
+def _binaries_layer(toolset: str, names: tuple[str, ...]) -> tuple[File, ...]:
+    directory = binaries.ensure(toolset)
+    return tuple(File(f"{BIN}/{name}", source=directory / name) for name in names)
+
+
+@dataclass(frozen=True)
+class ComponentImage:
+    """One image: its repository, where its version comes from, and what it holds."""
+
+    repository: str
+    version: Callable[[], str]
+    layers: Callable[[], tuple[tuple[File, ...], ...]]
+    entrypoint: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+    user: str = ""
+
+    @property
+    def ref(self) -> ImageRef:
+        return ImageRef(self.repository, self.version())
+
+    def spec(self) -> ImageSpec:
+        return ImageSpec(
+            name=self.repository, tag=self.version(), layers=self.layers(),
+            entrypoint=self.entrypoint, cmd=self.cmd, user=self.user,
+        )
+
+
+def _toolset_version(toolset: str) -> Callable[[], str]:
+    return lambda: binaries.TOOLSETS[toolset].version
+
+
+def _binary_image(toolset: str, command: str, shell: bool = False) -> ComponentImage:
+    def layers() -> tuple[tuple[File, ...], ...]:
+        return ((_busybox_layer(),) if shell else ()) + (_binaries_layer(toolset, (command,)),)
+
+    return ComponentImage(f"hcp/{command}", _toolset_version(toolset), layers, entrypoint=(f"{BIN}/{command}",))
+
+
+CONTROL_PLANE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+KUBERNETES_TOOLSETS = ("kubernetes", "kubernetes-1.36")
+
+IMAGES: tuple[ComponentImage, ...] = (
+    ComponentImage(
+        "hcp/pause", _toolset_version("kubernetes"),
+        lambda: ((File("/pause", source=binaries.ensure_pause()),),),
+        entrypoint=("/pause",), user="65535:65535",
+    ),
+    ComponentImage("hcp/busybox", busybox_version, lambda: (_busybox_layer(),), cmd=("sh",)),
+    ComponentImage(
+        "hcp/etcd", _toolset_version("etcd"),
+        lambda: (_busybox_layer(), _binaries_layer("etcd", ("etcd", "etcdctl", "etcdutl"))),
+        cmd=(f"{BIN}/etcd",),
+    ),
+    *(_binary_image(toolset, command) for toolset in KUBERNETES_TOOLSETS for command in CONTROL_PLANE_COMMANDS),
+    _binary_image("coredns", "coredns"),
+    _binary_image("kwok", "kwok"),
+    _binary_image("local-path-provisioner", "local-path-provisioner"),
+)
+
+
+def image(repository: str, toolset: str | None = None) -> ComponentImage:
+    """The image of a repository (and, for Kubernetes images, of a given Kubernetes toolset)."""
+    version = binaries.TOOLSETS[toolset].version if toolset else None
+    for candidate in IMAGES:
+        if candidate.repository == repository and (version is None or candidate.version() == version):
+            return candidate
+    raise KeyError(f"no image {repository} {version or ''}".strip())
+
+
+def publish(client: RegistryClient, log: Callable[[str], None] = lambda _: None) -> dict[str, str]:
+    """Build and push every image the registry lacks; returns `name:tag` → manifest digest."""
+    digests = {}
+    for component in IMAGES:
+        wanted = component.ref
+        key = f"{wanted.name}:{wanted.tag}"
+        if client.has_manifest(wanted.name, wanted.tag):
+            digests[key] = client.get_manifest(wanted.name, wanted.tag)[0]
+            continue
+        log(f"pushing image {key}")
+        digests[key] = client.push(build(component.spec()))
+    return digests

@@ -1,0 +1,272 @@
+"""Keeps a management node's host processes running after the CLI has exited.
+
+Runs inside the node's network and mount namespaces (see `launch`). Starts the
+processes in order, each once the one before it is healthy; restarts a process
+that exits, with backoff; writes what it sees to a status file the CLI reads;
+on SIGTERM stops everything in reverse order, including the pods' containers,
+so nothing of the node keeps running.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from hcp.management import binaries
+from hcp.management.host_processes import Binaries, HealthCheck, HostProcess, processes
+from hcp.management.layout import ClusterConfig, Layout
+
+log = logging.getLogger("hcp.supervisor")
+
+START_TIMEOUT = 90.0
+STOP_TIMEOUT = 20.0
+MAX_BACKOFF = 30.0
+
+MOUNT_SETUP = """set -e
+mkdir -p "$1"
+mount --rbind /sys/fs/cgroup "$1"
+umount -l /sys
+mount -t sysfs sysfs /sys
+mount --move "$1" /sys/fs/cgroup
+rmdir "$1"
+shift
+exec "$@"
+"""
+
+
+def launch(layout: Layout, config: ClusterConfig) -> int:
+    """Start the supervisor detached, inside the node's namespaces; returns its pid.
+
+    The mount namespace is private to the node, so every mount kubelet and
+    containerd make vanishes with it. /sys is remounted so it shows the node's
+    network devices, with the host's cgroup hierarchies carried over.
+    """
+    layout.logs_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = layout.run_dir(config)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(layout.log("supervisor"), "ab") as out:
+        child = subprocess.Popen(
+            [
+                "nsenter", f"--net=/run/netns/{config.netns}", "--",
+                "unshare", "--mount", "--propagation", "slave", "--",
+                "sh", "-c", MOUNT_SETUP, "hcp-node", str(run_dir / "cgroup-move"),
+                sys.executable, "-m", "hcp.management.supervisor", str(layout.state_dir),
+            ],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    return child.pid
+
+
+def resolve_binaries(config: ClusterConfig) -> Binaries:
+    """The binaries `up` ensured; the supervisor never builds."""
+    def directory(toolset: str) -> Path:
+        found = binaries.cached(toolset)
+        if found is None:
+            raise binaries.BuildError(f"{toolset} binaries are missing from the cache")
+        return found
+
+    return Binaries(
+        kubernetes=directory("kubernetes"),
+        etcd=directory("etcd"),
+        registry=directory("registry"),
+        containerd=binaries.host_binary("containerd", "containerd"),
+        pause_image=f"{config.registry}/hcp/pause:{binaries.TOOLSETS['kubernetes'].version}",
+    )
+
+
+def healthy(check: HealthCheck) -> bool:
+    if check.socket is not None:
+        with socket.socket(socket.AF_UNIX) as probe:
+            probe.settimeout(2)
+            try:
+                probe.connect(str(check.socket))
+                return True
+            except OSError:
+                return False
+    verify: bool | str = False if check.insecure else (str(check.ca_file) if check.ca_file else True)
+    try:
+        return httpx.get(check.url, verify=verify, timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@dataclass
+class Running:
+    spec: HostProcess
+    log_file: IO[bytes]
+    process: subprocess.Popen | None = None
+    restarts: int = 0
+    last_exit: int | None = None
+    next_start: float = 0.0
+    healthy: bool = False
+
+
+class Supervisor:
+    def __init__(self, layout: Layout, config: ClusterConfig, specs: list[HostProcess]):
+        self.layout, self.config = layout, config
+        layout.logs_dir.mkdir(parents=True, exist_ok=True)
+        self.running = [Running(spec, open(layout.log(spec.name), "ab")) for spec in specs]
+        self.stopping = False
+
+    def _start(self, item: Running) -> None:
+        item.log_file.write(f"--- hcp supervisor: starting {item.spec.name} ---\n".encode())
+        item.log_file.flush()
+        item.process = subprocess.Popen(
+            item.spec.argv, stdin=subprocess.DEVNULL, stdout=item.log_file, stderr=subprocess.STDOUT,
+            env={**os.environ, **item.spec.env}, start_new_session=True,
+        )
+        log.info("started %s (pid %d)", item.spec.name, item.process.pid)
+
+    def _wait_healthy(self, item: Running) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self.stopping and time.monotonic() < deadline:
+            if item.process.poll() is not None:
+                log.error("%s exited with code %s while starting", item.spec.name, item.process.returncode)
+                return
+            if healthy(item.spec.health):
+                item.healthy = True
+                return
+            time.sleep(0.25)
+        if not self.stopping:
+            log.error("%s not healthy after %.0fs; continuing", item.spec.name, START_TIMEOUT)
+
+    def _write_status(self) -> None:
+        status = {
+            "updated": time.time(),
+            "supervisor_pid": os.getpid(),
+            "components": {
+                item.spec.name: {
+                    "pid": item.process.pid if item.process else None,
+                    "running": bool(item.process and item.process.poll() is None),
+                    "healthy": item.healthy,
+                    "restarts": item.restarts,
+                    "last_exit": item.last_exit,
+                    "log": str(self.layout.log(item.spec.name)),
+                }
+                for item in self.running
+            },
+        }
+        target = self.layout.status_file(self.config)
+        staging = target.with_suffix(".tmp")
+        staging.write_text(json.dumps(status, indent=2))
+        staging.replace(target)
+
+    def _watch_once(self) -> None:
+        now = time.monotonic()
+        for item in self.running:
+            if item.process and item.process.poll() is not None:
+                item.last_exit = item.process.returncode
+                item.healthy = False
+                backoff = min(MAX_BACKOFF, 2.0 ** min(item.restarts, 5))
+                log.warning("%s exited with code %s; restarting in %.0fs",
+                            item.spec.name, item.last_exit, backoff)
+                item.process = None
+                item.next_start = now + backoff
+            elif item.process is None and now >= item.next_start:
+                item.restarts += 1
+                self._start(item)
+            elif item.process is not None:
+                item.healthy = healthy(item.spec.health)
+
+    def _stop(self, item: Running) -> None:
+        if item.process is None or item.process.poll() is not None:
+            return
+        item.process.terminate()
+        try:
+            item.process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in %.0fs; killing it", item.spec.name, STOP_TIMEOUT)
+            item.process.kill()
+            item.process.wait()
+        log.info("stopped %s", item.spec.name)
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self._request_stop)
+        signal.signal(signal.SIGINT, self._request_stop)
+        self.layout.supervisor_pid(self.config).write_text(f"{os.getpid()}\n")
+        try:
+            for item in self.running:
+                if self.stopping:
+                    break
+                self._start(item)
+                self._wait_healthy(item)
+                self._write_status()
+            while not self.stopping:
+                self._watch_once()
+                self._write_status()
+                time.sleep(1.0)
+        finally:
+            self.shutdown()
+
+    def _request_stop(self, signum, frame) -> None:
+        self.stopping = True
+
+    def shutdown(self) -> None:
+        """Stop in reverse start order; the pods' containers go once kubelet is down."""
+        for item in reversed(self.running):
+            if item.spec.name == "containerd":
+                kill_pods(self.config)
+            self._stop(item)
+        kill_shims(self.layout, self.config)
+        self.layout.status_file(self.config).unlink(missing_ok=True)
+        self.layout.supervisor_pid(self.config).unlink(missing_ok=True)
+
+
+def cgroup_dirs(config: ClusterConfig) -> list[Path]:
+    """The node's cgroup root in every mounted v1 hierarchy (and the unified one)."""
+    base = Path("/sys/fs/cgroup")
+    return [d / config.cgroup_root.lstrip("/") for d in sorted(base.iterdir()) if d.is_dir()]
+
+
+def kill_pods(config: ClusterConfig) -> None:
+    """Kill every process in the node's cgroup tree: the containers of all pods."""
+    for root in cgroup_dirs(config):
+        if not root.exists():
+            continue
+        for procs in root.rglob("cgroup.procs"):
+            for pid in procs.read_text().split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+
+def kill_shims(layout: Layout, config: ClusterConfig) -> None:
+    """containerd's shims outlive containerd; find ours by the socket they serve."""
+    address = str(layout.containerd_socket(config))
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmdline and cmdline[0].endswith(b"containerd-shim-runc-v2") and address.encode() in cmdline:
+            try:
+                os.kill(int(proc.name), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    layout = Layout(Path(sys.argv[1]))
+    config = layout.load_config()
+    if config is None:
+        sys.exit(f"no management cluster in {layout.state_dir}")
+    Supervisor(layout, config, processes(layout, config, resolve_binaries(config))).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""Certificates and kubeconfigs."""
+
+from hcp.pki.certs import KeyPair, issue, new_ca, new_service_account_key
+
+__all__ = ["KeyPair", "issue", "new_ca", "new_service_account_key"]

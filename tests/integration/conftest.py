@@ -1,0 +1,85 @@
+"""Integration tests start a real management cluster of their own: own name, state dir and subnet."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hcp.management import binaries, images
+from hcp.management.layout import Layout
+
+HCP = [sys.executable, "-m", "hcp.cli"]
+
+
+@dataclass(frozen=True)
+class ManagementCluster:
+    name: str
+    state_dir: Path
+
+    def hcp(self, *args: str, check: bool = True, timeout: float = 1800) -> subprocess.CompletedProcess:
+        result = subprocess.run([*HCP, *args], capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"hcp {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+        return result
+
+    def mc(self, command: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        return self.hcp("management-cluster", command, "--state-dir", str(self.state_dir), *args, **kwargs)
+
+    def image(self, repository: str) -> str:
+        config = Layout(self.state_dir).load_config()
+        return images.image(repository).ref.on(config.registry)
+
+    def kubectl(self, *args: str, check: bool = True, input: str | None = None,
+                timeout: float = 300) -> subprocess.CompletedProcess:
+        command = [str(binaries.binary("kubernetes", "kubectl")),
+                   "--kubeconfig", str(self.state_dir / "admin.kubeconfig"), *args]
+        result = subprocess.run(command, capture_output=True, text=True, input=input, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed:\n{result.stderr}")
+        return result
+
+
+def leftovers(cluster: ManagementCluster) -> list[str]:
+    """Everything of a cluster that must be gone after delete: namespace, processes, cgroups, mounts, dirs."""
+    found = []
+    netns = f"hcp-{cluster.name}"
+    if Path("/run/netns", netns).exists():
+        found.append(f"network namespace {netns}")
+    if Path("/run/hcp", cluster.name).exists():
+        found.append(f"run dir /run/hcp/{cluster.name}")
+    if cluster.state_dir.exists():
+        found.append(f"state dir {cluster.state_dir}")
+    for controller in Path("/sys/fs/cgroup").iterdir():
+        if (controller / f"hcp-{cluster.name}").exists():
+            found.append(f"cgroup {controller / f'hcp-{cluster.name}'}")
+    mounts = Path("/proc/self/mountinfo").read_text()
+    if str(cluster.state_dir) in mounts:
+        found.append("mounts under the state dir")
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    for line in ps.splitlines():
+        if str(cluster.state_dir) in line or f"/run/hcp/{cluster.name}/" in line:
+            found.append(f"process {line[:120]}")
+    return found
+
+
+@pytest.fixture(scope="session")
+def management_cluster(tmp_path_factory) -> ManagementCluster:
+    if os.geteuid() != 0:
+        pytest.skip("the management cluster needs root")
+    name = f"it{uuid.uuid4().hex[:6]}"
+    cluster = ManagementCluster(name, tmp_path_factory.mktemp("mc") / "state")
+    try:
+        cluster.mc("up", "--name", name)
+        yield cluster
+    finally:
+        cluster.mc("delete", check=False)
+        left = leftovers(cluster)
+        shutil.rmtree(cluster.state_dir, ignore_errors=True)
+        assert not left, f"management cluster left behind: {left}"

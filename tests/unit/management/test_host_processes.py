@@ -1,0 +1,67 @@
+import tomllib
+from pathlib import Path
+
+import yaml
+
+from hcp.management import host_processes
+from hcp.management.host_processes import Binaries
+from hcp.management.layout import ClusterConfig, Layout
+
+CONFIG = ClusterConfig(name="t", subnet_index=1)
+LAYOUT = Layout(Path("/state"))
+BINARIES = Binaries(kubernetes=Path("/k"), etcd=Path("/e"), registry=Path("/r"),
+                    containerd=Path("/usr/bin/containerd"), pause_image="registry.hcp.internal:5000/hcp/pause:v1")
+
+
+def _argv(name):
+    return next(p for p in host_processes.processes(LAYOUT, CONFIG, BINARIES) if p.name == name).argv
+
+
+def test_processes_start_in_dependency_order():
+    names = [p.name for p in host_processes.processes(LAYOUT, CONFIG, BINARIES)]
+    assert names == ["containerd", "etcd", "registry", "kube-apiserver", "kube-controller-manager",
+                     "kube-scheduler", "kubelet", "kube-proxy"]
+
+
+def test_etcd_and_api_server_speak_tls_only():
+    etcd = _argv("etcd")
+    assert "--client-cert-auth" in etcd and "--peer-client-cert-auth" in etcd
+    assert all(u.startswith("https://") for u in etcd[etcd.index("--listen-client-urls") + 1].split(","))
+    apiserver = _argv("kube-apiserver")
+    assert apiserver[apiserver.index("--etcd-servers") + 1].startswith("https://")
+    assert apiserver[apiserver.index("--authorization-mode") + 1] == "Node,RBAC"
+    assert apiserver[apiserver.index("--advertise-address") + 1] == CONFIG.node_ip
+
+
+def test_kubelet_uses_containerd_with_cgroupfs_under_its_own_root():
+    kubelet = host_processes.kubelet_config(LAYOUT, CONFIG)
+    assert kubelet["containerRuntimeEndpoint"] == "unix:///run/hcp/t/containerd.sock"
+    assert kubelet["cgroupDriver"] == "cgroupfs" and kubelet["cgroupRoot"] == "/hcp-t"
+    assert kubelet["authentication"]["anonymous"]["enabled"] is False
+    containerd = host_processes.containerd_config(LAYOUT, CONFIG, BINARIES.pause_image)
+    runc = containerd["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]["runc"]["options"]
+    assert runc["SystemdCgroup"] is False
+    assert containerd["plugins"]["io.containerd.grpc.v1.cri"]["sandbox_image"] == BINARIES.pause_image
+
+
+def test_registry_name_resolves_to_the_node_with_hcp_ca():
+    hosts = tomllib.loads(host_processes.registry_hosts(LAYOUT, CONFIG))
+    assert hosts["server"] == "https://registry.hcp.internal:5000"
+    assert hosts["host"]["https://172.30.1.2:5000"]["ca"] == "/state/pki/ca.crt"
+
+
+def test_cni_bridge_gives_pods_addresses_from_the_node_range():
+    bridge = host_processes.cni_config(LAYOUT, CONFIG)["plugins"][0]
+    assert bridge["type"] == "bridge" and bridge["isGateway"]
+    assert bridge["ipam"]["ranges"] == [[{"subnet": "10.244.0.0/24"}]]
+
+
+def test_write_configs_renders_every_file(tmp_path):
+    layout = Layout(tmp_path)
+    host_processes.write_configs(layout, CONFIG, BINARIES.pause_image)
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == [
+        "config/cni/10-hcp.conflist", "config/containerd.toml", "config/kube-proxy.yaml", "config/kubelet.yaml",
+        "config/registry-hosts/registry.hcp.internal:5000/hosts.toml", "config/registry.yaml",
+    ]
+    assert yaml.safe_load((tmp_path / "config/kube-proxy.yaml").read_text())["mode"] == "iptables"
