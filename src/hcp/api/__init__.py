@@ -1,0 +1,27 @@
+"""hcp's API: typed models of hypershift.openshift.io/v1beta1 and the CRDs generated from them."""
+
+from typing import Any
+
+from hcp.api.base import to_dict
+from hcp.api.v1beta1 import API_VERSION, GROUP, KINDS, VERSION, HostedCluster, HostedControlPlane, NodePool
+
+
+def crds() -> list[dict[str, Any]]:
+    """The CustomResourceDefinitions of HostedCluster, NodePool and HostedControlPlane."""
+    # Imported here so that `python -m hcp.api.crd` does not find the module already loaded.
+    from hcp.api.crd import crds as generate
+
+    return generate()
+
+
+__all__ = [
+    "API_VERSION",
+    "GROUP",
+    "KINDS",
+    "VERSION",
+    "HostedCluster",
+    "HostedControlPlane",
+    "NodePool",
+    "crds",
+    "to_dict",
+]

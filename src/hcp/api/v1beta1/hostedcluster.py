@@ -1,0 +1,220 @@
+"""HostedCluster: a control plane plus the configuration shared by its NodePools."""
+
+from enum import StrEnum
+from typing import ClassVar, Literal
+
+from pydantic import ConfigDict, Field
+
+from hcp.api.base import KubeModel, KubeObject, TypeMeta
+from hcp.api.markers import Rule, immutable, immutable_once_set, kube_schema
+from hcp.api.meta import Condition, LocalObjectReference, Toleration
+from hcp.api.resource import PrinterColumn, ResourceInfo
+from hcp.api.v1beta1.clusterconfig import ClusterConfiguration
+from hcp.api.v1beta1.clusterversion import ClusterVersionStatus
+from hcp.api.v1beta1.common import (
+    PAUSED_UNTIL_RULE,
+    SECRET_ENCRYPTION_NOT_REMOVABLE,
+    APIEndpoint,
+    AvailabilityPolicy,
+    DNSSpec,
+    Release,
+    SecretEncryptionSpec,
+)
+from hcp.api.v1beta1.etcd import EtcdSpec, default_etcd
+from hcp.api.v1beta1.groupversion import API_VERSION
+from hcp.api.v1beta1.networking import SERVICES_REQUIRED, ClusterNetworking, ServicePublishingStrategyMapping
+from hcp.api.v1beta1.platform import PlatformSpec, PlatformStatus
+
+DEFAULT_ISSUER_URL = "https://kubernetes.default.svc"
+
+
+class PayloadArchType(StrEnum):
+    """CPU architecture(s) of a release payload."""
+
+    MULTI = "Multi"
+    ARM64 = "ARM64"
+    AMD64 = "AMD64"
+    PPC64LE = "PPC64LE"
+    S390X = "S390X"
+
+
+class HostedClusterSpec(KubeModel):
+    """Desired state of a HostedCluster."""
+
+    model_config = ConfigDict(
+        json_schema_extra=kube_schema(
+            rules=[
+                SERVICES_REQUIRED,
+                Rule(
+                    "self.services == oldSelf.services",
+                    "services is immutable. Changes might result in unpredictable and disruptive behavior.",
+                ),
+                SECRET_ENCRYPTION_NOT_REMOVABLE,
+            ]
+        )
+    )
+
+    release: Release
+    """Release payload of all hosted cluster components; changing it rolls out the control plane."""
+    control_plane_release: Release | None = None
+    """Release of the components running on the management cluster only; spec.release when unset."""
+    cluster_id: str | None = Field(
+        default=None,
+        alias="clusterID",
+        min_length=36,
+        max_length=36,
+        json_schema_extra=kube_schema(
+            rules=[
+                Rule(
+                    "self.matches('[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}')",
+                    "clusterID must be an RFC4122 UUID value (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hexadecimal "
+                    "digits)",
+                ),
+                immutable_once_set("clusterID"),
+            ]
+        ),
+    )
+    """UUID identifying the cluster (e.g. in metrics); generated when unset, immutable once set."""
+    infra_id: str | None = Field(
+        default=None,
+        alias="infraID",
+        min_length=1,
+        max_length=253,
+        json_schema_extra=kube_schema(
+            rules=[
+                Rule(
+                    "self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
+                    "infraID must consist of lowercase alphanumeric characters or '-', start and end with an "
+                    "alphanumeric character, and be between 1 and 253 characters",
+                ),
+                immutable_once_set("infraID"),
+            ]
+        ),
+    )
+    """Unique name of the cluster's infrastructure resources; generated when unset, immutable once set."""
+    channel: str | None = Field(default=None, min_length=1, max_length=100)
+    """Update channel whose releases are offered in status.version.availableUpdates."""
+    platform: PlatformSpec
+    """Infrastructure provider of the cluster's machines."""
+    controller_availability_policy: AvailabilityPolicy = Field(
+        default=AvailabilityPolicy.HIGHLY_AVAILABLE,
+        json_schema_extra=kube_schema(rules=[immutable("controllerAvailabilityPolicy")]),
+    )
+    """Availability of control plane components such as kube-apiserver and etcd (3 replicas when HighlyAvailable)."""
+    infrastructure_availability_policy: AvailabilityPolicy = AvailabilityPolicy.SINGLE_REPLICA
+    """Availability of infrastructure components running on the hosted cluster's nodes."""
+    dns: DNSSpec | None = None
+    """DNS configuration of the hosted cluster's ingress."""
+    networking: ClusterNetworking = ClusterNetworking()
+    """Pod, Service and machine networks."""
+    etcd: EtcdSpec = default_etcd()
+    """The control plane's etcd; the management type cannot change once set."""
+    services: list[ServicePublishingStrategyMapping] = Field(
+        max_length=6, json_schema_extra=kube_schema(list_type="atomic")
+    )
+    """How each control plane service (APIServer, OAuthServer, Konnectivity, Ignition) is published."""
+    pull_secret: LocalObjectReference
+    """Secret with a .dockerconfigjson used by nodes to pull images; changing it rolls out all NodePools."""
+    ssh_key: LocalObjectReference | None = None
+    """Secret whose id_rsa.pub is authorized on every node; changing it rolls out all NodePools."""
+    issuer_url: str = Field(
+        default=DEFAULT_ISSUER_URL,
+        alias="issuerURL",
+        max_length=255,
+        json_schema_extra=kube_schema(
+            rules=[immutable("issuerURL"), Rule("isURL(self)", "issuerURL must be a valid absolute URL")]
+        ),
+    )
+    """OIDC issuer of the ServiceAccount tokens the API server signs (--service-account-issuer)."""
+    configuration: ClusterConfiguration | None = None
+    """Configuration of the hosted cluster's components."""
+    secret_encryption: SecretEncryptionSpec | None = None
+    """Encryption at rest of Secrets; cannot be removed once configured."""
+    fips: bool | None = Field(default=None, json_schema_extra=kube_schema(rules=[immutable("fips")]))
+    """Whether nodes run in FIPS mode."""
+    paused_until: str | None = Field(
+        default=None, min_length=4, max_length=35, json_schema_extra=kube_schema(rules=[PAUSED_UNTIL_RULE])
+    )
+    """Pause reconciliation until an RFC3339 time, or while "true"; remove the field to resume."""
+    node_selector: dict[str, str] | None = Field(
+        default=None,
+        json_schema_extra=kube_schema(rules=[Rule("size(self) <= 20", "nodeSelector can have at most 20 entries")]),
+    )
+    """Node labels the control plane pods must be scheduled on."""
+    tolerations: list[Toleration] | None = Field(default=None, max_length=25)
+    """Tolerations added to the control plane pods."""
+    labels: dict[str, str] | None = Field(default=None, max_length=20)
+    """Labels added to the control plane pods; changing them rolls out all of them."""
+
+
+class HostedClusterStatus(KubeModel):
+    """Observed state of a HostedCluster."""
+
+    conditions: list[Condition] | None = Field(
+        default=None,
+        max_length=100,
+        json_schema_extra=kube_schema(list_type="map", list_map_keys=["type"]),
+    )
+    """Latest observations of the cluster's state (Available, Progressing, Degraded, ...)."""
+    version: ClusterVersionStatus | None = None
+    """Release the cluster runs and the history of updates."""
+    kubeconfig: LocalObjectReference | None = None
+    """Secret (key "kubeconfig") with the admin kubeconfig of the hosted cluster."""
+    kubeadmin_password: LocalObjectReference | None = None
+    """Secret with the initial static admin credential of the hosted cluster."""
+    ignition_endpoint: str | None = Field(default=None, max_length=1024)
+    """Endpoint serving the bootstrap payload new nodes fetch."""
+    control_plane_endpoint: APIEndpoint | None = None
+    """Where clients reach the hosted API server; set once the infrastructure is ready."""
+    oauth_callback_url_template: str | None = Field(default=None, alias="oauthCallbackURLTemplate", max_length=1024)
+    """Callback URL for identity providers; replace [identity-provider-name] with the provider's name."""
+    payload_arch: PayloadArchType | None = None
+    """CPU architecture of spec.release.image."""
+    platform: PlatformStatus | None = None
+    """Platform-specific observed state."""
+
+
+class HostedCluster(KubeObject):
+    """A hosted Kubernetes control plane and the configuration shared by its NodePools.
+
+    Creating one yields a working control plane with no nodes; NodePools attach nodes to it.
+    """
+
+    resource: ClassVar[ResourceInfo] = ResourceInfo(
+        plural="hostedclusters",
+        singular="hostedcluster",
+        short_names=("hc", "hcs"),
+        printer_columns=(
+            PrinterColumn("Version", "string", '.status.version.history[?(@.state=="Completed")].version', "Version"),
+            PrinterColumn("KubeConfig", "string", ".status.kubeconfig.name", "KubeConfig Secret"),
+            PrinterColumn("Progress", "string", '.status.version.history[?(@.state!="")].state', "Progress"),
+            PrinterColumn("Available", "string", '.status.conditions[?(@.type=="Available")].status', "Available"),
+            PrinterColumn(
+                "Progressing", "string", '.status.conditions[?(@.type=="Progressing")].status', "Progressing"
+            ),
+            PrinterColumn("Message", "string", '.status.conditions[?(@.type=="Available")].message', "Message"),
+        ),
+    )
+    model_config = ConfigDict(
+        json_schema_extra=kube_schema(
+            rules=[
+                Rule(
+                    "!has(oldSelf.spec) || !has(oldSelf.spec.infraID) || (has(self.spec) && has(self.spec.infraID))",
+                    "infraID cannot be removed once set",
+                ),
+                Rule(
+                    "!has(oldSelf.spec) || !has(oldSelf.spec.clusterID) || (has(self.spec) && has(self.spec.clusterID))",
+                    "clusterID cannot be removed once set",
+                ),
+            ]
+        )
+    )
+
+    api_version: TypeMeta[Literal[API_VERSION]] = API_VERSION
+    """Versioned schema of this object: hypershift.openshift.io/v1beta1."""
+    kind: TypeMeta[Literal["HostedCluster"]] = "HostedCluster"
+    """Kind of this object: HostedCluster."""
+    spec: HostedClusterSpec
+    """Desired state of the hosted cluster."""
+    status: HostedClusterStatus | None = None
+    """Observed state of the hosted cluster."""

@@ -1,0 +1,62 @@
+"""The infrastructure a hosted cluster's machines come from."""
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import ConfigDict, Field
+
+from hcp.api.base import KubeModel
+from hcp.api.markers import Rule, immutable, kube_schema
+
+KWOK_ONLY_WITH_KWOK_TYPE = Rule("self.type == 'KWOK' || !has(self.kwok)", "kwok can only be set when type is KWOK")
+
+
+class PlatformType(StrEnum):
+    """An infrastructure provider.
+
+    The first four are HyperShift's; KWOK is hcp's own: simulated machines, i.e. kwok
+    nodes registered in the hosted cluster.
+    """
+
+    AWS = "AWS"
+    KUBEVIRT = "KubeVirt"
+    AGENT = "Agent"
+    NONE = "None"
+    KWOK = "KWOK"
+
+
+# maxLength as in HyperShift: it bounds the CEL cost estimate of the immutability rule.
+ImmutablePlatformType = Annotated[
+    PlatformType, Field(json_schema_extra={**kube_schema(rules=[immutable("platform type")]), "maxLength": 100})
+]
+
+
+class KWOKPlatformSpec(KubeModel):
+    """Cluster-wide settings of the KWOK platform (none yet)."""
+
+
+class PlatformSpec(KubeModel):
+    """The infrastructure provider of the cluster, with that provider's settings."""
+
+    model_config = ConfigDict(json_schema_extra=kube_schema(rules=[KWOK_ONLY_WITH_KWOK_TYPE]))
+
+    type: ImmutablePlatformType
+    """The infrastructure provider."""
+    kwok: KWOKPlatformSpec | None = None
+    """Settings for type KWOK."""
+
+
+class AWSPlatformStatus(KubeModel):
+    """Observed AWS resources of the cluster."""
+
+    default_worker_security_group_id: str | None = Field(
+        default=None, alias="defaultWorkerSecurityGroupID", max_length=255
+    )
+    """Security group created by the control plane and added to every worker machine."""
+
+
+class PlatformStatus(KubeModel):
+    """Platform-specific observed state of the cluster."""
+
+    aws: AWSPlatformStatus | None = None
+    """Observed state on AWS."""
