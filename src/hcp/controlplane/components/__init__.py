@@ -1,0 +1,20 @@
+"""The control-plane components, in the order they are rendered.
+
+Each is a folder with its manifest templates and one adapter module exposing
+`NAME` and `render(ctx) -> list[dict]` (see component.py for what they share).
+Adding a component is adding a folder and a line here.
+"""
+
+from hcp.controlplane.components.etcd import adapter as etcd
+from hcp.controlplane.components.kube_apiserver import adapter as kube_apiserver
+from hcp.controlplane.components.kube_controller_manager import adapter as kube_controller_manager
+from hcp.controlplane.components.kube_scheduler import adapter as kube_scheduler
+
+COMPONENTS = (
+    etcd,
+    kube_apiserver,
+    kube_controller_manager,
+    kube_scheduler,
+)
+
+__all__ = ["COMPONENTS"]

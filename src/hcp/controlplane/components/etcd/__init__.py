@@ -1,0 +1,1 @@
+"""etcd: templates (etcd.yaml) and adapter."""

@@ -1,0 +1,1 @@
+"""kube-apiserver: templates (kube-apiserver.yaml) and adapter."""

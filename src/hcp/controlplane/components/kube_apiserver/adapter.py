@@ -1,0 +1,165 @@
+"""kube-apiserver: a Deployment of 1 or 3 replicas, published by the Service kube-apiserver.
+
+Flags are those of the management cluster's own API server (host_processes.py)
+with the hosted cluster's etcd, networks, issuer and certificates; the Service
+is NodePort or LoadBalancer as spec.services says for APIServer. With
+spec.secretEncryption aescbc, Secrets are encrypted at rest with the keys the
+controller read into `ctx.encryption_keys` (EncryptionConfiguration in the
+Secret kas-secret-encryption-config, as HyperShift names it).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import yaml
+
+from hcp.api.v1beta1.common import SecretEncryptionType
+from hcp.api.v1beta1.etcd import EtcdManagementType
+from hcp.api.v1beta1.networking import PublishingStrategyType, ServicePublishingStrategy, ServiceType
+from hcp.controlplane.components.component import (
+    CONFIG_HASH_ANNOTATION,
+    adapt_pod,
+    config_hash,
+    container,
+    feature_gates,
+    load,
+    requests,
+)
+from hcp.controlplane.context import RenderContext, RenderError
+from hcp.controlplane.pki import ETCD_CLIENT_SERVICE
+
+NAME = "kube-apiserver"
+HA_REPLICAS = 3
+ETCD_CLIENT_PORT = 2379
+
+ENCRYPTION_SECRET = "kas-secret-encryption-config"
+ENCRYPTION_CONFIG_KEY = "config.yaml"
+ENCRYPTION_MOUNT = "/etc/kubernetes/secret-encryption"
+AESCBC_SECRET_KEY = "key"
+"""Data key of the Secrets spec.secretEncryption.aescbc.{activeKey,backupKey} name."""
+AESCBC_KEY_SIZES = (16, 24, 32)
+
+
+def render(ctx: RenderContext) -> list[dict[str, Any]]:
+    templates = load(__package__, "kube-apiserver.yaml")
+    service = templates["Service/kube-apiserver"]
+    publish(ctx, service)
+
+    deployment = templates["Deployment/kube-apiserver"]
+    replicas = ctx.replicas(HA_REPLICAS)
+    deployment["spec"]["replicas"] = replicas
+    # A new API server is ready before an old one goes.
+    deployment["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    pod = deployment["spec"]["template"]
+    # No priorityClassName: HyperShift's hypershift-api-critical PriorityClass does not exist on
+    # a generic management cluster.
+    adapt_pod(ctx, pod, component=NAME, replicas=replicas)
+    main = container(pod["spec"], NAME)
+    main["image"] = ctx.image(NAME)
+    main["resources"] = requests("100m", "300Mi")
+
+    args = main["args"]
+    if ctx.api_endpoint.host_is_ip:
+        args.append(f"--advertise-address={ctx.api_endpoint.host}")
+    args += [
+        f"--etcd-servers={etcd_url(ctx, pod)}",
+        f"--service-account-issuer={ctx.issuer_url}",
+        f"--service-cluster-ip-range={','.join(ctx.service_cidrs)}",
+        *feature_gates(ctx),
+    ]
+
+    objects = [service]
+    config = encryption_config(ctx)
+    if config is not None:
+        secret = templates[f"Secret/{ENCRYPTION_SECRET}"]
+        secret["data"] = {ENCRYPTION_CONFIG_KEY: base64.b64encode(config).decode()}
+        objects.append(secret)
+        args.append(f"--encryption-provider-config={ENCRYPTION_MOUNT}/{ENCRYPTION_CONFIG_KEY}")
+        main["volumeMounts"].append({"name": ENCRYPTION_SECRET, "mountPath": ENCRYPTION_MOUNT})
+        pod["spec"]["volumes"].append(
+            {"name": ENCRYPTION_SECRET, "secret": {"secretName": ENCRYPTION_SECRET, "defaultMode": 0o640}}
+        )
+        # The API server reads the file once: a new key must roll the pods.
+        pod["metadata"].setdefault("annotations", {})[CONFIG_HASH_ANNOTATION] = config_hash(config.decode())
+
+    objects.append(deployment)
+    if ctx.highly_available:
+        # At most one API server down at a time; none for a single replica (it could only block drains).
+        objects.append(templates["PodDisruptionBudget/kube-apiserver"])
+    return objects
+
+
+def api_server_strategy(ctx: RenderContext) -> ServicePublishingStrategy:
+    for mapping in ctx.hcp.spec.services:
+        if mapping.service == ServiceType.API_SERVER:
+            return mapping.service_publishing_strategy
+    raise RenderError("spec.services has no entry for APIServer")
+
+
+def publish(ctx: RenderContext, service: dict[str, Any]) -> None:
+    """The Service type and node port of spec.services[APIServer]."""
+    strategy = api_server_strategy(ctx)
+    if strategy.type == PublishingStrategyType.NODE_PORT:
+        service["spec"]["type"] = "NodePort"
+        if strategy.node_port and strategy.node_port.port:
+            service["spec"]["ports"][0]["nodePort"] = strategy.node_port.port
+    elif strategy.type == PublishingStrategyType.LOAD_BALANCER:
+        service["spec"]["type"] = "LoadBalancer"
+    else:
+        raise RenderError(
+            f"the APIServer publishing strategy {strategy.type.value} is not supported; use NodePort or LoadBalancer"
+        )
+
+
+def etcd_url(ctx: RenderContext, pod: dict[str, Any]) -> str:
+    """The etcd client URL; for an unmanaged etcd, also mounts the client Secret its spec names."""
+    etcd = ctx.hcp.spec.etcd
+    if etcd.management_type == EtcdManagementType.UNMANAGED and etcd.unmanaged:
+        for volume in pod["spec"]["volumes"]:
+            if volume["name"] == "etcd-client-crt":
+                volume["secret"]["secretName"] = etcd.unmanaged.tls.client_secret.name
+        return etcd.unmanaged.endpoint
+    return f"https://{ETCD_CLIENT_SERVICE}.{ctx.namespace}.svc:{ETCD_CLIENT_PORT}"
+
+
+def encryption_config(ctx: RenderContext) -> bytes | None:
+    """The EncryptionConfiguration for spec.secretEncryption (None when unset), as HyperShift writes it.
+
+    Keys are named key-<FNV-1 32 of the key> as in HyperShift, so the name recorded
+    with each encrypted Secret stays the same for the same key.
+    """
+    encryption = ctx.hcp.spec.secret_encryption
+    if encryption is None:
+        return None
+    if encryption.type != SecretEncryptionType.AESCBC:
+        raise RenderError(f"secret encryption type {encryption.type.value} is not supported; use aescbc")
+    if encryption.aescbc is None or not encryption.aescbc.active_key.name:
+        raise RenderError("secretEncryption.aescbc.activeKey must name the Secret holding the key")
+    names = [encryption.aescbc.active_key.name]
+    if encryption.aescbc.backup_key and encryption.aescbc.backup_key.name:
+        names.append(encryption.aescbc.backup_key.name)
+    keys = []
+    for name in names:
+        key = ctx.encryption_keys.get(name)
+        if not key:
+            raise RenderError(f"the encryption key Secret {name} (data key {AESCBC_SECRET_KEY!r}) was not found")
+        if len(key) not in AESCBC_KEY_SIZES:
+            raise RenderError(f"the encryption key in Secret {name} has {len(key)} bytes; aescbc needs 16, 24 or 32")
+        keys.append({"name": f"key-{fnv1_32(key)}", "secret": base64.b64encode(key).decode()})
+    config = {
+        "apiVersion": "apiserver.config.k8s.io/v1",
+        "kind": "EncryptionConfiguration",
+        "resources": [{"resources": ["secrets"], "providers": [{"aescbc": {"keys": keys}}, {"identity": {}}]}],
+    }
+    return yaml.safe_dump(config, sort_keys=False).encode()
+
+
+def fnv1_32(data: bytes) -> int:
+    """Go's hash/fnv New32 (FNV-1, 32 bits)."""
+    value = 0x811C9DC5
+    for byte in data:
+        value = (value * 0x01000193) & 0xFFFFFFFF
+        value ^= byte
+    return value

@@ -1,0 +1,1 @@
+"""kube-controller-manager: templates (kube-controller-manager.yaml) and adapter."""

@@ -1,0 +1,1 @@
+"""kube-scheduler: templates (kube-scheduler.yaml) and adapter."""

@@ -1,0 +1,146 @@
+"""Everything the control-plane renderers read: one HostedControlPlane and the facts observed around it.
+
+A `RenderContext` is built by the HostedControlPlane controller on every pass
+(release images resolved from the payload, the published API endpoint, the
+encryption keys read from their Secrets) and handed to pure render functions.
+Nothing here talks to a cluster.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from hcp.api import HostedControlPlane
+from hcp.api.v1beta1.common import AvailabilityPolicy
+from hcp.api.v1beta1.networking import ClusterNetworking
+
+RESTART_DATE_ANNOTATION = "hypershift.openshift.io/restart-date"
+"""Changing this annotation on the HostedControlPlane rolls every control-plane pod (docs 12.4)."""
+
+DEFAULT_ISSUER_URL = "https://kubernetes.default.svc"
+"""Service-account token issuer when spec.issuerURL is empty (HyperShift's default)."""
+
+COMPONENT_IMAGES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
+"""The keys of `RenderContext.images`: one pull spec per control-plane component."""
+
+
+class RenderError(ValueError):
+    """The HostedControlPlane asks for something that cannot be rendered (the message says what)."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where clients outside the management cluster reach the hosted API server."""
+
+    host: str
+    port: int
+
+    @property
+    def host_is_ip(self) -> bool:
+        return is_ip(self.host)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host and self.host_is_ip else self.host
+        return f"https://{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """The desired state of one hosted control plane, with what the renderers need to know about its world."""
+
+    namespace: str
+    """The control-plane namespace every object is rendered into."""
+    hcp: HostedControlPlane
+    """The HostedControlPlane being rendered."""
+    images: Mapping[str, str]
+    """Component name (see COMPONENT_IMAGES) -> image pull spec, from the release payload."""
+    kubernetes_version: str
+    """Kubernetes version of the release, e.g. "1.37.1" (for version-dependent settings)."""
+    api_endpoint: Endpoint
+    """The API server's published endpoint (host, port)."""
+    restart_date: str | None = None
+    """Value of the hypershift.openshift.io/restart-date annotation, if any."""
+    encryption_keys: Mapping[str, bytes] = field(default_factory=lambda: MappingProxyType({}))
+    """Secret name -> the bytes under its data key `key`, for the aescbc keys spec.secretEncryption names."""
+
+    @classmethod
+    def for_hcp(
+        cls,
+        hcp: HostedControlPlane,
+        *,
+        images: Mapping[str, str],
+        kubernetes_version: str,
+        api_endpoint: Endpoint | tuple[str, int],
+        encryption_keys: Mapping[str, bytes] | None = None,
+    ) -> RenderContext:
+        """A context whose namespace and restart date are read from the HostedControlPlane itself."""
+        if not hcp.metadata.namespace:
+            raise RenderError("the HostedControlPlane has no namespace")
+        endpoint = api_endpoint if isinstance(api_endpoint, Endpoint) else Endpoint(*api_endpoint)
+        return cls(
+            namespace=hcp.metadata.namespace,
+            hcp=hcp,
+            images=images,
+            kubernetes_version=kubernetes_version,
+            api_endpoint=endpoint,
+            restart_date=(hcp.metadata.annotations or {}).get(RESTART_DATE_ANNOTATION),
+            encryption_keys=encryption_keys or {},
+        )
+
+    def image(self, component: str) -> str:
+        try:
+            return self.images[component]
+        except KeyError:
+            raise RenderError(
+                f"the release has no image for {component} (it has: {', '.join(sorted(self.images)) or 'none'})"
+            ) from None
+
+    @property
+    def highly_available(self) -> bool:
+        return self.hcp.spec.controller_availability_policy == AvailabilityPolicy.HIGHLY_AVAILABLE
+
+    def replicas(self, highly_available: int) -> int:
+        """1 for SingleReplica, `highly_available` for HighlyAvailable."""
+        return highly_available if self.highly_available else 1
+
+    @property
+    def networking(self) -> ClusterNetworking:
+        return networking(self.hcp)
+
+    @property
+    def service_cidrs(self) -> list[str]:
+        return service_cidrs(self.hcp)
+
+    @property
+    def cluster_cidrs(self) -> list[str]:
+        return [entry.cidr for entry in self.networking.cluster_network]
+
+    @property
+    def issuer_url(self) -> str:
+        return self.hcp.spec.issuer_url or DEFAULT_ISSUER_URL
+
+
+def is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def networking(hcp: HostedControlPlane) -> ClusterNetworking:
+    """spec.networking, or HyperShift's defaults (10.132.0.0/14 pods, 172.31.0.0/16 services) when unset."""
+    return hcp.spec.networking or ClusterNetworking()
+
+
+def service_cidrs(hcp: HostedControlPlane) -> list[str]:
+    return [entry.cidr for entry in networking(hcp).service_network]
+
+
+def first_service_ips(hcp: HostedControlPlane) -> list[str]:
+    """The `kubernetes` Service's ClusterIP in each service network: its first usable address."""
+    return [str(ipaddress.ip_network(cidr, strict=False).network_address + 1) for cidr in service_cidrs(hcp)]

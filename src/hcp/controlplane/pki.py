@@ -1,0 +1,349 @@
+"""The hosted cluster's PKI, kept as Secrets in the control-plane namespace.
+
+`pki_secrets` is given what already exists and mints only what is missing or no
+longer fits, so certificates are issued once and kept across passes and
+operator restarts. Secret names and keys are HyperShift's:
+
+    root-ca                 ca.crt ca.key       signs the API server's certificates and every client
+                                                of the hosted API; also kube-controller-manager's CSR signer
+    etcd-signer             ca.crt ca.key       signs etcd's certificates
+    etcd-server-tls         server.crt server.key server-ca.crt
+    etcd-peer-tls           peer.crt peer.key peer-ca.crt
+    etcd-client-tls         etcd-client.crt etcd-client.key etcd-client-ca.crt
+    kas-server-crt          tls.crt tls.key     the API server's serving certificate
+    kas-kubelet-client-crt  tls.crt tls.key     the API server's client certificate for kubelets
+    sa-signing-key          service-account.key service-account.pub
+    kube-controller-manager-kubeconfig, kube-scheduler-kubeconfig   kubeconfig (in-cluster Service URL)
+    admin-kubeconfig        kubeconfig          system:admin at the published endpoint
+                                                (name and key from spec.kubeconfig when set)
+
+A kept Secret must still be usable: every key present, its certificate issued
+by the current CA and matching its key, its SANs covering what is wanted now,
+and a kubeconfig pointing at the wanted server. That is how a change of the
+published endpoint re-issues exactly kas-server-crt and admin-kubeconfig.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+
+from hcp.api import HostedControlPlane
+from hcp.controlplane.context import Endpoint, first_service_ips, is_ip
+from hcp.controlplane.labels import stamp
+from hcp.pki import KeyPair, issue, kubeconfig, new_ca, new_service_account_key
+
+# Secret names.
+ROOT_CA = "root-ca"
+ETCD_SIGNER = "etcd-signer"
+ETCD_SERVER_TLS = "etcd-server-tls"
+ETCD_PEER_TLS = "etcd-peer-tls"
+ETCD_CLIENT_TLS = "etcd-client-tls"
+KAS_SERVER_CRT = "kas-server-crt"
+KAS_KUBELET_CLIENT_CRT = "kas-kubelet-client-crt"
+SA_SIGNING_KEY = "sa-signing-key"
+KCM_KUBECONFIG = "kube-controller-manager-kubeconfig"
+SCHEDULER_KUBECONFIG = "kube-scheduler-kubeconfig"
+ADMIN_KUBECONFIG = "admin-kubeconfig"
+
+# Keys within them.
+CA_CERT_KEY = "ca.crt"
+CA_KEY_KEY = "ca.key"
+TLS_CERT_KEY = "tls.crt"
+TLS_KEY_KEY = "tls.key"
+ETCD_SERVER_CERT_KEY, ETCD_SERVER_KEY_KEY, ETCD_SERVER_CA_KEY = "server.crt", "server.key", "server-ca.crt"
+ETCD_PEER_CERT_KEY, ETCD_PEER_KEY_KEY, ETCD_PEER_CA_KEY = "peer.crt", "peer.key", "peer-ca.crt"
+ETCD_CLIENT_CERT_KEY, ETCD_CLIENT_KEY_KEY, ETCD_CLIENT_CA_KEY = (
+    "etcd-client.crt", "etcd-client.key", "etcd-client-ca.crt",
+)
+SA_PRIVATE_KEY = "service-account.key"
+SA_PUBLIC_KEY = "service-account.pub"
+KUBECONFIG_KEY = "kubeconfig"
+
+KAS_SERVICE = "kube-apiserver"
+KAS_PORT = 6443
+ETCD_CLIENT_SERVICE = "etcd-client"
+ETCD_DISCOVERY_SERVICE = "etcd-discovery"
+CLUSTER_DOMAIN = "cluster.local"
+
+
+def kas_service_url(namespace: str) -> str:
+    """How components inside the management cluster reach the hosted API server."""
+    return f"https://{KAS_SERVICE}.{namespace}.svc:{KAS_PORT}"
+
+
+def admin_kubeconfig_ref(hcp: HostedControlPlane) -> tuple[str, str]:
+    """(Secret name, key) of the admin kubeconfig: spec.kubeconfig, or admin-kubeconfig/kubeconfig."""
+    ref = hcp.spec.kubeconfig
+    return (ref.name, ref.key) if ref else (ADMIN_KUBECONFIG, KUBECONFIG_KEY)
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """A certificate signed by one of the CAs, with the keys it is stored under."""
+
+    name: str
+    signer: str
+    common_name: str
+    cert_key: str
+    key_key: str
+    ca_key: str | None = None
+    organizations: tuple[str, ...] = ()
+    dns_names: tuple[str, ...] = ()
+    ip_addresses: tuple[str, ...] = ()
+    server: bool = False
+    client: bool = False
+
+
+@dataclass(frozen=True)
+class _Kubeconfig:
+    """A kubeconfig with an embedded client certificate signed by the root CA."""
+
+    name: str
+    key: str
+    user: str
+    groups: tuple[str, ...]
+    server: str
+
+
+def _leaves(namespace: str, hcp: HostedControlPlane, endpoint: Endpoint) -> list[_Leaf]:
+    svc = f"{namespace}.svc"
+    etcd_server_names = (
+        ETCD_CLIENT_SERVICE,
+        f"{ETCD_CLIENT_SERVICE}.{svc}",
+        f"{ETCD_CLIENT_SERVICE}.{svc}.{CLUSTER_DOMAIN}",
+        # Members advertise https://etcd-N.etcd-discovery.<ns>.svc:2379 (`etcdctl ... --cluster`).
+        f"*.{ETCD_DISCOVERY_SERVICE}.{svc}",
+        f"*.{ETCD_DISCOVERY_SERVICE}.{svc}.{CLUSTER_DOMAIN}",
+        "localhost",
+    )
+    etcd_peer_names = (f"*.{ETCD_DISCOVERY_SERVICE}.{svc}", f"*.{ETCD_DISCOVERY_SERVICE}.{svc}.{CLUSTER_DOMAIN}")
+    kas_names = [
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        f"kubernetes.default.svc.{CLUSTER_DOMAIN}",
+        KAS_SERVICE,
+        f"{KAS_SERVICE}.{svc}",
+        f"{KAS_SERVICE}.{svc}.{CLUSTER_DOMAIN}",
+        "localhost",
+    ]
+    kas_ips = ["127.0.0.1", "::1", *first_service_ips(hcp)]
+    (kas_ips if endpoint.host_is_ip else kas_names).append(endpoint.host)
+    return [
+        _Leaf(ETCD_SERVER_TLS, ETCD_SIGNER, "etcd-server", ETCD_SERVER_CERT_KEY, ETCD_SERVER_KEY_KEY,
+              ETCD_SERVER_CA_KEY, dns_names=etcd_server_names, ip_addresses=("127.0.0.1",),
+              server=True, client=True),
+        _Leaf(ETCD_PEER_TLS, ETCD_SIGNER, "etcd-discovery", ETCD_PEER_CERT_KEY, ETCD_PEER_KEY_KEY,
+              ETCD_PEER_CA_KEY, dns_names=etcd_peer_names, server=True, client=True),
+        _Leaf(ETCD_CLIENT_TLS, ETCD_SIGNER, "etcd-client", ETCD_CLIENT_CERT_KEY, ETCD_CLIENT_KEY_KEY,
+              ETCD_CLIENT_CA_KEY, client=True),
+        _Leaf(KAS_SERVER_CRT, ROOT_CA, "kubernetes", TLS_CERT_KEY, TLS_KEY_KEY, CA_CERT_KEY,
+              organizations=("kubernetes",), dns_names=tuple(dict.fromkeys(kas_names)),
+              ip_addresses=tuple(dict.fromkeys(kas_ips)), server=True),
+        # Upstream kubelets authorize the API server through RBAC of the hosted cluster; like
+        # kubeadm's apiserver-kubelet-client, the certificate is in system:masters so that works
+        # without a binding installed first.
+        _Leaf(KAS_KUBELET_CLIENT_CRT, ROOT_CA, "kube-apiserver-kubelet-client", TLS_CERT_KEY, TLS_KEY_KEY,
+              CA_CERT_KEY, organizations=("system:masters",), client=True),
+    ]
+
+
+def _kubeconfigs(namespace: str, hcp: HostedControlPlane, endpoint: Endpoint) -> list[_Kubeconfig]:
+    internal = kas_service_url(namespace)
+    admin_name, admin_key = admin_kubeconfig_ref(hcp)
+    return [
+        _Kubeconfig(KCM_KUBECONFIG, KUBECONFIG_KEY, "system:kube-controller-manager", (), internal),
+        _Kubeconfig(SCHEDULER_KUBECONFIG, KUBECONFIG_KEY, "system:kube-scheduler", (), internal),
+        _Kubeconfig(admin_name, admin_key, "system:admin", ("system:masters",), endpoint.url),
+    ]
+
+
+def pki_secrets(
+    namespace: str,
+    hcp: HostedControlPlane,
+    endpoint_host: str,
+    existing: Mapping[str, Mapping[str, bytes]],
+    *,
+    endpoint_port: int,
+) -> list[dict[str, Any]]:
+    """Every PKI Secret of the control plane: `existing` data where still usable, freshly minted otherwise.
+
+    `existing` maps Secret names to their decoded data (see `secret_data`). The
+    endpoint is the published API endpoint: it goes into the API server's
+    certificate and the admin kubeconfig's server URL.
+    """
+    endpoint = Endpoint(endpoint_host, endpoint_port)
+    cluster = hcp.metadata.name or namespace
+    data: dict[str, dict[str, bytes]] = {}
+    signers: dict[str, KeyPair] = {}
+
+    for name, common_name in ((ROOT_CA, "root-ca"), (ETCD_SIGNER, "etcd-signer")):
+        current = existing.get(name, {})
+        if _usable_ca(current):
+            pair = KeyPair(current[CA_CERT_KEY], current[CA_KEY_KEY])
+        else:
+            pair = new_ca(common_name)
+        signers[name] = pair
+        data[name] = {CA_CERT_KEY: pair.cert_pem, CA_KEY_KEY: pair.key_pem}
+
+    for leaf in _leaves(namespace, hcp, endpoint):
+        ca = signers[leaf.signer]
+        current = existing.get(leaf.name, {})
+        if _usable_leaf(leaf, current, ca):
+            data[leaf.name] = dict(current)
+            continue
+        pair = issue(
+            ca, leaf.common_name, organizations=leaf.organizations, dns_names=leaf.dns_names,
+            ip_addresses=leaf.ip_addresses, server=leaf.server, client=leaf.client,
+        )
+        data[leaf.name] = {leaf.cert_key: pair.cert_pem, leaf.key_key: pair.key_pem}
+        if leaf.ca_key:
+            data[leaf.name][leaf.ca_key] = ca.cert_pem
+
+    current = existing.get(SA_SIGNING_KEY, {})
+    if _usable_service_account_key(current):
+        data[SA_SIGNING_KEY] = dict(current)
+    else:
+        pair = new_service_account_key()
+        data[SA_SIGNING_KEY] = {SA_PRIVATE_KEY: pair.key_pem, SA_PUBLIC_KEY: pair.cert_pem}
+
+    root = signers[ROOT_CA]
+    for config in _kubeconfigs(namespace, hcp, endpoint):
+        current = existing.get(config.name, {})
+        if _usable_kubeconfig(config, current, root):
+            data[config.name] = dict(current)
+            continue
+        credentials = issue(root, config.user, organizations=config.groups, client=True)
+        document = kubeconfig.render(
+            cluster=cluster, server=config.server, ca_pem=root.cert_pem, user=config.user, credentials=credentials
+        )
+        data[config.name] = {config.key: document.encode()}
+
+    return [_secret(namespace, name, values) for name, values in data.items()]
+
+
+def secret_data(secret: Mapping[str, Any]) -> dict[str, bytes]:
+    """The decoded data of a Secret dict (as rendered here, or as read from the API server)."""
+    return {key: base64.b64decode(value) for key, value in (secret.get("data") or {}).items()}
+
+
+def _secret(namespace: str, name: str, data: Mapping[str, bytes]) -> dict[str, Any]:
+    return stamp(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": name},
+            "type": "Opaque",
+            "data": {key: base64.b64encode(value).decode() for key, value in data.items()},
+        },
+        namespace,
+    )
+
+
+# Whether what exists can be kept.
+
+
+def _has(data: Mapping[str, bytes], *keys: str | None) -> bool:
+    return all(data.get(key) for key in keys if key)
+
+
+def _load_cert(pem: bytes) -> x509.Certificate | None:
+    try:
+        return x509.load_pem_x509_certificate(pem)
+    except ValueError:
+        return None
+
+
+def _public_bytes(key: Any) -> bytes:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _key_matches(cert: x509.Certificate, key_pem: bytes) -> bool:
+    try:
+        key = serialization.load_pem_private_key(key_pem, password=None)
+    except (ValueError, TypeError):
+        return False
+    return _public_bytes(key.public_key()) == _public_bytes(cert.public_key())
+
+
+def _issued_by(cert: x509.Certificate, ca_pem: bytes) -> bool:
+    ca = _load_cert(ca_pem)
+    if ca is None:
+        return False
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def _usable_ca(data: Mapping[str, bytes]) -> bool:
+    if not _has(data, CA_CERT_KEY, CA_KEY_KEY):
+        return False
+    cert = _load_cert(data[CA_CERT_KEY])
+    if cert is None:
+        return False
+    try:
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+    return is_ca and _key_matches(cert, data[CA_KEY_KEY])
+
+
+def _sans(cert: x509.Certificate) -> tuple[set[str], set[ipaddress.IPv4Address | ipaddress.IPv6Address]]:
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return set(), set()
+    return set(names.get_values_for_type(x509.DNSName)), set(names.get_values_for_type(x509.IPAddress))
+
+
+def _usable_leaf(leaf: _Leaf, data: Mapping[str, bytes], ca: KeyPair) -> bool:
+    if not _has(data, leaf.cert_key, leaf.key_key, leaf.ca_key):
+        return False
+    if leaf.ca_key and data[leaf.ca_key] != ca.cert_pem:
+        return False
+    cert = _load_cert(data[leaf.cert_key])
+    if cert is None or not _issued_by(cert, ca.cert_pem) or not _key_matches(cert, data[leaf.key_key]):
+        return False
+    dns_names, ips = _sans(cert)
+    wanted_ips = {ipaddress.ip_address(ip) for ip in leaf.ip_addresses}
+    return set(leaf.dns_names) <= dns_names and wanted_ips <= ips
+
+
+def _usable_service_account_key(data: Mapping[str, bytes]) -> bool:
+    if not _has(data, SA_PRIVATE_KEY, SA_PUBLIC_KEY):
+        return False
+    try:
+        key = serialization.load_pem_private_key(data[SA_PRIVATE_KEY], password=None)
+    except (ValueError, TypeError):
+        return False
+    return _public_bytes(key.public_key()) == data[SA_PUBLIC_KEY]
+
+
+def _usable_kubeconfig(config: _Kubeconfig, data: Mapping[str, bytes], ca: KeyPair) -> bool:
+    if not _has(data, config.key):
+        return False
+    try:
+        document = yaml.safe_load(data[config.key])
+        cluster = document["clusters"][0]["cluster"]
+        user = document["users"][0]["user"]
+        server = cluster["server"]
+        ca_pem = base64.b64decode(cluster["certificate-authority-data"])
+        cert_pem = base64.b64decode(user["client-certificate-data"])
+        key_pem = base64.b64decode(user["client-key-data"])
+    except (yaml.YAMLError, KeyError, IndexError, TypeError, ValueError):
+        return False
+    if server != config.server or ca_pem != ca.cert_pem:
+        return False
+    cert = _load_cert(cert_pem)
+    return cert is not None and _issued_by(cert, ca.cert_pem) and _key_matches(cert, key_pem)

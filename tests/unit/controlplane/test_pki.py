@@ -1,0 +1,372 @@
+"""The hosted cluster's PKI Secrets: minted once, kept, re-issued only when they no longer fit, and valid TLS."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import ssl
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from hcp.controlplane import pki_secrets, secret_data
+from hcp.controlplane.labels import HOSTED_CONTROL_PLANE_LABEL, MANAGED_BY_LABEL
+from tests.unit.controlplane.conftest import HIGHLY_AVAILABLE, NAMESPACE, SINGLE_REPLICA, make_hcp
+
+NAMES = [
+    "root-ca",
+    "etcd-signer",
+    "etcd-server-tls",
+    "etcd-peer-tls",
+    "etcd-client-tls",
+    "kas-server-crt",
+    "kas-kubelet-client-crt",
+    "sa-signing-key",
+    "kube-controller-manager-kubeconfig",
+    "kube-scheduler-kubeconfig",
+    "admin-kubeconfig",
+]
+KEYS = {
+    "root-ca": {"ca.crt", "ca.key"},
+    "etcd-signer": {"ca.crt", "ca.key"},
+    "etcd-server-tls": {"server.crt", "server.key", "server-ca.crt"},
+    "etcd-peer-tls": {"peer.crt", "peer.key", "peer-ca.crt"},
+    "etcd-client-tls": {"etcd-client.crt", "etcd-client.key", "etcd-client-ca.crt"},
+    "kas-server-crt": {"tls.crt", "tls.key", "ca.crt"},
+    "kas-kubelet-client-crt": {"tls.crt", "tls.key", "ca.crt"},
+    "sa-signing-key": {"service-account.key", "service-account.pub"},
+    "kube-controller-manager-kubeconfig": {"kubeconfig"},
+    "kube-scheduler-kubeconfig": {"kubeconfig"},
+    "admin-kubeconfig": {"kubeconfig"},
+}
+HOST, PORT = "192.168.126.10", 30443
+
+
+def as_existing(secrets: list[dict[str, Any]]) -> dict[str, dict[str, bytes]]:
+    return {secret["metadata"]["name"]: secret_data(secret) for secret in secrets}
+
+
+def changed(before: dict[str, dict[str, bytes]], after: dict[str, dict[str, bytes]]) -> set[str]:
+    return {name for name in after if before.get(name) != after[name]}
+
+
+@pytest.fixture(scope="module")
+def hcp():
+    return make_hcp(SINGLE_REPLICA)
+
+
+@pytest.fixture(scope="module")
+def first(hcp) -> list[dict[str, Any]]:
+    return pki_secrets(NAMESPACE, hcp, HOST, {}, endpoint_port=PORT)
+
+
+@pytest.fixture(scope="module")
+def data(first) -> dict[str, dict[str, bytes]]:
+    return as_existing(first)
+
+
+def cert(pem: bytes) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem)
+
+
+def kubeconfig(document: bytes) -> dict[str, Any]:
+    config = yaml.safe_load(document)
+    user = config["users"][0]["user"]
+    return {
+        "server": config["clusters"][0]["cluster"]["server"],
+        "ca": base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"]),
+        "cert": base64.b64decode(user["client-certificate-data"]),
+        "key": base64.b64decode(user["client-key-data"]),
+    }
+
+
+def sans(certificate: x509.Certificate) -> tuple[set[str], set[str]]:
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return set(names.get_values_for_type(x509.DNSName)), {str(ip) for ip in names.get_values_for_type(x509.IPAddress)}
+
+
+def subject(certificate: x509.Certificate) -> tuple[str, list[str]]:
+    cn = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+    return cn, [o.value for o in certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
+
+
+def usages(certificate: x509.Certificate) -> set:
+    return set(certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+
+
+# Shape.
+
+
+def test_every_secret_with_its_keys(first):
+    assert [secret["metadata"]["name"] for secret in first] == NAMES
+    for secret in first:
+        assert secret["apiVersion"] == "v1"
+        assert secret["kind"] == "Secret"
+        assert secret["type"] == "Opaque"
+        assert secret["metadata"]["namespace"] == NAMESPACE
+        assert secret["metadata"]["labels"][MANAGED_BY_LABEL] == "hcp"
+        assert secret["metadata"]["labels"][HOSTED_CONTROL_PLANE_LABEL] == NAMESPACE
+        assert set(secret["data"]) == KEYS[secret["metadata"]["name"]]
+
+
+def test_the_admin_kubeconfig_secret_follows_spec_kubeconfig():
+    hcp = make_hcp(SINGLE_REPLICA, kubeconfig={"name": "my-admin", "key": "value"})
+    secrets = as_existing(pki_secrets(NAMESPACE, hcp, HOST, {}, endpoint_port=PORT))
+    assert "admin-kubeconfig" not in secrets
+    assert set(secrets["my-admin"]) == {"value"}
+    assert kubeconfig(secrets["my-admin"]["value"])["server"] == f"https://{HOST}:{PORT}"
+
+
+# Minted once.
+
+
+def test_a_second_pass_keeps_everything(hcp, first, data):
+    again = pki_secrets(NAMESPACE, hcp, HOST, data, endpoint_port=PORT)
+    assert again == first
+
+
+def test_keeping_does_not_depend_on_the_availability_policy(first, data):
+    hcp = make_hcp(SINGLE_REPLICA, controllerAvailabilityPolicy="HighlyAvailable")
+    again = pki_secrets(NAMESPACE, hcp, HOST, data, endpoint_port=PORT)
+    assert again == first
+
+
+def test_a_missing_secret_is_minted_alone(hcp, data):
+    for name in ("kas-kubelet-client-crt", "sa-signing-key", "kube-scheduler-kubeconfig", "etcd-peer-tls"):
+        existing = {key: value for key, value in data.items() if key != name}
+        after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, existing, endpoint_port=PORT))
+        assert changed(data, after) == {name}
+
+
+def test_a_missing_key_or_a_key_that_does_not_match_its_certificate_is_reissued(hcp, data):
+    existing = {**data, "etcd-client-tls": {k: v for k, v in data["etcd-client-tls"].items() if k != "etcd-client.key"}}
+    after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, existing, endpoint_port=PORT))
+    assert changed(data, after) == {"etcd-client-tls"}
+    wrong_key = data["etcd-client-tls"]["etcd-client.key"]
+    existing = {**data, "kas-server-crt": {**data["kas-server-crt"], "tls.key": wrong_key}}
+    after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, existing, endpoint_port=PORT))
+    assert changed(data, after) == {"kas-server-crt"}
+
+
+def test_a_new_ca_reissues_what_it_signs_and_nothing_else(hcp, data):
+    existing = {key: value for key, value in data.items() if key != "etcd-signer"}
+    after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, existing, endpoint_port=PORT))
+    assert changed(data, after) == {"etcd-signer", "etcd-server-tls", "etcd-peer-tls", "etcd-client-tls"}
+    for name, key in (("etcd-server-tls", "server.crt"), ("etcd-peer-tls", "peer.crt"),
+                      ("etcd-client-tls", "etcd-client.crt")):
+        cert(after[name][key]).verify_directly_issued_by(cert(after["etcd-signer"]["ca.crt"]))
+
+
+def test_a_new_root_ca_reissues_the_api_servers_certificates_and_kubeconfigs(hcp, data):
+    existing = {key: value for key, value in data.items() if key != "root-ca"}
+    after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, existing, endpoint_port=PORT))
+    assert changed(data, after) == {
+        "root-ca", "kas-server-crt", "kas-kubelet-client-crt",
+        "kube-controller-manager-kubeconfig", "kube-scheduler-kubeconfig", "admin-kubeconfig",
+    }
+
+
+# The published endpoint.
+
+
+def test_a_new_endpoint_host_reissues_only_the_server_certificate_and_the_admin_kubeconfig(hcp, data):
+    after = as_existing(pki_secrets(NAMESPACE, hcp, "api.example.com", data, endpoint_port=PORT))
+    assert changed(data, after) == {"kas-server-crt", "admin-kubeconfig"}
+    dns_names, ips = sans(cert(after["kas-server-crt"]["tls.crt"]))
+    assert "api.example.com" in dns_names
+    assert HOST not in ips
+    assert kubeconfig(after["admin-kubeconfig"]["kubeconfig"])["server"] == f"https://api.example.com:{PORT}"
+    # And it then stays.
+    again = as_existing(pki_secrets(NAMESPACE, hcp, "api.example.com", after, endpoint_port=PORT))
+    assert again == after
+
+
+def test_a_new_endpoint_port_rewrites_only_the_admin_kubeconfig(hcp, data):
+    after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, data, endpoint_port=31000))
+    assert changed(data, after) == {"admin-kubeconfig"}
+    assert kubeconfig(after["admin-kubeconfig"]["kubeconfig"])["server"] == f"https://{HOST}:31000"
+
+
+def test_another_service_network_reissues_only_the_api_server_certificate(hcp, data):
+    changed_network = make_hcp(SINGLE_REPLICA, networking={"serviceNetwork": [{"cidr": "172.29.0.0/16"}]})
+    after = as_existing(pki_secrets(NAMESPACE, changed_network, HOST, data, endpoint_port=PORT))
+    assert changed(data, after) == {"kas-server-crt"}
+    assert "172.29.0.1" in sans(cert(after["kas-server-crt"]["tls.crt"]))[1]
+
+
+def test_an_ipv6_endpoint_is_an_ip_san_and_a_bracketed_url(hcp):
+    after = as_existing(pki_secrets(NAMESPACE, hcp, "fd00::10", {}, endpoint_port=PORT))
+    _, ips = sans(cert(after["kas-server-crt"]["tls.crt"]))
+    assert "fd00::10" in ips
+    assert kubeconfig(after["admin-kubeconfig"]["kubeconfig"])["server"] == f"https://[fd00::10]:{PORT}"
+
+
+# What the certificates say.
+
+
+def test_certificate_chains_verify(data):
+    root = cert(data["root-ca"]["ca.crt"])
+    etcd = cert(data["etcd-signer"]["ca.crt"])
+    assert root.subject != etcd.subject
+    for ca in (root, etcd):
+        ca.verify_directly_issued_by(ca)
+        assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    for name, key, signer in (
+        ("etcd-server-tls", "server.crt", etcd),
+        ("etcd-peer-tls", "peer.crt", etcd),
+        ("etcd-client-tls", "etcd-client.crt", etcd),
+        ("kas-server-crt", "tls.crt", root),
+        ("kas-kubelet-client-crt", "tls.crt", root),
+    ):
+        cert(data[name][key]).verify_directly_issued_by(signer)
+    assert data["etcd-server-tls"]["server-ca.crt"] == data["etcd-signer"]["ca.crt"]
+    assert data["etcd-peer-tls"]["peer-ca.crt"] == data["etcd-signer"]["ca.crt"]
+    assert data["etcd-client-tls"]["etcd-client-ca.crt"] == data["etcd-signer"]["ca.crt"]
+    assert data["kas-server-crt"]["ca.crt"] == data["root-ca"]["ca.crt"]
+    for name in ("kube-controller-manager-kubeconfig", "kube-scheduler-kubeconfig", "admin-kubeconfig"):
+        config = kubeconfig(data[name]["kubeconfig"])
+        assert config["ca"] == data["root-ca"]["ca.crt"]
+        cert(config["cert"]).verify_directly_issued_by(root)
+
+
+def test_api_server_certificate_names(data):
+    dns_names, ips = sans(cert(data["kas-server-crt"]["tls.crt"]))
+    assert {
+        "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local",
+        "kube-apiserver", f"kube-apiserver.{NAMESPACE}.svc", "localhost",
+    } <= dns_names
+    assert {"127.0.0.1", "172.31.0.1", HOST} <= ips
+    assert usages(cert(data["kas-server-crt"]["tls.crt"])) == {ExtendedKeyUsageOID.SERVER_AUTH}
+
+
+def test_the_first_service_ip_of_the_spec_network_is_in_the_api_server_certificate():
+    secrets = as_existing(pki_secrets(NAMESPACE, make_hcp(HIGHLY_AVAILABLE), HOST, {}, endpoint_port=PORT))
+    _, ips = sans(cert(secrets["kas-server-crt"]["tls.crt"]))
+    assert "172.30.0.1" in ips
+
+
+def test_etcd_certificate_names(data):
+    server_dns, server_ips = sans(cert(data["etcd-server-tls"]["server.crt"]))
+    assert {"etcd-client", f"etcd-client.{NAMESPACE}.svc", f"*.etcd-discovery.{NAMESPACE}.svc", "localhost"} <= (
+        server_dns
+    )
+    assert "127.0.0.1" in server_ips
+    peer_dns, _ = sans(cert(data["etcd-peer-tls"]["peer.crt"]))
+    assert f"*.etcd-discovery.{NAMESPACE}.svc" in peer_dns
+    both = {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}
+    assert usages(cert(data["etcd-server-tls"]["server.crt"])) == both
+    assert usages(cert(data["etcd-peer-tls"]["peer.crt"])) == both
+    assert usages(cert(data["etcd-client-tls"]["etcd-client.crt"])) == {ExtendedKeyUsageOID.CLIENT_AUTH}
+
+
+def test_kubeconfig_users_and_servers(data):
+    internal = f"https://kube-apiserver.{NAMESPACE}.svc:6443"
+    expected = {
+        "kube-controller-manager-kubeconfig": (internal, ("system:kube-controller-manager", [])),
+        "kube-scheduler-kubeconfig": (internal, ("system:kube-scheduler", [])),
+        "admin-kubeconfig": (f"https://{HOST}:{PORT}", ("system:admin", ["system:masters"])),
+    }
+    for name, (server, user) in expected.items():
+        config = kubeconfig(data[name]["kubeconfig"])
+        assert config["server"] == server
+        assert subject(cert(config["cert"])) == user
+    assert subject(cert(data["kas-kubelet-client-crt"]["tls.crt"]))[1] == ["system:masters"]
+
+
+def test_service_account_key_pair_matches(data):
+    private = serialization.load_pem_private_key(data["sa-signing-key"]["service-account.key"], password=None)
+    public = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    assert public == data["sa-signing-key"]["service-account.pub"]
+
+
+# Real TLS handshakes (in memory) with the minted material.
+
+
+def handshake(
+    tmp_path: Path,
+    server: tuple[bytes, bytes],
+    trusted_ca: bytes,
+    hostname: str,
+    client: tuple[bytes, bytes] | None = None,
+    client_ca: bytes | None = None,
+) -> None:
+    """Complete a TLS handshake between a server and a client context, or raise ssl.SSLError."""
+
+    def write(name: str, pem: bytes) -> str:
+        path = tmp_path / name
+        path.write_bytes(pem)
+        return str(path)
+
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(write("server.crt", server[0]), write("server.key", server[1]))
+    if client_ca:
+        server_context.verify_mode = ssl.CERT_REQUIRED
+        server_context.load_verify_locations(cadata=client_ca.decode())
+    client_context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client_context.load_verify_locations(cadata=trusted_ca.decode())
+    if client:
+        client_context.load_cert_chain(write("client.crt", client[0]), write("client.key", client[1]))
+
+    to_server, to_client = ssl.MemoryBIO(), ssl.MemoryBIO()
+    server_in, server_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client_end = client_context.wrap_bio(to_client, to_server, server_hostname=hostname)
+    server_end = server_context.wrap_bio(server_in, server_out, server_side=True)
+    done = {"client": False, "server": False}
+    for _ in range(10):
+        for name, end in (("client", client_end), ("server", server_end)):
+            if done[name]:
+                continue
+            try:
+                end.do_handshake()
+                done[name] = True
+            except ssl.SSLWantReadError:
+                pass
+        server_in.write(to_server.read())
+        to_client.write(server_out.read())
+        if all(done.values()):
+            # TLS 1.3: the server judges the client certificate after the client is done.
+            server_in.write(to_server.read())
+            return
+    raise AssertionError(f"the handshake did not finish: {done}")
+
+
+def test_api_server_tls_for_every_name_clients_use(tmp_path, data):
+    root = data["root-ca"]["ca.crt"]
+    server = (data["kas-server-crt"]["tls.crt"], data["kas-server-crt"]["tls.key"])
+    admin = kubeconfig(data["admin-kubeconfig"]["kubeconfig"])
+    for hostname in (HOST, f"kube-apiserver.{NAMESPACE}.svc", "kubernetes.default.svc", "172.31.0.1", "localhost"):
+        handshake(tmp_path, server, root, hostname, client=(admin["cert"], admin["key"]), client_ca=root)
+    with pytest.raises(ssl.SSLCertVerificationError):
+        handshake(tmp_path, server, root, "elsewhere.example.com")
+
+
+def test_etcd_tls_for_clients_and_peers(tmp_path, data):
+    ca = data["etcd-signer"]["ca.crt"]
+    client = (data["etcd-client-tls"]["etcd-client.crt"], data["etcd-client-tls"]["etcd-client.key"])
+    server = (data["etcd-server-tls"]["server.crt"], data["etcd-server-tls"]["server.key"])
+    for hostname in (f"etcd-client.{NAMESPACE}.svc", "etcd-client", "localhost", "127.0.0.1",
+                     f"etcd-1.etcd-discovery.{NAMESPACE}.svc"):
+        handshake(tmp_path, server, ca, hostname, client=client, client_ca=ca)
+    peer = (data["etcd-peer-tls"]["peer.crt"], data["etcd-peer-tls"]["peer.key"])
+    handshake(tmp_path, peer, ca, f"etcd-2.etcd-discovery.{NAMESPACE}.svc", client=peer, client_ca=ca)
+
+
+def test_a_client_of_another_ca_is_refused(tmp_path, data):
+    server = (data["etcd-server-tls"]["server.crt"], data["etcd-server-tls"]["server.key"])
+    stranger = kubeconfig(data["admin-kubeconfig"]["kubeconfig"])  # signed by the root CA, not etcd's
+    with pytest.raises(ssl.SSLError):
+        handshake(tmp_path, server, data["etcd-signer"]["ca.crt"], "localhost",
+                  client=(stranger["cert"], stranger["key"]), client_ca=data["etcd-signer"]["ca.crt"])
+
+
+def test_ips_in_sans_are_real_addresses(data):
+    _, ips = sans(cert(data["kas-server-crt"]["tls.crt"]))
+    for ip in ips:
+        ipaddress.ip_address(ip)

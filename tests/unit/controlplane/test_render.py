@@ -1,0 +1,599 @@
+"""What the rendered control plane must do, beyond the golden files: names, flags, paths the docs rely on."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from typing import Any
+
+import pytest
+import yaml
+
+from hcp.controlplane import Endpoint, RenderError, pki_secrets, render, secret_data
+from hcp.controlplane.components import COMPONENTS
+from hcp.controlplane.components.kube_apiserver.adapter import fnv1_32
+from hcp.controlplane.labels import HOSTED_CONTROL_PLANE_LABEL, MANAGED_BY_LABEL
+from tests.unit.controlplane.conftest import (
+    ACTIVE_KEY,
+    BACKUP_KEY,
+    HIGHLY_AVAILABLE,
+    NAMESPACE,
+    SINGLE_REPLICA,
+    make_context,
+    make_hcp,
+)
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet")
+
+
+def by_key(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {f"{obj['kind']}/{obj['metadata']['name']}": obj for obj in objects}
+
+
+def workloads(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [obj for obj in objects if obj["kind"] in WORKLOAD_KINDS]
+
+
+def pod_spec(objects: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    return by_key(objects)[key]["spec"]["template"]["spec"]
+
+
+def main_container(objects: list[dict[str, Any]], key: str, name: str) -> dict[str, Any]:
+    return next(c for c in pod_spec(objects, key)["containers"] if c["name"] == name)
+
+
+def args(objects: list[dict[str, Any]], key: str, name: str) -> list[str]:
+    return main_container(objects, key, name)["args"]
+
+
+def flag(arguments: list[str], name: str) -> str | None:
+    values = [arg.split("=", 1)[1] for arg in arguments if arg.startswith(f"--{name}=")]
+    assert len(values) <= 1, f"--{name} given {len(values)} times"
+    return values[0] if values else None
+
+
+def files(pod: dict[str, Any], container_name: str, rendered: list[dict[str, Any]] = ()) -> dict[str, tuple[str, str]]:
+    """The files a container sees from Secret volumes: path -> (Secret name, key).
+
+    Secrets are the PKI's and those in `rendered`; volumes that are not in the pod
+    spec (a StatefulSet's claim templates) are skipped.
+    """
+    secrets = {s["metadata"]["name"]: secret_data(s) for s in [*PKI, *rendered] if s["kind"] == "Secret"}
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    container = next(c for c in [*pod.get("initContainers", []), *pod["containers"]] if c["name"] == container_name)
+    seen = {}
+    for mount in container["volumeMounts"]:
+        source = volumes.get(mount["name"], {}).get("secret")
+        if source is None:
+            continue
+        name = source["secretName"]
+        items = source.get("items") or [{"key": key, "path": key} for key in secrets.get(name, {})]
+        for item in items:
+            seen[f"{mount['mountPath']}/{item['path']}"] = (name, item["key"])
+    return seen
+
+
+PKI = pki_secrets(NAMESPACE, make_hcp(HIGHLY_AVAILABLE), "api.example.com", {}, endpoint_port=6443)
+
+
+# The whole rendering.
+
+
+def test_render_is_components_in_order_each_object_in_the_namespace_and_labelled(ha_ctx):
+    objects = render(ha_ctx)
+    assert [obj["kind"] + "/" + obj["metadata"]["name"] for obj in workloads(objects)] == [
+        "StatefulSet/etcd",
+        "Deployment/kube-apiserver",
+        "Deployment/kube-controller-manager",
+        "Deployment/kube-scheduler",
+    ]
+    for obj in objects:
+        assert obj["metadata"]["namespace"] == NAMESPACE
+        assert obj["metadata"]["labels"][MANAGED_BY_LABEL] == "hcp"
+        assert obj["metadata"]["labels"][HOSTED_CONTROL_PLANE_LABEL] == NAMESPACE
+    assert len(by_key(objects)) == len(objects), "object names are unique per kind"
+
+
+def test_render_is_deterministic(ha_ctx, single_ctx):
+    for ctx in (ha_ctx, single_ctx):
+        first = render(ctx)
+        again = render(make_context(ctx.hcp.model_copy(deep=True), ctx.api_endpoint))
+        assert yaml.safe_dump_all(first) == yaml.safe_dump_all(again)
+
+
+def test_rendering_does_not_change_its_inputs_or_share_templates(ha_ctx):
+    before = ha_ctx.hcp.model_dump()
+    first = render(ha_ctx)
+    first[2]["spec"]["template"]["metadata"]["labels"]["tampered"] = "yes"
+    assert "tampered" not in yaml.safe_dump_all(render(ha_ctx))
+    assert ha_ctx.hcp.model_dump() == before
+
+
+def test_every_component_has_a_name_and_render_function():
+    assert [component.NAME for component in COMPONENTS] == [
+        "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler",
+    ]
+    assert all(callable(component.render) for component in COMPONENTS)
+
+
+@pytest.mark.parametrize("document", [SINGLE_REPLICA, HIGHLY_AVAILABLE], ids=["single", "ha"])
+def test_every_secret_a_pod_mounts_is_rendered_with_the_keys_it_needs(document):
+    hcp = make_hcp(document)
+    objects = render(make_context(hcp))
+    available = {s["metadata"]["name"]: secret_data(s) for s in pki_secrets(NAMESPACE, hcp, "h.example.com", {},
+                                                                            endpoint_port=6443)}
+    available.update({o["metadata"]["name"]: secret_data(o) for o in objects if o["kind"] == "Secret"})
+    for workload in workloads(objects):
+        for volume in workload["spec"]["template"]["spec"]["volumes"]:
+            if "secret" not in volume:
+                continue
+            name = volume["secret"]["secretName"]
+            assert name in available, f"{workload['metadata']['name']} mounts missing Secret {name}"
+            for item in volume["secret"].get("items", []):
+                assert item["key"] in available[name]
+
+
+def test_a_missing_image_is_a_render_error(single_ctx):
+    ctx = dataclasses.replace(single_ctx, images={"etcd": "etcd:1"})
+    with pytest.raises(RenderError, match="kube-apiserver"):
+        render(ctx)
+
+
+# Pods: restart date, security, placement, resources.
+
+
+def test_restart_date_annotates_every_pod_template_and_changing_it_changes_nothing_else(single_ctx):
+    plain = render(single_ctx)
+    for workload in workloads(plain):
+        assert "hypershift.openshift.io/restart-date" not in workload["spec"]["template"]["metadata"].get(
+            "annotations", {}
+        )
+    restarted = render(dataclasses.replace(single_ctx, restart_date="2025-06-01T00:00:00Z"))
+    assert len(workloads(restarted)) == 4
+    for before, after in zip(workloads(plain), workloads(restarted), strict=True):
+        annotations = after["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["hypershift.openshift.io/restart-date"] == "2025-06-01T00:00:00Z"
+        del annotations["hypershift.openshift.io/restart-date"]
+        if not annotations:
+            del after["spec"]["template"]["metadata"]["annotations"]
+        assert after == before
+
+
+def test_restart_date_is_read_from_the_hosted_control_plane_annotation(ha_ctx):
+    assert ha_ctx.restart_date == "2025-01-02T03:04:05Z"
+    for workload in workloads(render(ha_ctx)):
+        annotations = workload["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["hypershift.openshift.io/restart-date"] == "2025-01-02T03:04:05Z"
+
+
+@pytest.mark.parametrize("fixture", ["single_ctx", "ha_ctx"])
+def test_pods_run_unprivileged(fixture, request):
+    for workload in workloads(render(request.getfixturevalue(fixture))):
+        spec = workload["spec"]["template"]["spec"]
+        assert spec["automountServiceAccountToken"] is False
+        assert "priorityClassName" not in spec
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        assert spec["securityContext"]["runAsUser"] == 65532
+        assert spec["securityContext"]["fsGroup"] == 65532
+        for container in [*spec.get("initContainers", []), *spec["containers"]]:
+            assert container["securityContext"] == {
+                "allowPrivilegeEscalation": False,
+                "readOnlyRootFilesystem": True,
+                "capabilities": {"drop": ["ALL"]},
+            }
+            assert set(container["resources"]["requests"]) == {"cpu", "memory"}
+
+
+def test_requests_are_sized_for_a_laptop(single_ctx):
+    objects = render(single_ctx)
+    sizes = {
+        ("StatefulSet/etcd", "etcd"): {"cpu": "50m", "memory": "100Mi"},
+        ("Deployment/kube-apiserver", "kube-apiserver"): {"cpu": "100m", "memory": "300Mi"},
+        ("Deployment/kube-controller-manager", "kube-controller-manager"): {"cpu": "50m", "memory": "100Mi"},
+        ("Deployment/kube-scheduler", "kube-scheduler"): {"cpu": "20m", "memory": "50Mi"},
+    }
+    for (key, name), wanted in sizes.items():
+        assert main_container(objects, key, name)["resources"] == {"requests": wanted}
+
+
+def test_node_selector_tolerations_and_labels_come_from_the_spec(ha_ctx, single_ctx):
+    for workload in workloads(render(ha_ctx)):
+        template = workload["spec"]["template"]
+        assert template["spec"]["nodeSelector"] == {"node-role.kubernetes.io/infra": ""}
+        assert {"key": "dedicated", "operator": "Equal", "value": "control-plane", "effect": "NoSchedule"} in (
+            template["spec"]["tolerations"]
+        )
+        assert template["metadata"]["labels"]["team"] == "platform"
+        # The selector labels are the template's own.
+        assert workload["spec"]["selector"]["matchLabels"].items() <= template["metadata"]["labels"].items()
+    for workload in workloads(render(single_ctx)):
+        assert "nodeSelector" not in workload["spec"]["template"]["spec"]
+
+
+def test_spec_labels_cannot_break_the_selector():
+    hcp = make_hcp(SINGLE_REPLICA, labels={"app": "something-else"})
+    for workload in workloads(render(make_context(hcp))):
+        template_labels = workload["spec"]["template"]["metadata"]["labels"]
+        assert workload["spec"]["selector"]["matchLabels"].items() <= template_labels.items()
+
+
+def test_highly_available_replicas_prefer_distinct_nodes(ha_ctx, single_ctx):
+    for workload in workloads(render(ha_ctx)):
+        anti = workload["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
+        terms = anti["preferredDuringSchedulingIgnoredDuringExecution"]
+        assert {"kubernetes.io/hostname", "topology.kubernetes.io/zone"} == {
+            term["podAffinityTerm"]["topologyKey"] for term in terms
+        }
+        assert "requiredDuringSchedulingIgnoredDuringExecution" not in anti
+    for workload in workloads(render(single_ctx)):
+        assert "podAntiAffinity" not in workload["spec"]["template"]["spec"]["affinity"]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "replicas"),
+    [
+        ("single_ctx", {"etcd": 1, "kube-apiserver": 1, "kube-controller-manager": 1, "kube-scheduler": 1}),
+        ("ha_ctx", {"etcd": 3, "kube-apiserver": 3, "kube-controller-manager": 2, "kube-scheduler": 2}),
+    ],
+)
+def test_replicas_follow_the_availability_policy(fixture, replicas, request):
+    objects = render(request.getfixturevalue(fixture))
+    assert {w["metadata"]["name"]: w["spec"]["replicas"] for w in workloads(objects)} == replicas
+
+
+def test_disruption_budgets_only_when_highly_available(ha_ctx, single_ctx):
+    budgets = {o["metadata"]["name"]: o["spec"] for o in render(ha_ctx) if o["kind"] == "PodDisruptionBudget"}
+    assert budgets == {
+        "etcd": {"maxUnavailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow",
+                 "selector": {"matchLabels": {"app": "etcd"}}},
+        "kube-apiserver": {"maxUnavailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow",
+                           "selector": {"matchLabels": {"app": "kube-apiserver"}}},
+    }
+    assert not [o for o in render(single_ctx) if o["kind"] == "PodDisruptionBudget"]
+
+
+# etcd.
+
+
+@pytest.mark.parametrize(("fixture", "members"), [("single_ctx", 1), ("ha_ctx", 3)])
+def test_etcd_members_and_their_claims_are_named_as_in_the_docs(fixture, members, request):
+    objects = render(request.getfixturevalue(fixture))
+    statefulset = by_key(objects)["StatefulSet/etcd"]
+    # Pods etcd-0..N-1; PVCs <claim template>-<pod> = data-etcd-N.
+    assert statefulset["metadata"]["name"] == "etcd"
+    assert statefulset["spec"]["replicas"] == members
+    assert statefulset["spec"]["serviceName"] == "etcd-discovery"
+    assert statefulset["spec"]["podManagementPolicy"] == "Parallel"
+    assert [claim["metadata"]["name"] for claim in statefulset["spec"]["volumeClaimTemplates"]] == ["data"]
+    assert statefulset["spec"]["template"]["metadata"]["labels"]["app"] == "etcd"
+    etcd = main_container(objects, "StatefulSet/etcd", "etcd")
+    assert {"name": "data", "mountPath": "/var/lib"} in etcd["volumeMounts"]
+    assert flag(etcd["args"], "data-dir") == "/var/lib/data"
+    ns = NAMESPACE
+    assert flag(etcd["args"], "initial-cluster") == ",".join(
+        f"etcd-{n}=https://etcd-{n}.etcd-discovery.{ns}.svc:2380" for n in range(members)
+    )
+    assert flag(etcd["args"], "initial-cluster-token") == "etcd-cluster"
+    assert flag(etcd["args"], "advertise-client-urls") == f"https://$(POD_NAME).etcd-discovery.{ns}.svc:2379"
+    assert flag(etcd["args"], "initial-advertise-peer-urls") == f"https://$(POD_NAME).etcd-discovery.{ns}.svc:2380"
+    assert flag(etcd["args"], "name") == "$(POD_NAME)"
+    assert {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}} in etcd["env"]
+
+
+def test_etcd_certificates_are_where_the_docs_commands_look(ha_ctx):
+    pod = pod_spec(render(ha_ctx), "StatefulSet/etcd")
+    seen = files(pod, "etcd")
+    # 7.3: etcdctl --cacert /etc/etcd/tls/etcd-ca/ca.crt --cert .../client/etcd-client.crt --key ...
+    assert seen["/etc/etcd/tls/etcd-ca/ca.crt"] == ("etcd-signer", "ca.crt")
+    assert seen["/etc/etcd/tls/client/etcd-client.crt"] == ("etcd-client-tls", "etcd-client.crt")
+    assert seen["/etc/etcd/tls/client/etcd-client.key"] == ("etcd-client-tls", "etcd-client.key")
+    # 7.5 (AWS variant) uses the CA copy in the client Secret.
+    assert seen["/etc/etcd/tls/client/etcd-client-ca.crt"] == ("etcd-client-tls", "etcd-client-ca.crt")
+    assert "/etc/etcd/tls/etcd-ca/ca.key" not in seen, "the signer's key stays out of the pod"
+    etcd_args = main_container(render(ha_ctx), "StatefulSet/etcd", "etcd")["args"]
+    for name in ("cert-file", "key-file", "trusted-ca-file", "peer-cert-file", "peer-key-file",
+                 "peer-trusted-ca-file"):
+        assert flag(etcd_args, name) in seen, f"--{name} points at a file the pod does not have"
+    assert flag(etcd_args, "cert-file").startswith("/etc/etcd/tls/server/")
+    assert flag(etcd_args, "peer-cert-file").startswith("/etc/etcd/tls/peer/")
+    assert flag(etcd_args, "client-cert-auth") == "true"
+    assert flag(etcd_args, "peer-client-cert-auth") == "true"
+    assert flag(etcd_args, "listen-client-urls").startswith("https://")
+    assert flag(etcd_args, "listen-peer-urls").startswith("https://")
+
+
+def test_etcd_pod_has_etcdctl_api_3_and_no_tls_env_that_would_clash_with_flags(single_ctx):
+    etcd = main_container(render(single_ctx), "StatefulSet/etcd", "etcd")
+    env = {e["name"]: e.get("value") for e in etcd["env"]}
+    assert env["ETCDCTL_API"] == "3"
+    assert not {"ETCDCTL_CACERT", "ETCDCTL_CERT", "ETCDCTL_KEY", "ETCDCTL_ENDPOINTS"} & env.keys()
+
+
+def test_etcd_is_probed_on_its_plain_http_metrics_listener(single_ctx):
+    etcd = main_container(render(single_ctx), "StatefulSet/etcd", "etcd")
+    assert flag(etcd["args"], "listen-metrics-urls") == "http://0.0.0.0:2382"
+    ports = {port["name"]: port["containerPort"] for port in etcd["ports"]}
+    assert ports == {"client": 2379, "peer": 2380, "metrics": 2382}
+    assert etcd["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics", "scheme": "HTTP"}
+    assert etcd["livenessProbe"]["httpGet"]["path"] == "/livez"
+
+
+def test_etcd_services(single_ctx):
+    objects = by_key(render(single_ctx))
+    client = objects["Service/etcd-client"]["spec"]
+    assert client["type"] == "ClusterIP"
+    assert client["ports"] == [{"name": "etcd-client", "port": 2379, "protocol": "TCP", "targetPort": "client"}]
+    discovery = objects["Service/etcd-discovery"]["spec"]
+    assert discovery["clusterIP"] == "None"
+    assert discovery["publishNotReadyAddresses"] is True
+    assert {(p["name"], p["port"]) for p in discovery["ports"]} == {("peer", 2380), ("etcd-client", 2379)}
+    assert client["selector"] == discovery["selector"] == {"app": "etcd"}
+
+
+def test_etcd_rejoin_script_starts_members_with_the_state_it_decided(ha_ctx):
+    pod = pod_spec(render(ha_ctx), "StatefulSet/etcd")
+    reset = pod["initContainers"][0]
+    assert reset["name"] == "reset-member"
+    assert reset["image"] == ha_ctx.images["etcd"]
+    assert "etcdctl member add" in reset["command"][-1]
+    assert "/etc/etcd/clusterstate/state" in reset["command"][-1]
+    etcd = pod["containers"][0]
+    assert etcd["command"][:2] == ["/bin/sh", "-c"]
+    assert "/etc/etcd/clusterstate/state" in etcd["command"][2]
+    assert 'exec /usr/local/bin/etcd --initial-cluster-state="$state" "$@"' in etcd["command"][2]
+    assert "initial-cluster-state" not in " ".join(etcd["args"])
+
+
+@pytest.mark.parametrize(
+    ("persistent_volume", "size", "storage_class"),
+    [
+        ({"size": "8Gi"}, "8Gi", None),
+        ({"size": "20Gi", "storageClassName": "local-path"}, "20Gi", "local-path"),
+        ({}, "8Gi", None),
+        (None, "8Gi", None),
+    ],
+)
+def test_etcd_volume_size_and_storage_class(persistent_volume, size, storage_class):
+    storage: dict[str, Any] = {"type": "PersistentVolume"}
+    if persistent_volume is not None:
+        storage["persistentVolume"] = persistent_volume
+    hcp = make_hcp(SINGLE_REPLICA, etcd={"managementType": "Managed", "managed": {"storage": storage}})
+    claim = by_key(render(make_context(hcp)))["StatefulSet/etcd"]["spec"]["volumeClaimTemplates"][0]
+    assert claim["spec"]["resources"] == {"requests": {"storage": size}}
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    if storage_class is None:
+        assert "storageClassName" not in claim["spec"]
+    else:
+        assert claim["spec"]["storageClassName"] == storage_class
+
+
+def test_unmanaged_etcd_renders_no_etcd_and_points_the_api_server_at_it():
+    hcp = make_hcp(
+        SINGLE_REPLICA,
+        etcd={
+            "managementType": "Unmanaged",
+            "unmanaged": {"endpoint": "https://etcd.example.com:2379", "tls": {"clientSecret": {"name": "my-etcd"}}},
+        },
+    )
+    objects = render(make_context(hcp))
+    assert not [o for o in objects if o["metadata"]["name"].startswith("etcd")]
+    assert flag(args(objects, "Deployment/kube-apiserver", "kube-apiserver"), "etcd-servers") == (
+        "https://etcd.example.com:2379"
+    )
+    volumes = {v["name"]: v for v in pod_spec(objects, "Deployment/kube-apiserver")["volumes"]}
+    assert volumes["etcd-client-crt"]["secret"]["secretName"] == "my-etcd"
+
+
+# kube-apiserver.
+
+
+def test_api_server_flags_for_the_defaults(single_ctx):
+    arguments = args(render(single_ctx), "Deployment/kube-apiserver", "kube-apiserver")
+    assert flag(arguments, "etcd-servers") == f"https://etcd-client.{NAMESPACE}.svc:2379"
+    assert flag(arguments, "service-cluster-ip-range") == "172.31.0.0/16"
+    assert flag(arguments, "service-account-issuer") == "https://kubernetes.default.svc"
+    assert flag(arguments, "advertise-address") == "192.168.126.10"
+    assert flag(arguments, "endpoint-reconciler-type") == "none"
+    assert flag(arguments, "secure-port") == "6443"
+    assert flag(arguments, "authorization-mode") == "Node,RBAC"
+    assert flag(arguments, "feature-gates") is None
+    assert flag(arguments, "encryption-provider-config") is None
+
+
+def test_api_server_flags_from_the_spec(ha_ctx):
+    arguments = args(render(ha_ctx), "Deployment/kube-apiserver", "kube-apiserver")
+    assert flag(arguments, "service-cluster-ip-range") == "172.30.0.0/16"
+    assert flag(arguments, "service-account-issuer") == "https://oidc.example.com/example-abcde"
+    assert flag(arguments, "advertise-address") is None, "the endpoint is a DNS name"
+    assert flag(arguments, "feature-gates") == "DRAPartitionableDevices=true,KubeletPodResourcesGet=false"
+
+
+def test_api_server_files_exist_in_the_pod(ha_ctx):
+    objects = render(ha_ctx)
+    seen = files(pod_spec(objects, "Deployment/kube-apiserver"), "kube-apiserver", objects)
+    for name in ("client-ca-file", "tls-cert-file", "tls-private-key-file", "etcd-cafile", "etcd-certfile",
+                 "etcd-keyfile", "kubelet-client-certificate", "kubelet-client-key", "service-account-key-file",
+                 "service-account-signing-key-file", "encryption-provider-config"):
+        path = flag(args(objects, "Deployment/kube-apiserver", "kube-apiserver"), name)
+        assert path in seen, f"--{name}={path} is not mounted"
+    assert seen["/etc/kubernetes/certs/client-ca/ca.crt"] == ("root-ca", "ca.crt")
+    assert not [path for path, (secret, key) in seen.items() if key == "ca.key"], "no CA key in the API server"
+
+
+@pytest.mark.parametrize(
+    ("feature_gate", "expected"),
+    [
+        (None, None),
+        ({"featureSet": ""}, None),
+        ({"featureSet": "TechPreviewNoUpgrade"}, None),
+        ({"featureSet": "CustomNoUpgrade", "customNoUpgrade": {"enabled": ["A", "B"]}}, "A=true,B=true"),
+        ({"featureSet": "CustomNoUpgrade", "customNoUpgrade": {"disabled": ["C"]}}, "C=false"),
+        ({"featureSet": "CustomNoUpgrade", "customNoUpgrade": {}}, None),
+    ],
+)
+def test_feature_gates_go_to_every_kubernetes_component(feature_gate, expected):
+    configuration = {"featureGate": feature_gate} if feature_gate is not None else {}
+    objects = render(make_context(make_hcp(SINGLE_REPLICA, configuration=configuration)))
+    for key, name in (("Deployment/kube-apiserver", "kube-apiserver"),
+                      ("Deployment/kube-controller-manager", "kube-controller-manager"),
+                      ("Deployment/kube-scheduler", "kube-scheduler")):
+        assert flag(args(objects, key, name), "feature-gates") == expected
+
+
+def test_api_server_probes_use_https(single_ctx):
+    kas = main_container(render(single_ctx), "Deployment/kube-apiserver", "kube-apiserver")
+    assert kas["ports"] == [{"name": "client", "containerPort": 6443, "protocol": "TCP"}]
+    assert kas["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "client", "scheme": "HTTPS"}
+    assert kas["livenessProbe"]["httpGet"]["path"].startswith("/livez")
+    assert kas["livenessProbe"]["httpGet"]["scheme"] == "HTTPS"
+
+
+def test_node_port_publishing_with_a_fixed_port(single_ctx):
+    service = by_key(render(single_ctx))["Service/kube-apiserver"]["spec"]
+    assert service["type"] == "NodePort"
+    assert service["ports"] == [
+        {"name": "client", "port": 6443, "protocol": "TCP", "targetPort": "client", "nodePort": 30443}
+    ]
+    assert service["selector"] == {"app": "kube-apiserver"}
+
+
+def test_node_port_publishing_with_an_assigned_port():
+    hcp = make_hcp(SINGLE_REPLICA)
+    hcp.spec.services[0].service_publishing_strategy.node_port.port = None
+    service = by_key(render(make_context(hcp)))["Service/kube-apiserver"]["spec"]
+    assert service["type"] == "NodePort"
+    assert "nodePort" not in service["ports"][0]
+
+
+def test_load_balancer_publishing(ha_ctx):
+    service = by_key(render(ha_ctx))["Service/kube-apiserver"]["spec"]
+    assert service["type"] == "LoadBalancer"
+    assert service["ports"] == [{"name": "client", "port": 6443, "protocol": "TCP", "targetPort": "client"}]
+
+
+def test_unsupported_publishing_is_a_render_error():
+    hcp = make_hcp(SINGLE_REPLICA)
+    hcp.spec.services[0].service_publishing_strategy.type = "Route"
+    hcp.spec.services[0].service_publishing_strategy.node_port = None
+    with pytest.raises(RenderError, match="Route"):
+        render(make_context(hcp))
+    hcp = make_hcp(SINGLE_REPLICA)
+    hcp.spec.services = hcp.spec.services[1:]
+    with pytest.raises(RenderError, match="APIServer"):
+        render(make_context(hcp))
+
+
+def test_aescbc_encryption_configuration(ha_ctx):
+    objects = render(ha_ctx)
+    secret = by_key(objects)["Secret/kas-secret-encryption-config"]
+    config = yaml.safe_load(secret_data(secret)["config.yaml"])
+    assert config["apiVersion"] == "apiserver.config.k8s.io/v1"
+    assert config["kind"] == "EncryptionConfiguration"
+    (resource,) = config["resources"]
+    assert resource["resources"] == ["secrets"]
+    aescbc, identity = resource["providers"]
+    assert identity == {"identity": {}}
+    keys = aescbc["aescbc"]["keys"]
+    assert [base64.b64decode(key["secret"]) for key in keys] == [ACTIVE_KEY, BACKUP_KEY]
+    assert [key["name"] for key in keys] == [f"key-{fnv1_32(ACTIVE_KEY)}", f"key-{fnv1_32(BACKUP_KEY)}"]
+    arguments = args(objects, "Deployment/kube-apiserver", "kube-apiserver")
+    assert flag(arguments, "encryption-provider-config") == "/etc/kubernetes/secret-encryption/config.yaml"
+    template = by_key(objects)["Deployment/kube-apiserver"]["spec"]["template"]
+    assert "component.hypershift.openshift.io/config-hash" in template["metadata"]["annotations"]
+
+
+def test_a_new_encryption_key_rolls_the_api_server(ha_ctx):
+    def template(ctx):
+        return by_key(render(ctx))["Deployment/kube-apiserver"]["spec"]["template"]["metadata"]["annotations"]
+
+    rotated = dataclasses.replace(
+        ha_ctx, encryption_keys={"etcd-encryption-key": bytes(32), "etcd-encryption-key-old": ACTIVE_KEY}
+    )
+    assert template(rotated) != template(ha_ctx)
+
+
+def test_fnv1_32_is_gos_hash_fnv_new32():
+    assert fnv1_32(b"") == 0x811C9DC5
+    assert fnv1_32(b"a") == 0x050C5D7E
+    assert fnv1_32(b"foobar") == 0x31F0B262
+
+
+@pytest.mark.parametrize(
+    ("encryption", "keys", "message"),
+    [
+        ({"type": "aescbc", "aescbc": {"activeKey": {"name": "k"}}}, {}, "Secret k"),
+        ({"type": "aescbc", "aescbc": {"activeKey": {"name": "k"}}}, {"k": b"short"}, "16, 24 or 32"),
+        ({"type": "aescbc"}, {}, "activeKey"),
+        ({"type": "kms"}, {}, "kms"),
+    ],
+)
+def test_unusable_encryption_settings_are_render_errors(encryption, keys, message):
+    hcp = make_hcp(SINGLE_REPLICA, secretEncryption=encryption)
+    with pytest.raises(RenderError, match=message):
+        render(dataclasses.replace(make_context(hcp), encryption_keys=keys))
+
+
+def test_an_ipv6_endpoint_is_advertised():
+    ctx = make_context(make_hcp(SINGLE_REPLICA), Endpoint("fd00::10", 30443))
+    assert flag(args(render(ctx), "Deployment/kube-apiserver", "kube-apiserver"), "advertise-address") == "fd00::10"
+    assert ctx.api_endpoint.url == "https://[fd00::10]:30443"
+
+
+# kube-controller-manager and kube-scheduler.
+
+
+def test_controller_manager_flags(single_ctx, ha_ctx):
+    single = args(render(single_ctx), "Deployment/kube-controller-manager", "kube-controller-manager")
+    assert flag(single, "cluster-cidr") == "10.132.0.0/14"
+    assert flag(single, "service-cluster-ip-range") == "172.31.0.0/16"
+    assert flag(single, "allocate-node-cidrs") == "false"
+    assert flag(single, "node-cidr-mask-size") is None
+    assert flag(single, "leader-elect") == "false"
+    ha = args(render(ha_ctx), "Deployment/kube-controller-manager", "kube-controller-manager")
+    assert flag(ha, "cluster-cidr") == "10.128.0.0/14"
+    assert flag(ha, "service-cluster-ip-range") == "172.30.0.0/16"
+    assert flag(ha, "allocate-node-cidrs") == "true"
+    assert flag(ha, "node-cidr-mask-size") == "23"
+    assert flag(ha, "leader-elect") == "true"
+
+
+def test_controller_manager_signs_with_the_root_ca(ha_ctx):
+    objects = render(ha_ctx)
+    arguments = args(objects, "Deployment/kube-controller-manager", "kube-controller-manager")
+    seen = files(pod_spec(objects, "Deployment/kube-controller-manager"), "kube-controller-manager")
+    assert seen[flag(arguments, "cluster-signing-cert-file")] == ("root-ca", "ca.crt")
+    assert seen[flag(arguments, "cluster-signing-key-file")] == ("root-ca", "ca.key")
+    assert seen[flag(arguments, "root-ca-file")] == ("root-ca", "ca.crt")
+    assert seen[flag(arguments, "service-account-private-key-file")] == ("sa-signing-key", "service-account.key")
+    assert seen[flag(arguments, "kubeconfig")] == ("kube-controller-manager-kubeconfig", "kubeconfig")
+
+
+def test_scheduler_flags(single_ctx, ha_ctx):
+    objects = render(single_ctx)
+    single = args(objects, "Deployment/kube-scheduler", "kube-scheduler")
+    assert flag(single, "leader-elect") == "false"
+    seen = files(pod_spec(objects, "Deployment/kube-scheduler"), "kube-scheduler")
+    assert seen[flag(single, "kubeconfig")] == ("kube-scheduler-kubeconfig", "kubeconfig")
+    assert flag(args(render(ha_ctx), "Deployment/kube-scheduler", "kube-scheduler"), "leader-elect") == "true"
+
+
+@pytest.mark.parametrize(
+    ("key", "name", "port"),
+    [("Deployment/kube-controller-manager", "kube-controller-manager", 10257),
+     ("Deployment/kube-scheduler", "kube-scheduler", 10259)],
+)
+def test_controllers_are_probed_on_healthz_over_https(single_ctx, key, name, port):
+    container = main_container(render(single_ctx), key, name)
+    assert container["ports"] == [{"name": "client", "containerPort": port, "protocol": "TCP"}]
+    assert flag(container["args"], "secure-port") == str(port)
+    assert flag(container["args"], "bind-address") == "0.0.0.0"
+    for probe in ("livenessProbe", "readinessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "client", "scheme": "HTTPS"}
+
+
+@pytest.mark.parametrize("name", ["kube-controller-manager", "kube-scheduler"])
+def test_a_single_controller_is_replaced_not_doubled(single_ctx, ha_ctx, name):
+    single = by_key(render(single_ctx))[f"Deployment/{name}"]["spec"]["strategy"]["rollingUpdate"]
+    assert single["maxSurge"] == 0, "two instances without leader election would fight"
+    ha = by_key(render(ha_ctx))[f"Deployment/{name}"]["spec"]["strategy"]["rollingUpdate"]
+    assert ha["maxSurge"] == 1
