@@ -7,13 +7,15 @@ import sys
 import click
 
 from hcp import __version__
+from hcp.cli.install import install
 from hcp.cli.management_cluster import management_cluster
 from hcp.images import RegistryError
 from hcp.management.binaries import BuildError
 from hcp.management.cluster import ClusterError
 from hcp.management.network import NetworkError
+from hcp.operator.install import InstallError
 
-USER_ERRORS = (ClusterError, BuildError, NetworkError, RegistryError, ValueError)
+USER_ERRORS = (ClusterError, BuildError, NetworkError, RegistryError, InstallError, ValueError)
 
 
 class AliasedGroup(click.Group):
@@ -42,6 +44,7 @@ def cli() -> None:
 
 
 cli.add_command(management_cluster)
+cli.add_command(install)
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from hcp.images import RegistryClient
 from hcp.kube.client import apply_all, client_for
 from hcp.management import addons, binaries, host_processes, images, network, pki, supervisor
 from hcp.management.layout import ClusterConfig, Layout, validate_name
+from hcp import release
 
 Log = Callable[[str], None]
 
@@ -199,6 +200,7 @@ def up(layout: Layout, name: str, log: Log) -> ClusterConfig:
 
     with RegistryClient(config.registry_url, ca_file=layout.pki_dir / "ca.crt") as registry:
         images.publish(registry, log)
+        release.publish(registry, config.registry, log)
     apply_all(client_for(layout.admin_kubeconfig), addons.render(layout, config))
     _wait_ready(layout, config, log)
     return config

@@ -27,6 +27,14 @@ from hcp.management.layout import (
 )
 
 CNI_BIN_DIR = "/usr/lib/cni"
+CAP_SYS_RESOURCE = 24
+
+
+def _has_capability(bit: int) -> bool:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapEff:"):
+            return bool(int(line.split()[1], 16) >> bit & 1)
+    return False
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,9 @@ def containerd_config(layout: Layout, config: ClusterConfig, pause_image: str) -
                 "netns_mounts_under_state_dir": True,
                 "enable_unprivileged_ports": True,
                 "enable_unprivileged_icmp": True,
+                # Without CAP_SYS_RESOURCE (as in some sandboxes) the kernel refuses the negative
+                # OOM scores kubelet asks for; clamp them at containerd's own score instead of failing pods.
+                "restrict_oom_score_adj": not _has_capability(CAP_SYS_RESOURCE),
                 "containerd": {
                     "snapshotter": "overlayfs",
                     "default_runtime_name": "runc",

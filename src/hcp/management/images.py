@@ -99,7 +99,12 @@ IMAGES: tuple[ComponentImage, ...] = (
     ComponentImage("hcp/busybox", busybox_version, lambda: (_busybox_layer(),), cmd=("sh",)),
     ComponentImage(
         "hcp/etcd", _toolset_version("etcd"),
-        lambda: (_busybox_layer(), _binaries_layer("etcd", ("etcd", "etcdctl", "etcdutl"))),
+        lambda: (
+            _busybox_layer(),
+            _binaries_layer("etcd", ("etcd", "etcdctl", "etcdutl"))
+            # the docs run /usr/bin/etcdctl in the etcd pod
+            + tuple(File(f"/usr/bin/{c}", symlink_to=f"{BIN}/{c}") for c in ("etcdctl", "etcdutl")),
+        ),
         cmd=(f"{BIN}/etcd",),
     ),
     *(_binary_image(toolset, command) for toolset in KUBERNETES_TOOLSETS for command in CONTROL_PLANE_COMMANDS),

@@ -1,0 +1,226 @@
+"""The HostedControlPlane controller: from a HostedControlPlane to running control-plane pods.
+
+Every pass recomputes the whole desired state: resolve the release, publish
+the API server, keep the PKI, render every component and apply it all with
+server-side apply, owned by the HostedControlPlane so that deleting it removes
+everything. Status is derived from what is observed (workloads rolled out,
+the published endpoint answering /readyz), never remembered.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from lightkube import AsyncClient
+from lightkube.resources.core_v1 import Node, Secret
+
+from hcp.api import HostedControlPlane
+from hcp.api.meta import Condition
+from hcp.controlplane.context import Endpoint, RenderContext, RenderError
+from hcp.controlplane.pki import ROOT_CA, admin_kubeconfig_ref, pki_secrets, secret_data
+from hcp.controlplane.render import render
+from hcp.kube.apply import apply, apply_status, owner_reference
+from hcp.kube.conditions import find_condition, set_condition
+from hcp.kube.controller import Result
+from hcp.kube.events import NORMAL, WARNING, EventRecorder
+from hcp.kube.informer import Informer
+from hcp.kube.objects import as_dict, split_key
+from hcp.operator.pause import pause_state
+from hcp.operator.releases import Releases
+from hcp.release import Release, ReleaseError
+
+log = logging.getLogger(__name__)
+
+API_SERVER_SERVICE = "kube-apiserver"
+WORKLOADS = (("StatefulSet", "etcd"), ("Deployment", "kube-apiserver"),
+             ("Deployment", "kube-controller-manager"), ("Deployment", "kube-scheduler"))
+PROGRESS_RECHECK = 5.0
+HEALTH_RECHECK = 60.0
+
+
+@dataclass
+class Observed:
+    """What one pass saw of the control plane, for its status."""
+
+    rolled_out: dict[str, bool]
+    endpoint: Endpoint | None
+    api_ready: bool
+    api_error: str = ""
+
+
+def _rolled_out(workload: Any | None) -> bool:
+    """All replicas updated to the latest spec and ready (StatefulSet) or available (Deployment)."""
+    if workload is None:
+        return False
+    spec, status, metadata = workload.spec, workload.status, workload.metadata
+    if status is None or (status.observedGeneration or 0) < (metadata.generation or 0):
+        return False
+    wanted = spec.replicas if spec.replicas is not None else 1
+    ready = status.readyReplicas if workload.kind == "StatefulSet" else status.availableReplicas
+    return (status.updatedReplicas or 0) >= wanted and (ready or 0) >= wanted and (status.replicas or 0) == wanted
+
+
+class HostedControlPlaneController:
+    def __init__(self, client: AsyncClient, releases: Releases, events: EventRecorder, *,
+                 control_planes: Informer, workloads: dict[str, Informer]):
+        self.client = client
+        self.releases = releases
+        self.events = events
+        self.control_planes = control_planes
+        self.workloads = workloads
+
+    async def reconcile(self, key: str) -> Result | None:
+        namespace, name = split_key(key)
+        live = self.control_planes.get(namespace, name)
+        if live is None or live.metadata.deletionTimestamp:
+            return None
+        hcp = HostedControlPlane.model_validate(as_dict(live))
+        conditions = list(hcp.status.conditions or []) if hcp.status else []
+        generation = hcp.metadata.generation
+
+        def condition(type_: str, status: bool, reason: str, message: str) -> None:
+            nonlocal conditions
+            conditions = set_condition(conditions, type_, "True" if status else "False", reason, message, generation)
+
+        pause = pause_state(hcp.spec.paused_until)
+        condition("ReconciliationPaused", pause.paused, "ReconciliationPaused" if pause.paused else "AsExpected",
+                  f"Reconciliation paused until {hcp.spec.paused_until}" if pause.paused else "Reconciliation active")
+        if pause.paused:
+            await self._write_status(hcp, conditions)
+            return Result(requeue_after=pause.resume_in)
+
+        try:
+            release = await self.releases.resolve(hcp.spec.control_plane_release_image or hcp.spec.release_image)
+        except ReleaseError as error:
+            condition("ValidReleaseImage", False, "InvalidImage", str(error))
+            condition("Available", False, "InvalidReleaseImage", str(error))
+            await self._write_status(hcp, conditions)
+            return Result(requeue_after=HEALTH_RECHECK)
+        condition("ValidReleaseImage", True, "AsExpected", f"Release image is valid (Kubernetes {release.version})")
+
+        owner = owner_reference(live)
+        try:
+            observed = await self._apply_desired_state(hcp, release, owner)
+        except RenderError as error:
+            condition("ValidConfiguration", False, "InvalidConfiguration", str(error))
+            condition("Available", False, "InvalidConfiguration", str(error))
+            await self._write_status(hcp, conditions)
+            return None
+        condition("ValidConfiguration", True, "AsExpected", "Configuration passes validation")
+
+        etcd_ok = observed.rolled_out["etcd"]
+        kas_ok = observed.rolled_out["kube-apiserver"]
+        condition("EtcdAvailable", etcd_ok, "QuorumAvailable" if etcd_ok else "EtcdWaitingForQuorum",
+                  "etcd cluster is available" if etcd_ok else "Waiting for etcd to be ready")
+        condition("KubeAPIServerAvailable", kas_ok, "AsExpected" if kas_ok else "NotAvailable",
+                  "Kube APIServer deployment is available" if kas_ok else "Waiting for the kube-apiserver deployment")
+        all_rolled_out = all(observed.rolled_out.values())
+        available = all_rolled_out and observed.api_ready
+        if available:
+            message = "The hosted control plane is available"
+        elif observed.endpoint is None:
+            message = "Waiting for the API server endpoint to be published"
+        elif not all_rolled_out:
+            waiting = ", ".join(n for n, ok in observed.rolled_out.items() if not ok)
+            message = f"Waiting for {waiting} to roll out"
+        else:
+            message = f"The API server at {observed.endpoint.url} is not ready: {observed.api_error}"
+        was_available = find_condition(conditions, "Available")
+        condition("Available", available, "AsExpected" if available else "ComponentsNotAvailable", message)
+        condition("Degraded", False, "AsExpected", "")
+        if available and (was_available is None or was_available.status != "True"):
+            await self.events.record(live, NORMAL, "ControlPlaneAvailable", message)
+        elif not available and was_available is not None and was_available.status == "True":
+            await self.events.record(live, WARNING, "ControlPlaneUnavailable", message)
+
+        await self._write_status(hcp, conditions, observed=observed, release=release, available=available,
+                                 all_rolled_out=all_rolled_out)
+        return Result(requeue_after=HEALTH_RECHECK if available else PROGRESS_RECHECK)
+
+    async def _apply_desired_state(self, hcp: HostedControlPlane, release: Release, owner: dict) -> Observed:
+        namespace = hcp.metadata.namespace
+        images = {c: release.component(c) for c in ("etcd", "kube-apiserver", "kube-controller-manager",
+                                                     "kube-scheduler")}
+        secrets = {s.metadata.name: secret_data(as_dict(s))
+                   async for s in self.client.list(Secret, namespace=namespace)}
+        encryption_keys = {name: data["key"] for name, data in secrets.items() if "key" in data}
+
+        def context(endpoint: Endpoint) -> RenderContext:
+            return RenderContext.for_hcp(hcp, images=images, kubernetes_version=release.version,
+                                         api_endpoint=endpoint, encryption_keys=encryption_keys)
+
+        provisional = render(context(Endpoint("0.0.0.0", 6443)))
+        service = next(o for o in provisional if o["kind"] == "Service" and o["metadata"]["name"] == API_SERVER_SERVICE)
+        live_service = await apply(self.client, _owned(service, owner))
+        endpoint = await self._published_endpoint(hcp, live_service)
+        if endpoint is None:
+            return Observed({name: False for _, name in WORKLOADS}, None, False)
+
+        for secret in pki_secrets(namespace, hcp, endpoint.host, secrets, endpoint_port=endpoint.port):
+            if secret_data(secret) != secrets.get(secret["metadata"]["name"]):
+                await apply(self.client, _owned(secret, owner))
+        for obj in render(context(endpoint)):
+            await apply(self.client, _owned(obj, owner))
+
+        rolled_out = {name: _rolled_out(self.workloads[kind].get(namespace, name)) for kind, name in WORKLOADS}
+        ca = secrets.get(ROOT_CA, {}).get("ca.crt")
+        api_ready, api_error = await _probe_readyz(endpoint, ca) if ca else (False, "no root CA yet")
+        return Observed(rolled_out, endpoint, api_ready, api_error)
+
+    async def _published_endpoint(self, hcp: HostedControlPlane, service: Any) -> Endpoint | None:
+        """host:port where the API server is published, per spec.services (NodePort or LoadBalancer)."""
+        strategy = next(s.service_publishing_strategy for s in hcp.spec.services if s.service == "APIServer")
+        if service.spec.type == "LoadBalancer":
+            ingress = (service.status.loadBalancer.ingress or []) if service.status and service.status.loadBalancer else []
+            if not ingress:
+                return None
+            host = strategy.load_balancer.hostname if strategy.load_balancer and strategy.load_balancer.hostname \
+                else (ingress[0].ip or ingress[0].hostname)
+            return Endpoint(host, service.spec.ports[0].port)
+        port = service.spec.ports[0].nodePort
+        address = strategy.node_port.address if strategy.node_port else None
+        if not address:
+            async for node in self.client.list(Node):
+                address = next((a.address for a in node.status.addresses or [] if a.type == "InternalIP"), None)
+                if address:
+                    break
+        return Endpoint(address, port) if address and port else None
+
+    async def _write_status(self, hcp: HostedControlPlane, conditions: list[Condition], *,
+                            observed: Observed | None = None, release: Release | None = None,
+                            available: bool = False, all_rolled_out: bool = False) -> None:
+        status: dict[str, Any] = {"conditions": [as_dict(c) for c in conditions], "ready": available}
+        previous = hcp.status
+        status["initialized"] = available or bool(previous and previous.initialized)
+        if observed and observed.endpoint:
+            status["controlPlaneEndpoint"] = {"host": observed.endpoint.host, "port": observed.endpoint.port}
+            name, key = admin_kubeconfig_ref(hcp)
+            status["kubeConfig"] = {"name": name, "key": key}
+        if release and all_rolled_out:
+            status["version"] = release.version
+            status["releaseImage"] = release.image
+        elif previous and previous.version:
+            status["version"] = previous.version
+            status["releaseImage"] = previous.release_image
+        await apply_status(self.client, HostedControlPlane, hcp.metadata.name, hcp.metadata.namespace, status)
+
+
+def _owned(obj: dict, owner: dict) -> dict:
+    metadata = obj.setdefault("metadata", {})
+    metadata["ownerReferences"] = [owner]
+    return obj
+
+
+async def _probe_readyz(endpoint: Endpoint, ca_pem: bytes) -> tuple[bool, str]:
+    """Whether the published endpoint answers /readyz, as a client outside would see it."""
+    context = ssl.create_default_context(cadata=ca_pem.decode())
+    try:
+        async with httpx.AsyncClient(verify=context, timeout=5.0) as client:
+            response = await client.get(f"{endpoint.url}/readyz")
+    except httpx.HTTPError as error:
+        return False, str(error) or type(error).__name__
+    return response.status_code == 200, f"/readyz returned {response.status_code}"

@@ -1,0 +1,1 @@
+"""The hcp operator: HostedCluster, NodePool and HostedControlPlane controllers in one process."""

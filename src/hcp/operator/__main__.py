@@ -1,0 +1,5 @@
+"""`python -m hcp.operator`."""
+
+from hcp.operator.main import main
+
+main()

@@ -1,0 +1,272 @@
+"""The HostedCluster controller: the user's object, turned into a control-plane namespace and its HostedControlPlane.
+
+It validates the release and configuration, creates namespace
+`<namespace>-<name>`, copies the Secrets the control plane reads, applies
+the HostedControlPlane with the spec propagated, and mirrors what the control
+plane reports back into the HostedCluster's status (conditions, version
+history, endpoint) plus the `<name>-admin-kubeconfig` Secret. A finalizer
+makes deletion remove NodePools and the whole control-plane namespace first.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from lightkube import ApiError, AsyncClient
+from lightkube.resources.core_v1 import Namespace, Secret
+from lightkube.types import PatchType
+
+from hcp.api import API_VERSION, HostedCluster, HostedControlPlane, NodePool
+from hcp.api.meta import Condition
+from hcp.kube.apply import apply, apply_status, delete_if_exists, owner_reference, resource_of
+from hcp.kube.conditions import find_condition, set_condition
+from hcp.kube.controller import Result
+from hcp.kube.events import NORMAL, EventRecorder
+from hcp.kube.informer import Informer
+from hcp.kube.objects import as_dict, split_key
+from hcp.operator.pause import pause_state
+from hcp.operator.releases import Releases
+from hcp.release import ReleaseError
+
+log = logging.getLogger(__name__)
+
+FINALIZER = "hypershift.openshift.io/finalizer"
+CLUSTER_ANNOTATION = "hypershift.openshift.io/cluster"
+CONTROL_PLANE_LABEL = "hypershift.openshift.io/hosted-control-plane"
+RESTART_DATE_ANNOTATION = "hypershift.openshift.io/restart-date"
+PROPAGATED_SPEC = (
+    "channel", "pullSecret", "issuerURL", "networking", "sshKey", "clusterID", "infraID", "platform", "dns",
+    "controllerAvailabilityPolicy", "infrastructureAvailabilityPolicy", "fips", "services", "etcd",
+    "configuration", "secretEncryption", "pausedUntil", "nodeSelector", "tolerations", "labels",
+)
+DELETE_RECHECK = 2.0
+PROGRESS_RECHECK = 5.0
+
+
+def control_plane_namespace(namespace: str, name: str) -> str:
+    return f"{namespace}-{name}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class HostedClusterController:
+    def __init__(self, client: AsyncClient, releases: Releases, events: EventRecorder, *,
+                 clusters: Informer, control_planes: Informer, node_pools: Informer):
+        self.client = client
+        self.releases = releases
+        self.events = events
+        self.clusters = clusters
+        self.control_planes = control_planes
+        self.node_pools = node_pools
+
+    async def reconcile(self, key: str) -> Result | None:
+        namespace, name = split_key(key)
+        live = self.clusters.get(namespace, name)
+        if live is None:
+            return None
+        hc = HostedCluster.model_validate(as_dict(live))
+        target = control_plane_namespace(namespace, name)
+        if hc.metadata.deletion_timestamp:
+            return await self._delete(live, namespace, name, target)
+        if FINALIZER not in (hc.metadata.finalizers or []):
+            await self._set_finalizers(live, [*(hc.metadata.finalizers or []), FINALIZER])
+
+        conditions = list(hc.status.conditions or []) if hc.status else []
+        generation = hc.metadata.generation
+
+        def condition(type_: str, status: str | bool, reason: str, message: str) -> None:
+            nonlocal conditions
+            value = status if isinstance(status, str) else ("True" if status else "False")
+            conditions = set_condition(conditions, type_, value, reason, message, generation)
+
+        pause = pause_state(hc.spec.paused_until)
+        condition("ReconciliationPaused", pause.paused, "ReconciliationPaused" if pause.paused else "AsExpected",
+                  f"Reconciliation paused until {hc.spec.paused_until}" if pause.paused else "Reconciliation active")
+        if pause.paused:
+            await self._pause_control_plane(target, name, hc.spec.paused_until)
+            await self._write_status(live, hc, conditions, None)
+            return Result(requeue_after=pause.resume_in)
+
+        problems = [pause.invalid] if pause.invalid else []
+        try:
+            release = await self.releases.resolve(hc.spec.release.image)
+            condition("ValidReleaseImage", True, "AsExpected", f"Release image is valid (Kubernetes {release.version})")
+        except ReleaseError as error:
+            release = None
+            condition("ValidReleaseImage", False, "InvalidImage", str(error))
+
+        spec = as_dict(live)["spec"]
+        copied = await self._copy_secrets(hc, namespace, target, problems) if release else {}
+        condition("ValidConfiguration", not problems, "InvalidConfiguration" if problems else "AsExpected",
+                  "; ".join(problems) or "Configuration passes validation")
+        if release is None or problems:
+            condition("Available", find_condition(conditions, "Available") is not None and
+                      find_condition(conditions, "Available").status == "True",
+                      "InvalidConfiguration" if problems else "InvalidReleaseImage",
+                      "; ".join(problems) or "The release image is not valid")
+            await self._write_status(live, hc, conditions, None)
+            return Result(requeue_after=60.0)
+
+        await apply(self.client, {
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": target, "labels": {CONTROL_PLANE_LABEL: "true"},
+                         "annotations": {CLUSTER_ANNOTATION: f"{namespace}/{name}"}},
+        })
+        for secret in copied.values():
+            await apply(self.client, secret)
+        await apply(self.client, self._control_plane(hc, spec, target))
+
+        control_plane = self.control_planes.get(target, name)
+        hcp = HostedControlPlane.model_validate(as_dict(control_plane)) if control_plane else None
+        kubeconfig = await self._publish_kubeconfig(live, hcp, namespace, name, target)
+        hcp_conditions = hcp.status.conditions if hcp and hcp.status else None
+        for type_ in ("Available", "Degraded"):
+            mirrored = find_condition(hcp_conditions, type_)
+            if mirrored is not None:
+                condition(type_, str(mirrored.status), mirrored.reason or "AsExpected", mirrored.message or "")
+            elif type_ == "Available":
+                condition(type_, False, "WaitingForControlPlane", "Waiting for the hosted control plane to report")
+            else:
+                condition(type_, False, "AsExpected", "")
+
+        history = self._history(hc, release, hcp)
+        completed = history[0]["state"] == "Completed"
+        condition("Progressing", not completed, "AsExpected" if completed else "Progressing",
+                  "HostedCluster is at expected version" if completed
+                  else "HostedCluster is deploying, upgrading, or reconfiguring")
+        version = {"desired": {"image": release.image, "version": release.version}, "history": history,
+                   "observedGeneration": generation, "availableUpdates": None}
+        previous = find_condition(hc.status.conditions if hc.status else None, "Available")
+        if find_condition(conditions, "Available").status == "True" and (previous is None or previous.status != "True"):
+            await self.events.record(live, NORMAL, "HostedClusterAvailable", "The hosted control plane is available")
+        await self._write_status(live, hc, conditions, version, kubeconfig=kubeconfig, hcp=hcp)
+        return None if completed else Result(requeue_after=PROGRESS_RECHECK)
+
+    def _control_plane(self, hc: HostedCluster, spec: dict[str, Any], target: str) -> dict[str, Any]:
+        hcp_spec = {key: spec[key] for key in PROPAGATED_SPEC if spec.get(key) is not None}
+        hcp_spec["releaseImage"] = spec["release"]["image"]
+        if (spec.get("controlPlaneRelease") or {}).get("image"):
+            hcp_spec["controlPlaneReleaseImage"] = spec["controlPlaneRelease"]["image"]
+        hcp_spec.setdefault("infraID", hc.metadata.name)
+        hcp_spec.setdefault("clusterID", str(uuid.uuid5(uuid.NAMESPACE_URL, f"hcp:{hc.metadata.uid}")))
+        annotations = {CLUSTER_ANNOTATION: f"{hc.metadata.namespace}/{hc.metadata.name}"}
+        restart = (hc.metadata.annotations or {}).get(RESTART_DATE_ANNOTATION)
+        if restart:
+            annotations[RESTART_DATE_ANNOTATION] = restart
+        return {"apiVersion": API_VERSION, "kind": "HostedControlPlane",
+                "metadata": {"name": hc.metadata.name, "namespace": target, "annotations": annotations},
+                "spec": hcp_spec}
+
+    async def _pause_control_plane(self, target: str, name: str, paused_until: str) -> None:
+        """Pausing touches only pausedUntil, so no other spec change reaches the control plane."""
+        if self.control_planes.get(target, name) is None:
+            return
+        await self.client.patch(resource_of(HostedControlPlane), name, {"spec": {"pausedUntil": paused_until}},
+                                namespace=target, patch_type=PatchType.MERGE)
+
+    async def _copy_secrets(self, hc: HostedCluster, namespace: str, target: str,
+                            problems: list[str]) -> dict[str, dict[str, Any]]:
+        """The Secrets the control plane reads, as copies for its namespace; missing ones become problems."""
+        wanted = {"pull secret": hc.spec.pull_secret, "SSH key": hc.spec.ssh_key}
+        encryption = hc.spec.secret_encryption
+        if encryption is not None and encryption.aescbc is not None:
+            wanted["active encryption key"] = encryption.aescbc.active_key
+            wanted["backup encryption key"] = encryption.aescbc.backup_key
+        copies = {}
+        for what, reference in wanted.items():
+            if reference is None or not reference.name:
+                continue
+            try:
+                source = await self.client.get(Secret, reference.name, namespace=namespace)
+            except ApiError as error:
+                if error.status.code != 404:
+                    raise
+                problems.append(f"{what} Secret {reference.name} not found in namespace {namespace}")
+                continue
+            copies[reference.name] = {
+                "apiVersion": "v1", "kind": "Secret", "type": source.type or "Opaque",
+                "metadata": {"name": reference.name, "namespace": target,
+                             "annotations": {CLUSTER_ANNOTATION: f"{namespace}/{hc.metadata.name}"}},
+                "data": source.data or {},
+            }
+        return copies
+
+    async def _publish_kubeconfig(self, live: Any, hcp: HostedControlPlane | None, namespace: str, name: str,
+                                  target: str) -> str | None:
+        """`<name>-admin-kubeconfig` (key `kubeconfig`) in the HostedCluster's namespace, owned by it."""
+        reference = hcp.status.kube_config if hcp and hcp.status else None
+        if reference is None:
+            return None
+        try:
+            source = await self.client.get(Secret, reference.name, namespace=target)
+        except ApiError as error:
+            if error.status.code == 404:
+                return None
+            raise
+        content = (source.data or {}).get(reference.key)
+        if not content:
+            return None
+        secret_name = f"{name}-admin-kubeconfig"
+        await apply(self.client, {
+            "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": secret_name, "namespace": namespace, "ownerReferences": [owner_reference(live)]},
+            "data": {"kubeconfig": content},
+        })
+        return secret_name
+
+    def _history(self, hc: HostedCluster, release: Any, hcp: HostedControlPlane | None) -> list[dict[str, Any]]:
+        """The update history, newest first: a Partial entry per new desired release, Completed once rolled out."""
+        previous = hc.status.version if hc.status else None
+        history = [as_dict(entry) for entry in (previous.history or [])] if previous else []
+        if not history or history[0].get("image") != release.image:
+            history.insert(0, {"state": "Partial", "startedTime": _now(), "completionTime": None,
+                               "version": release.version, "image": release.image, "verified": False})
+        rolled_out = (hcp is not None and hcp.status is not None and hcp.status.ready
+                      and hcp.status.release_image == release.image)
+        if rolled_out and history[0]["state"] != "Completed":
+            history[0] = {**history[0], "state": "Completed", "completionTime": _now()}
+        return history
+
+    async def _write_status(self, live: Any, hc: HostedCluster, conditions: list[Condition],
+                            version: dict[str, Any] | None, *, kubeconfig: str | None = None,
+                            hcp: HostedControlPlane | None = None) -> None:
+        status: dict[str, Any] = {"conditions": [as_dict(c) for c in conditions]}
+        if version is not None:
+            status["version"] = version
+        elif hc.status and hc.status.version:
+            status["version"] = as_dict(hc.status.version)
+        if kubeconfig:
+            status["kubeconfig"] = {"name": kubeconfig}
+        if hcp and hcp.status and hcp.status.control_plane_endpoint:
+            status["controlPlaneEndpoint"] = as_dict(hcp.status.control_plane_endpoint)
+        await apply_status(self.client, HostedCluster, hc.metadata.name, hc.metadata.namespace, status)
+
+    async def _set_finalizers(self, live: Any, finalizers: list[str]) -> None:
+        await self.client.patch(
+            resource_of(HostedCluster), live.metadata.name,
+            {"metadata": {"finalizers": finalizers, "resourceVersion": live.metadata.resourceVersion}},
+            namespace=live.metadata.namespace, patch_type=PatchType.MERGE,
+        )
+
+    async def _delete(self, live: Any, namespace: str, name: str, target: str) -> Result | None:
+        """NodePools, then the control plane and its namespace; the finalizer goes when all are gone."""
+        if FINALIZER not in (live.metadata.finalizers or []):
+            return None
+        pools = [p for p in self.node_pools.list(namespace) if (p.spec or {}).get("clusterName") == name]
+        for pool in pools:
+            if not pool.metadata.deletionTimestamp:
+                await delete_if_exists(self.client, resource_of(NodePool), pool.metadata.name, namespace)
+        await delete_if_exists(self.client, resource_of(HostedControlPlane), name, target)
+        namespace_exists = await delete_if_exists(self.client, Namespace, target)
+        if pools or namespace_exists:
+            if namespace_exists:
+                await self.events.record(live, NORMAL, "DeletingControlPlane",
+                                         f"Deleting control-plane namespace {target}")
+            return Result(requeue_after=DELETE_RECHECK)
+        await self._set_finalizers(live, [f for f in live.metadata.finalizers if f != FINALIZER])
+        return None

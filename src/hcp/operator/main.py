@@ -1,0 +1,86 @@
+"""`python -m hcp.operator`: the operator process, in a pod or on a host for debugging.
+
+One manager runs the HostedCluster and HostedControlPlane controllers while
+holding the leader Lease in the operator's namespace, so a second replica
+waits instead of fighting. On start it also publishes the supported-versions
+ConfigMap, as HyperShift's operator does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+from pathlib import Path
+
+from lightkube.resources.apps_v1 import Deployment, StatefulSet
+
+from hcp import __version__
+from hcp.api import HostedCluster, HostedControlPlane, NodePool
+from hcp.controlplane.controller import HostedControlPlaneController
+from hcp.kube.apply import apply, resource_of
+from hcp.kube.client import async_client_for
+from hcp.kube.controller import Controller, Manager
+from hcp.kube.events import EventRecorder
+from hcp.kube.informer import Informer, annotation_keys, owner_keys
+from hcp.kube.leader import LeaderElector
+from hcp.kube.logs import configure_logging
+from hcp.operator.hostedcluster import CLUSTER_ANNOTATION, HostedClusterController
+from hcp.operator.releases import DEFAULT_REGISTRY_URL, Releases
+from hcp.release import supported_versions_configmap
+
+MANAGED_BY = {"app.kubernetes.io/managed-by": "hcp"}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="hcp-operator", description=__doc__.splitlines()[0])
+    parser.add_argument("--namespace", default="hypershift", help="namespace of the operator and its Lease")
+    parser.add_argument("--kubeconfig", type=Path, help="management cluster kubeconfig (default: in-cluster)")
+    parser.add_argument("--registry-url", default=DEFAULT_REGISTRY_URL,
+                        help="where release payloads are read (OCI distribution API)")
+    parser.add_argument("--registry-ca", type=Path, help="CA bundle that signs the registry's certificate")
+    parser.add_argument("--no-leader-elect", dest="leader_elect", action="store_false")
+    return parser.parse_args(argv)
+
+
+async def run(options: argparse.Namespace) -> None:
+    client = async_client_for(options.kubeconfig)
+    releases = Releases(options.registry_url, options.registry_ca)
+    events = EventRecorder(client, component="hypershift-operator")
+    await apply(client, supported_versions_configmap(__version__))
+
+    clusters = Informer(client, resource_of(HostedCluster))
+    control_planes = Informer(client, resource_of(HostedControlPlane))
+    node_pools = Informer(client, resource_of(NodePool))
+    workloads = {"Deployment": Informer(client, Deployment, labels=MANAGED_BY),
+                 "StatefulSet": Informer(client, StatefulSet, labels=MANAGED_BY)}
+
+    hosted_clusters = HostedClusterController(client, releases, events, clusters=clusters,
+                                              control_planes=control_planes, node_pools=node_pools)
+    cluster_controller = Controller("hostedcluster", hosted_clusters.reconcile, workers=2)
+    cluster_controller.watch(clusters)
+    cluster_controller.watch(control_planes, annotation_keys(CLUSTER_ANNOTATION))
+
+    hosted_control_planes = HostedControlPlaneController(client, releases, events, control_planes=control_planes,
+                                                         workloads=workloads)
+    control_plane_controller = Controller("hostedcontrolplane", hosted_control_planes.reconcile, workers=2)
+    control_plane_controller.watch(control_planes)
+    for informer in workloads.values():
+        control_plane_controller.watch(informer, owner_keys("HostedControlPlane"))
+
+    identity = os.environ.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}"
+    elector = LeaderElector(client, namespace=options.namespace, name="hypershift-operator", identity=identity) \
+        if options.leader_elect else None
+    manager = Manager(elector=elector)
+    manager.add(cluster_controller)
+    manager.add(control_plane_controller)
+    try:
+        await manager.run()
+    finally:
+        releases.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    configure_logging()
+    asyncio.run(run(parse_args(argv)))
