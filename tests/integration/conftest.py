@@ -83,3 +83,58 @@ def management_cluster(tmp_path_factory) -> ManagementCluster:
         left = leftovers(cluster)
         shutil.rmtree(cluster.state_dir, ignore_errors=True)
         assert not left, f"management cluster left behind: {left}"
+
+
+@pytest.fixture(scope="session")
+def operator_installed(management_cluster: ManagementCluster) -> ManagementCluster:
+    """The management cluster with hcp's operator installed from the working tree (`hcp install`)."""
+    management_cluster.hcp("install", "--state-dir", str(management_cluster.state_dir))
+    return management_cluster
+
+
+def hosted_cluster_manifest(cluster: ManagementCluster, name: str, namespace: str = "clusters", *,
+                            release: str | None = None, policy: str = "SingleReplica") -> str:
+    """A HostedCluster with its Secrets, as a user would write it for the embedded cluster."""
+    config = Layout(cluster.state_dir).load_config()
+    release = release or f"{config.registry}/hcp/release:{binaries.TOOLSETS['kubernetes'].version}"
+    services = "\n".join(
+        f"    - service: {service}\n"
+        f"      servicePublishingStrategy: {{type: NodePort, nodePort: {{address: {config.node_ip}}}}}"
+        for service in ("APIServer", "OAuthServer", "Konnectivity", "Ignition")
+    )
+    return f"""
+apiVersion: v1
+kind: Namespace
+metadata: {{name: {namespace}}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {{name: {name}-pull-secret, namespace: {namespace}}}
+type: kubernetes.io/dockerconfigjson
+stringData: {{.dockerconfigjson: '{{"auths":{{}}}}'}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {{name: {name}-ssh-key, namespace: {namespace}}}
+stringData: {{id_rsa.pub: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHcp test"}}
+---
+apiVersion: hypershift.openshift.io/v1beta1
+kind: HostedCluster
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  release: {{image: {release}}}
+  pullSecret: {{name: {name}-pull-secret}}
+  sshKey: {{name: {name}-ssh-key}}
+  controllerAvailabilityPolicy: {policy}
+  platform: {{type: KWOK}}
+  dns: {{baseDomain: hcp.test}}
+  networking:
+    clusterNetwork: [{{cidr: 10.132.0.0/14}}]
+    serviceNetwork: [{{cidr: 172.31.0.0/16}}]
+    networkType: Other
+  services:
+{services}
+  etcd:
+    managementType: Managed
+    managed: {{storage: {{type: PersistentVolume, persistentVolume: {{size: 1Gi}}}}}}
+"""

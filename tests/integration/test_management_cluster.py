@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -35,6 +38,21 @@ def test_status_reports_every_component_healthy(management_cluster):
                       "kube-scheduler", "kubelet", "kube-proxy"):
         line = next(l for l in output.splitlines() if l.startswith(component + " "))
         assert line.split()[1:3] == ["yes", "yes"], line
+
+
+def test_supervisor_restarts_a_crashed_component(management_cluster):
+    status = json.loads(Path(f"/run/hcp/{management_cluster.name}/status.json").read_text())
+    victim = status["components"]["kube-scheduler"]
+    os.kill(victim["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while True:
+        line = next(l for l in management_cluster.mc("status", check=False).stdout.splitlines()
+                    if l.startswith("kube-scheduler "))
+        running, healthy, restarts = line.split()[1:4]
+        if (running, healthy) == ("yes", "yes") and int(restarts) >= 1:
+            break
+        assert time.monotonic() < deadline, f"kube-scheduler not restarted: {line}"
+        time.sleep(1)
 
 
 def test_node_is_ready(management_cluster):

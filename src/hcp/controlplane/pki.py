@@ -14,6 +14,7 @@ operator restarts. Secret names and keys are HyperShift's:
     kas-kubelet-client-crt  tls.crt tls.key     the API server's client certificate for kubelets
     sa-signing-key          service-account.key service-account.pub
     kube-controller-manager-kubeconfig, kube-scheduler-kubeconfig   kubeconfig (in-cluster Service URL)
+    kwok-kubeconfig         kubeconfig          kwok, on the KWOK platform only (in-cluster Service URL)
     admin-kubeconfig        kubeconfig          system:admin at the published endpoint
                                                 (name and key from spec.kubeconfig when set)
 
@@ -37,7 +38,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
 from hcp.api import HostedControlPlane
-from hcp.controlplane.context import Endpoint, first_service_ips, is_ip
+from hcp.api.v1beta1.platform import PlatformType
+from hcp.controlplane.context import Endpoint, first_service_ips
 from hcp.controlplane.labels import stamp
 from hcp.pki import KeyPair, issue, kubeconfig, new_ca, new_service_account_key
 
@@ -52,6 +54,7 @@ KAS_KUBELET_CLIENT_CRT = "kas-kubelet-client-crt"
 SA_SIGNING_KEY = "sa-signing-key"
 KCM_KUBECONFIG = "kube-controller-manager-kubeconfig"
 SCHEDULER_KUBECONFIG = "kube-scheduler-kubeconfig"
+KWOK_KUBECONFIG = "kwok-kubeconfig"
 ADMIN_KUBECONFIG = "admin-kubeconfig"
 
 # Keys within them.
@@ -160,11 +163,17 @@ def _leaves(namespace: str, hcp: HostedControlPlane, endpoint: Endpoint) -> list
 def _kubeconfigs(namespace: str, hcp: HostedControlPlane, endpoint: Endpoint) -> list[_Kubeconfig]:
     internal = kas_service_url(namespace)
     admin_name, admin_key = admin_kubeconfig_ref(hcp)
-    return [
+    configs = [
         _Kubeconfig(KCM_KUBECONFIG, KUBECONFIG_KEY, "system:kube-controller-manager", (), internal),
         _Kubeconfig(SCHEDULER_KUBECONFIG, KUBECONFIG_KEY, "system:kube-scheduler", (), internal),
         _Kubeconfig(admin_name, admin_key, "system:admin", ("system:masters",), endpoint.url),
     ]
+    if hcp.spec.platform.type == PlatformType.KWOK:
+        # kwok plays every simulated kubelet (node status, leases, pod status and deletion); like
+        # kas-kubelet-client it is in system:masters, so it works before any RBAC is installed.
+        configs.append(_Kubeconfig(KWOK_KUBECONFIG, KUBECONFIG_KEY, "system:kwok-controller",
+                                   ("system:masters",), internal))
+    return configs
 
 
 def pki_secrets(

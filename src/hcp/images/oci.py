@@ -93,12 +93,17 @@ class BuiltImage:
         return self.manifest.digest
 
 
-def build(spec: ImageSpec) -> BuiltImage:
-    """Build the image; layers stream from disk through tar and gzip into memory."""
+def build(spec: ImageSpec, layer_cache: Path | None = None) -> BuiltImage:
+    """Build the image; layers stream from disk through tar and gzip into memory.
+
+    With `layer_cache`, a layer whose inputs (paths, modes, and each source
+    file's size, mtime and inode) are unchanged is read back instead of
+    compressed again: gzip of the large static binaries dominates build time.
+    """
     layers: list[Blob] = []
     diff_ids: list[str] = []
     for files in spec.layers:
-        blob, diff_id = _build_layer(files)
+        blob, diff_id = _cached_layer(files, layer_cache) if layer_cache else _build_layer(files)
         layers.append(blob)
         diff_ids.append(diff_id)
     container_config: dict = {"Env": list(spec.env), "WorkingDir": spec.workdir}
@@ -123,6 +128,28 @@ def build(spec: ImageSpec) -> BuiltImage:
         "layers": [layer.descriptor() for layer in layers],
     }))
     return BuiltImage(spec=spec, config=config, layers=tuple(layers), manifest=manifest)
+
+
+def _cached_layer(files: tuple[File, ...], cache: Path) -> tuple[Blob, str]:
+    inputs = hashlib.sha256()
+    for f in files:
+        if f.source is not None:
+            stat = os.stat(f.source)
+            identity = [str(f.source), stat.st_size, stat.st_mtime_ns, stat.st_ino]
+        else:
+            identity = [hashlib.sha256(f.data).hexdigest() if f.data is not None else None]
+        inputs.update(json.dumps([f.path, f.mode, f.symlink_to, *identity]).encode())
+    entry = cache / inputs.hexdigest()
+    blob_file, diff_id_file = entry.with_suffix(".tar.gz"), entry.with_suffix(".diffid")
+    if blob_file.exists() and diff_id_file.exists():
+        return Blob.of(LAYER_MEDIA_TYPE, blob_file.read_bytes()), diff_id_file.read_text()
+    blob, diff_id = _build_layer(files)
+    cache.mkdir(parents=True, exist_ok=True)
+    staging = entry.with_suffix(".tmp")
+    staging.write_bytes(blob.data)
+    staging.replace(blob_file)
+    diff_id_file.write_text(diff_id)
+    return blob, diff_id
 
 
 def _build_layer(files: tuple[File, ...]) -> tuple[Blob, str]:

@@ -40,3 +40,5 @@ def configure_logging(level: int | str = logging.INFO, stream: TextIO = sys.stde
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JSONFormatter())
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    for chatty in ("httpx", "httpx2", "httpcore", "httpcore2"):  # one line per request drowns the controllers'
+        logging.getLogger(chatty).setLevel(logging.WARNING)

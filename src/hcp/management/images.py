@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from hcp.images import File, ImageSpec, RegistryClient, build
 from hcp.management import binaries
@@ -123,6 +124,11 @@ def image(repository: str, toolset: str | None = None) -> ComponentImage:
     raise KeyError(f"no image {repository} {version or ''}".strip())
 
 
+def layer_cache() -> Path:
+    """Compressed layers, reused across state dirs: a fresh cluster pushes without recompressing."""
+    return binaries.cache_dir() / "layers"
+
+
 def publish(client: RegistryClient, log: Callable[[str], None] = lambda _: None) -> dict[str, str]:
     """Build and push every image the registry lacks; returns `name:tag` → manifest digest."""
     digests = {}
@@ -133,5 +139,5 @@ def publish(client: RegistryClient, log: Callable[[str], None] = lambda _: None)
             digests[key] = client.get_manifest(wanted.name, wanted.tag)[0]
             continue
         log(f"pushing image {key}")
-        digests[key] = client.push(build(component.spec()))
+        digests[key] = client.push(build(component.spec(), layer_cache=layer_cache()))
     return digests

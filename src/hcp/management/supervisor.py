@@ -32,6 +32,8 @@ log = logging.getLogger("hcp.supervisor")
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 20.0
 MAX_BACKOFF = 30.0
+HEALTH_EVERY = 3
+"""Health is probed every this many one-second passes; exits are noticed every pass."""
 
 MOUNT_SETUP = """set -e
 mkdir -p "$1"
@@ -85,20 +87,27 @@ def resolve_binaries(config: ClusterConfig) -> Binaries:
     )
 
 
-def healthy(check: HealthCheck) -> bool:
-    if check.socket is not None:
-        with socket.socket(socket.AF_UNIX) as probe:
-            probe.settimeout(2)
-            try:
-                probe.connect(str(check.socket))
-                return True
-            except OSError:
-                return False
-    verify: bool | str = False if check.insecure else (str(check.ca_file) if check.ca_file else True)
-    try:
-        return httpx.get(check.url, verify=verify, timeout=2.0).status_code == 200
-    except httpx.HTTPError:
-        return False
+class HealthProbe:
+    """Checks one process's health, reusing its HTTP connection: probes run every few seconds for days."""
+
+    def __init__(self, check: HealthCheck):
+        self.check = check
+        verify: bool | str = False if check.insecure else (str(check.ca_file) if check.ca_file else True)
+        self._client = httpx.Client(verify=verify, timeout=2.0) if check.url else None
+
+    def __call__(self) -> bool:
+        if self._client is None:
+            with socket.socket(socket.AF_UNIX) as probe:
+                probe.settimeout(2)
+                try:
+                    probe.connect(str(self.check.socket))
+                    return True
+                except OSError:
+                    return False
+        try:
+            return self._client.get(self.check.url).status_code == 200
+        except httpx.HTTPError:
+            return False
 
 
 @dataclass
@@ -106,6 +115,7 @@ class Running:
     spec: HostProcess
     log_file: IO[bytes]
     process: subprocess.Popen | None = None
+    probe: HealthProbe
     restarts: int = 0
     last_exit: int | None = None
     next_start: float = 0.0
@@ -116,7 +126,8 @@ class Supervisor:
     def __init__(self, layout: Layout, config: ClusterConfig, specs: list[HostProcess]):
         self.layout, self.config = layout, config
         layout.logs_dir.mkdir(parents=True, exist_ok=True)
-        self.running = [Running(spec, open(layout.log(spec.name), "ab")) for spec in specs]
+        self.running = [Running(spec, open(layout.log(spec.name), "ab"), probe=HealthProbe(spec.health))
+                        for spec in specs]
         self.stopping = False
 
     def _start(self, item: Running) -> None:
@@ -134,7 +145,7 @@ class Supervisor:
             if item.process.poll() is not None:
                 log.error("%s exited with code %s while starting", item.spec.name, item.process.returncode)
                 return
-            if healthy(item.spec.health):
+            if item.probe():
                 item.healthy = True
                 return
             time.sleep(0.25)
@@ -162,7 +173,7 @@ class Supervisor:
         staging.write_text(json.dumps(status, indent=2))
         staging.replace(target)
 
-    def _watch_once(self) -> None:
+    def _watch_once(self, probe: bool) -> None:
         now = time.monotonic()
         for item in self.running:
             if item.process and item.process.poll() is not None:
@@ -176,8 +187,8 @@ class Supervisor:
             elif item.process is None and now >= item.next_start:
                 item.restarts += 1
                 self._start(item)
-            elif item.process is not None:
-                item.healthy = healthy(item.spec.health)
+            elif item.process is not None and probe:
+                item.healthy = item.probe()
 
     def _stop(self, item: Running) -> None:
         if item.process is None or item.process.poll() is not None:
@@ -202,9 +213,13 @@ class Supervisor:
                 self._start(item)
                 self._wait_healthy(item)
                 self._write_status()
+            passes = 0
             while not self.stopping:
-                self._watch_once()
-                self._write_status()
+                probe = passes % HEALTH_EVERY == 0
+                self._watch_once(probe)
+                if probe:
+                    self._write_status()
+                passes += 1
                 time.sleep(1.0)
         finally:
             self.shutdown()

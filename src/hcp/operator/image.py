@@ -13,6 +13,7 @@ from hcp import __version__
 from hcp.images import File, ImageSpec, RegistryClient, build
 from hcp.images.python_app import PYTHON, python_app_image, runtime_requirements
 from hcp.management.binaries import TOOLS_DIR
+from hcp.management.images import layer_cache
 
 REPOSITORY = "hcp/operator"
 IMAGE_TOOLS_DIR = "/opt/hcp/tools"
@@ -35,6 +36,6 @@ def operator_image_spec() -> ImageSpec:
 
 def publish_operator_image(client: RegistryClient, registry: str) -> str:
     """Build and push the operator image; returns its pull spec pinned by digest, so new content rolls out."""
-    image = build(operator_image_spec())
+    image = build(operator_image_spec(), layer_cache=layer_cache())
     digest = client.push(image)
     return f"{registry}/{REPOSITORY}:{image.spec.tag}@{digest}"

@@ -1,6 +1,6 @@
 """`python -m hcp.operator`: the operator process, in a pod or on a host for debugging.
 
-One manager runs the HostedCluster and HostedControlPlane controllers while
+One manager runs the HostedCluster, NodePool and HostedControlPlane controllers while
 holding the leader Lease in the operator's namespace, so a second replica
 waits instead of fighting. On start it also publishes the supported-versions
 ConfigMap, as HyperShift's operator does.
@@ -17,6 +17,7 @@ from pathlib import Path
 from lightkube.resources.apps_v1 import Deployment, StatefulSet
 
 from hcp import __version__
+from hcp.api.types import parse_duration
 from hcp.api import HostedCluster, HostedControlPlane, NodePool
 from hcp.controlplane.controller import HostedControlPlaneController
 from hcp.kube.apply import apply, resource_of
@@ -27,6 +28,7 @@ from hcp.kube.informer import Informer, annotation_keys, owner_keys
 from hcp.kube.leader import LeaderElector
 from hcp.kube.logs import configure_logging
 from hcp.operator.hostedcluster import CLUSTER_ANNOTATION, HostedClusterController
+from hcp.operator.nodepool import NodePoolController, Settings
 from hcp.operator.releases import DEFAULT_REGISTRY_URL, Releases
 from hcp.release import supported_versions_configmap
 
@@ -41,6 +43,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="where release payloads are read (OCI distribution API)")
     parser.add_argument("--registry-ca", type=Path, help="CA bundle that signs the registry's certificate")
     parser.add_argument("--no-leader-elect", dest="leader_elect", action="store_false")
+    defaults = Settings()
+    parser.add_argument("--machine-health-check-timeout", type=parse_duration, default=defaults.health_timeout,
+                        help="auto-repair replaces a machine whose node stays NotReady this long (default 8m)")
+    parser.add_argument("--machine-health-check-node-startup-timeout", type=parse_duration,
+                        default=defaults.startup_timeout,
+                        help="auto-repair replaces a machine whose node is not Ready this long after creation")
+    parser.add_argument("--machine-health-check-max-unhealthy", default=defaults.max_unhealthy,
+                        help="auto-repair replaces nothing while more machines of a pool are unhealthy "
+                             "(a number or a percentage; default 2)")
+    parser.add_argument("--scale-down-unneeded-time", type=parse_duration, default=defaults.unneeded_time,
+                        help="autoscaling removes nodes that have had no workload this long (default 10m)")
     return parser.parse_args(argv)
 
 
@@ -62,6 +75,12 @@ async def run(options: argparse.Namespace) -> None:
     cluster_controller.watch(clusters)
     cluster_controller.watch(control_planes, annotation_keys(CLUSTER_ANNOTATION))
 
+    node_pool_settings = Settings(options.machine_health_check_timeout,
+                                  options.machine_health_check_node_startup_timeout,
+                                  options.machine_health_check_max_unhealthy, options.scale_down_unneeded_time)
+    node_pool_controller = NodePoolController(client, releases, events, node_pools=node_pools, clusters=clusters,
+                                              control_planes=control_planes, settings=node_pool_settings).controller
+
     hosted_control_planes = HostedControlPlaneController(client, releases, events, control_planes=control_planes,
                                                          workloads=workloads)
     control_plane_controller = Controller("hostedcontrolplane", hosted_control_planes.reconcile, workers=2)
@@ -74,6 +93,7 @@ async def run(options: argparse.Namespace) -> None:
         if options.leader_elect else None
     manager = Manager(elector=elector)
     manager.add(cluster_controller)
+    manager.add(node_pool_controller)
     manager.add(control_plane_controller)
     try:
         await manager.run()

@@ -166,3 +166,16 @@ def test_invalid_file_is_rejected(kwargs):
 def test_conflicting_paths_in_one_layer_are_rejected(tmp_path, files):
     with pytest.raises(ValueError):
         build(_spec(tmp_path, layers=(files,)))
+
+
+def test_layer_cache_reuses_unchanged_layers_and_notices_changes(tmp_path):
+    source = tmp_path / "tool"
+    source.write_bytes(b"version 1")
+    spec = ImageSpec(name="hcp/tool", tag="v1", layers=((File("/usr/local/bin/tool", source=source),),))
+    cache = tmp_path / "cache"
+    first = build(spec, layer_cache=cache)
+    assert len(list(cache.glob("*.tar.gz"))) == 1
+    assert build(spec, layer_cache=cache).digest == first.digest == build(spec).digest
+    source.write_bytes(b"version 2, longer")
+    assert build(spec, layer_cache=cache).digest != first.digest
+    assert len(list(cache.glob("*.tar.gz"))) == 2

@@ -1,13 +1,6 @@
-import io
-import os
-import shutil
-import subprocess
-import tarfile
 from pathlib import Path
 
-import pytest
-
-from hcp.images import build, debian, python_app
+from hcp.images import python_app
 
 PROJECT = Path(__file__).resolve().parents[3]
 TEST_ONLY = {"pytest", "iniconfig", "pluggy", "packaging", "pygments"}
@@ -55,44 +48,3 @@ def test_manylinux_platforms_cover_every_glibc_up_to_the_image_one():
     assert {"manylinux_2_34_x86_64", "manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux_2_5_x86_64",
             "manylinux2014_x86_64"} <= set(platforms)
     assert "manylinux_2_37_x86_64" not in platforms
-
-
-def _unpack(image, root: Path) -> None:
-    """Lay the image's layers over each other, in order, as a container runtime would."""
-    for layer in image.layers:
-        with tarfile.open(fileobj=io.BytesIO(layer.data), mode="r:gz") as tar:
-            tar.extractall(root, filter="tar")
-
-
-@pytest.mark.integration
-@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("apt-get") or not shutil.which("chroot"),
-                    reason="needs root, apt and chroot")
-def test_operator_image_runs_python_with_hcp_and_its_dependencies(tmp_path):
-    requirements = python_app.runtime_requirements(PROJECT / "requirements.lock", PROJECT)
-    spec = python_app.python_app_image(
-        "hcp/operator", "test", requirements=requirements, project_dir=PROJECT,
-        entrypoint=(python_app.PYTHON, "-m", "hcp.cli"),
-    )
-    image = build(spec)
-    assert not (PROJECT / "build").exists()
-    runtime, site_packages, app = spec.layers
-    assert any(f.path == f"{python_app.APP}/hcp/__init__.py" for f in app)
-    assert any(f.path.startswith(f"{python_app.SITE_PACKAGES}/lightkube/") for f in site_packages)
-    assert spec.user == f"{debian.UID}:{debian.UID}"
-    print("layer sizes (compressed bytes):", [len(layer.data) for layer in image.layers])
-
-    root = tmp_path / "rootfs"
-    try:
-        _unpack(image, root)
-        env = dict(variable.split("=", 1) for variable in spec.env)
-        chroot = [shutil.which("chroot"), f"--userspec={spec.user}", str(root)]
-        imports = subprocess.run(
-            [*chroot, python_app.PYTHON, "-c",
-             "import hcp, lightkube, cryptography.x509, pydantic, yaml, httpx, ssl, json, asyncio, sqlite3; print('ok')"],
-            capture_output=True, text=True, env=env,
-        )
-        assert (imports.returncode, imports.stdout.strip()) == (0, "ok"), imports.stderr
-        version = subprocess.run([*chroot, *spec.entrypoint, "--version"], capture_output=True, text=True, env=env)
-        assert version.stdout.startswith("hcp, version"), version.stderr
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
