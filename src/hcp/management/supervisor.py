@@ -114,8 +114,8 @@ class HealthProbe:
 class Running:
     spec: HostProcess
     log_file: IO[bytes]
-    process: subprocess.Popen | None = None
     probe: HealthProbe
+    process: subprocess.Popen | None = None
     restarts: int = 0
     last_exit: int | None = None
     next_start: float = 0.0
