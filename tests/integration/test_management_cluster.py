@@ -26,7 +26,7 @@ def apply(cluster, manifest: str) -> None:
 
 @pytest.fixture
 def namespace(management_cluster, request):
-    name = request.node.name.replace("_", "-").lower()[:50]
+    name = request.node.name.removeprefix("test_").replace("_", "-").lower()[:40].strip("-")
     management_cluster.kubectl("create", "namespace", name)
     yield name
     management_cluster.kubectl("delete", "namespace", name, "--wait=true", "--timeout=120s", check=False)
@@ -116,11 +116,14 @@ spec:
       command: [sleep, "3600"]
 """)
     wait_for(management_cluster, "-n", namespace, "--for=condition=Ready", "pod/web", "pod/client")
-    url = f"http://web.{namespace}.svc.cluster.local/index.html"
+    # Debian's static busybox crashes in glibc's resolver (no NSS modules), so the name is resolved
+    # with busybox's own nslookup (a real query to the cluster DNS) and fetched from that address with nc
+    name = f"web.{namespace}.svc.cluster.local"
+    fetch = (f"ip=$(nslookup {name} | awk '/^Address/ {{a=$2}} END {{print a}}'); echo resolved $ip >&2; "
+             "printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 5 $ip 80 | tail -n 1")
     deadline = time.monotonic() + 60
     while True:
-        result = management_cluster.kubectl("exec", "-n", namespace, "client", "--",
-                                            "wget", "-q", "-T", "5", "-O", "-", url, check=False)
+        result = management_cluster.kubectl("exec", "-n", namespace, "client", "--", "sh", "-c", fetch, check=False)
         if result.returncode == 0 or time.monotonic() > deadline:
             break
         time.sleep(2)
