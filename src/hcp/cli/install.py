@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -10,6 +9,7 @@ import yaml
 
 from hcp import __version__
 from hcp.images import RegistryClient
+from hcp.cli.options import management_kubeconfig
 from hcp.kube.client import client_for
 from hcp.management.cluster import ClusterError
 from hcp.management.layout import Layout, default_state_dir
@@ -49,11 +49,7 @@ def install(kubeconfig: Path | None, image: str | None, render: bool, state_dir:
         return
 
     progress = Progress()
-    if kubeconfig is None:
-        env = os.environ.get("KUBECONFIG")
-        kubeconfig = Path(env) if env else layout.admin_kubeconfig
-    if not kubeconfig.exists():
-        raise ClusterError(f"no kubeconfig at {kubeconfig}; run `hcp management-cluster up` or pass --kubeconfig")
+    kubeconfig = management_kubeconfig(kubeconfig, state_dir)
     if image is None:
         if config is None:
             raise ClusterError("--image is required outside the embedded management cluster")

@@ -5,17 +5,25 @@ from __future__ import annotations
 import sys
 
 import click
+import httpx2
+from lightkube import ApiError
 
 from hcp import __version__
+from hcp.cli.completion import completion
+from hcp.cli.create import create
+from hcp.cli.destroy import destroy
+from hcp.cli.dump import dump
 from hcp.cli.install import install
 from hcp.cli.management_cluster import management_cluster
+from hcp.cli.version import version
+from hcp.hostedcluster.kube import HostedClusterError
 from hcp.images import RegistryError
 from hcp.management.binaries import BuildError
 from hcp.management.cluster import ClusterError
 from hcp.management.network import NetworkError
 from hcp.operator.install import InstallError
 
-USER_ERRORS = (ClusterError, BuildError, NetworkError, RegistryError, InstallError, ValueError)
+USER_ERRORS = (ClusterError, BuildError, NetworkError, RegistryError, InstallError, HostedClusterError, ValueError)
 
 
 class AliasedGroup(click.Group):
@@ -39,12 +47,14 @@ def cli() -> None:
     \b
     Quick start on one machine:
       hcp management-cluster up          # a real single-node management cluster
-      hcp management-cluster kubeconfig > mgmt.kubeconfig
+      hcp install                        # the operator
+      hcp create cluster kwok --name demo --wait
+      hcp create kubeconfig --name demo > demo.kubeconfig
     """
 
 
-cli.add_command(management_cluster)
-cli.add_command(install)
+for command in (management_cluster, install, create, destroy, dump, version, completion):
+    cli.add_command(command)
 
 
 def main() -> None:
@@ -58,6 +68,13 @@ def main() -> None:
         sys.exit(error.exit_code)
     except USER_ERRORS as error:
         click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    except ApiError as error:
+        click.echo(f"error: the API server refused a request: {error.status.message}", err=True)
+        sys.exit(1)
+    except httpx2.TransportError as error:
+        click.echo(f"error: cannot reach the API server ({error or type(error).__name__}); check --kubeconfig, "
+                   f"or start the embedded cluster with `hcp management-cluster up`", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

@@ -23,7 +23,7 @@ RESTART_DATE_ANNOTATION = "hypershift.openshift.io/restart-date"
 DEFAULT_ISSUER_URL = "https://kubernetes.default.svc"
 """Service-account token issuer when spec.issuerURL is empty (HyperShift's default)."""
 
-COMPONENT_IMAGES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
+COMPONENT_IMAGES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 """The keys of `RenderContext.images`: one pull spec per control-plane component."""
 
 

@@ -20,7 +20,7 @@ from lightkube.resources.core_v1 import Node, Secret
 
 from hcp.api import HostedControlPlane
 from hcp.api.meta import Condition
-from hcp.controlplane.context import Endpoint, RenderContext, RenderError
+from hcp.controlplane.context import COMPONENT_IMAGES, Endpoint, RenderContext, RenderError
 from hcp.controlplane.pki import ROOT_CA, admin_kubeconfig_ref, pki_secrets, secret_data
 from hcp.controlplane.render import render
 from hcp.kube.apply import apply, apply_status, owner_reference
@@ -143,8 +143,7 @@ class HostedControlPlaneController:
 
     async def _apply_desired_state(self, hcp: HostedControlPlane, release: Release, owner: dict) -> Observed:
         namespace = hcp.metadata.namespace
-        images = {c: release.component(c) for c in ("etcd", "kube-apiserver", "kube-controller-manager",
-                                                     "kube-scheduler")}
+        images = {c: release.component(c) for c in COMPONENT_IMAGES}
         secrets = {s.metadata.name: secret_data(as_dict(s))
                    async for s in self.client.list(Secret, namespace=namespace)}
         encryption_keys = {name: data["key"] for name, data in secrets.items() if "key" in data}

@@ -97,9 +97,9 @@ class Settings:
 # What one pass observes.
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MachineView:
-    """A machine with what its Node and the pods on it say."""
+    """A machine with what its Node and the pods on it say (compared by identity: one per machine and pass)."""
 
     machine: Machine
     node: Any | None
@@ -338,6 +338,8 @@ def plan(
     if autoscaling is not None:
         low, high = autoscaling
         upcoming = sum(1 for m in healthy if not m.ready or now - m.machine.created < SETTLE)
+        if demand:
+            result.wake_at += [m.machine.created + SETTLE for m in healthy if now - m.machine.created < SETTLE]
         wanted = len(alive) + (nodes_needed(demand, capacity, upcoming) if capacity else 0)
         idle = [m for m in healthy if m.ready and now - m.machine.created >= SETTLE and not m.pods]
         result.mark_unneeded = [m for m in idle if m.unneeded_since is None]
@@ -349,6 +351,8 @@ def plan(
             result.wake_at += [now + settings.unneeded_time for _ in result.mark_unneeded[:1]]
             wanted -= len(expired)
         result.desired = max(low, min(high, wanted))
+    else:
+        result.clear_unneeded = [m for m in alive if m.unneeded_since is not None]
 
     if len(healthy) < result.desired:
         result.create = result.desired - len(healthy)
@@ -571,28 +575,26 @@ async def _remove(owner: NodePoolController, live: Any, pool: NodePool, provider
     Returns in how many seconds to look again (pods still leaving), or None once all are deleted.
     """
     timeout = parse_duration(pool.spec.node_drain_timeout or "0s")
+    mark = {"metadata": {"annotations": {DRAINING_ANNOTATION: _format_time(now), UNNEEDED_ANNOTATION: None}},
+            "spec": {"unschedulable": True}}
+    await _gather(access.client.patch(Node, m.node.metadata.name, mark, patch_type=PatchType.MERGE)
+                  for m in machines if m.node is not None and m.draining_since is None)
     wake: list[float] = []
+    evict: list[Any] = []
     deletions = []
     for machine in machines:
         node = machine.node
         if node is None:
             deletions.append(provider.delete(machine.machine))
             continue
-        since = machine.draining_since
-        if since is None:
-            since = now
-            await access.client.patch(Node, node.metadata.name, {
-                "metadata": {"annotations": {DRAINING_ANNOTATION: _format_time(now), UNNEEDED_ANNOTATION: None}},
-                "spec": {"unschedulable": True},
-            }, patch_type=PatchType.MERGE)
+        since = machine.draining_since or now
         condition = _ready_condition(node)
         responsive = condition is not None and condition.status == "True"
         # A dead node's kubelet never confirms a deletion: there, evicted is as good as gone.
         remaining = [p for p in machine.pods if responsive or not p.metadata.deletionTimestamp]
         expired = timeout > timedelta(0) and now - since >= timeout
         if remaining and not expired:
-            blocked = await _evict(access.client, [p for p in remaining if not p.metadata.deletionTimestamp])
-            wake.append(EVICTION_RETRY if blocked else WAIT_RECHECK)
+            evict += [p for p in remaining if not p.metadata.deletionTimestamp]
             if timeout > timedelta(0):
                 wake.append(max(1.0, (since + timeout - now).total_seconds()))
             continue
@@ -601,6 +603,8 @@ async def _remove(owner: NodePoolController, live: Any, pool: NodePool, provider
                                       f"Node {node.metadata.name} still had {len(remaining)} pods after "
                                       f"nodeDrainTimeout {pool.spec.node_drain_timeout}; removed anyway")
         deletions.append(provider.delete(machine.machine))
+    if evict or len(deletions) < len(machines):
+        wake.append(EVICTION_RETRY if await _evict(access.client, evict) else WAIT_RECHECK)
     await _gather(deletions)
     return min(wake) if wake else None
 

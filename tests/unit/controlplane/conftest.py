@@ -17,6 +17,7 @@ IMAGES = {
     "kube-apiserver": "registry.hcp.local:5000/hcp/kube-apiserver:v1.37.1",
     "kube-controller-manager": "registry.hcp.local:5000/hcp/kube-controller-manager:v1.37.1",
     "kube-scheduler": "registry.hcp.local:5000/hcp/kube-scheduler:v1.37.1",
+    "kwok": "registry.hcp.local:5000/hcp/kwok:v0.8.0",
 }
 ACTIVE_KEY = bytes(range(32))
 BACKUP_KEY = bytes(range(32, 64))

@@ -30,6 +30,7 @@ NAMES = [
     "kube-controller-manager-kubeconfig",
     "kube-scheduler-kubeconfig",
     "admin-kubeconfig",
+    "kwok-kubeconfig",
 ]
 KEYS = {
     "root-ca": {"ca.crt", "ca.key"},
@@ -43,6 +44,7 @@ KEYS = {
     "kube-controller-manager-kubeconfig": {"kubeconfig"},
     "kube-scheduler-kubeconfig": {"kubeconfig"},
     "admin-kubeconfig": {"kubeconfig"},
+    "kwok-kubeconfig": {"kubeconfig"},
 }
 HOST, PORT = "192.168.126.10", 30443
 
@@ -168,6 +170,7 @@ def test_a_new_root_ca_reissues_the_api_servers_certificates_and_kubeconfigs(hcp
     assert changed(data, after) == {
         "root-ca", "kas-server-crt", "kas-kubelet-client-crt",
         "kube-controller-manager-kubeconfig", "kube-scheduler-kubeconfig", "admin-kubeconfig",
+        "kwok-kubeconfig",
     }
 
 

@@ -9,12 +9,14 @@ from hcp.controlplane.components.etcd import adapter as etcd
 from hcp.controlplane.components.kube_apiserver import adapter as kube_apiserver
 from hcp.controlplane.components.kube_controller_manager import adapter as kube_controller_manager
 from hcp.controlplane.components.kube_scheduler import adapter as kube_scheduler
+from hcp.controlplane.components.kwok import adapter as kwok
 
 COMPONENTS = (
     etcd,
     kube_apiserver,
     kube_controller_manager,
     kube_scheduler,
+    kwok,
 )
 
 __all__ = ["COMPONENTS"]

@@ -1,0 +1,309 @@
+"""`hcp create cluster|nodepool <platform>` and `hcp create kubeconfig`.
+
+Platforms are subcommands, so a flag a platform cannot honour is not among
+its options and click rejects it. hcp has one platform: `kwok` (simulated
+machines, platform type KWOK).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from hcp.api.meta import TaintEffect, Toleration
+from hcp.api.v1beta1.common import AvailabilityPolicy
+from hcp.api.v1beta1.etcd import DEFAULT_ETCD_STORAGE_SIZE
+from hcp.cli.options import (
+    CIDR,
+    DEFAULT_NAMESPACE,
+    Duration,
+    GoDuration,
+    Quantity,
+    connect,
+    key_values,
+    management_flags,
+    management_options,
+)
+from hcp.hostedcluster import lifecycle, objects
+from hcp.hostedcluster.kubeconfig import admin_kubeconfig, merged_kubeconfig
+from hcp.management.layout import REGISTRY_HOST, REGISTRY_PORT
+from hcp.progress import Progress
+from hcp.release import newest_release_image
+
+DEFAULT_RELEASE_IMAGE = newest_release_image(f"{REGISTRY_HOST}:{REGISTRY_PORT}")
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+@click.group("create")
+def create() -> None:
+    """Create hosted clusters and NodePools, or print a hosted cluster's kubeconfig."""
+
+
+@create.group("cluster")
+def create_cluster() -> None:
+    """Create a hosted cluster: a HostedCluster, its default NodePool and its Secrets.
+
+    The platform decides what a machine is; hcp has `kwok` (simulated machines).
+    """
+
+
+def kwok_capacity(command: Any) -> Any:
+    """--cpu, --memory, --max-pods: what each simulated node reports (NodePool spec.platform.kwok.capacity)."""
+    command = click.option("--max-pods", type=click.IntRange(min=1), help="Pods each node accepts, e.g. 110.")(command)
+    command = click.option("--memory", type=Quantity(), help="Memory of each node, e.g. 16Gi.")(command)
+    return click.option("--cpu", type=Quantity(), help="CPUs of each node, e.g. 4.")(command)
+
+
+def node_pool_management(command: Any) -> Any:
+    command = click.option("--node-drain-timeout", type=GoDuration(),
+                           help="How long to try draining a node before removing it anyway (e.g. 5m); "
+                                "0s, the default, retries forever.")(command)
+    return click.option("--auto-repair", is_flag=True,
+                        help="Replace nodes that stay unhealthy (machine health checks).")(command)
+
+
+@create_cluster.command("kwok")
+@click.option("--name", required=True, help="Name of the hosted cluster (a DNS label).")
+@click.option("--namespace", default=DEFAULT_NAMESPACE, show_default=True,
+              help="Namespace of the HostedCluster; its control plane runs in <namespace>-<name>.")
+@click.option("--release-image", default=DEFAULT_RELEASE_IMAGE, show_default=True,
+              help="Release payload of the control plane and the default NodePool.")
+@click.option("--node-pool-replicas", type=click.IntRange(min=-1), default=2, show_default=True,
+              help="Nodes of the default NodePool (named like the cluster); -1 creates no NodePool.")
+@click.option("--pull-secret", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help='File with the docker config JSON nodes pull images with. Default: {"auths":{}}, '
+                   "as hcp's registry needs no credentials.")
+@click.option("--ssh-key", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Public SSH key file authorized on every node.")
+@click.option("--generate-ssh", is_flag=True,
+              help="Generate an ed25519 key pair, kept in Secret <name>-ssh-key (id_rsa, id_rsa.pub).")
+@click.option("--base-domain", default="hcp.local", show_default=True, help="Base domain of the cluster.")
+@click.option("--control-plane-availability-policy", "availability",
+              type=click.Choice([p.value for p in AvailabilityPolicy]),
+              default=AvailabilityPolicy.SINGLE_REPLICA.value, show_default=True,
+              help="HighlyAvailable runs 3 etcd members and several API servers.")
+@click.option("--etcd-storage-class", help="StorageClass of etcd's volumes. Default: the cluster's default class.")
+@click.option("--etcd-storage-size", type=Quantity(), default=DEFAULT_ETCD_STORAGE_SIZE, show_default=True,
+              help="Size of each etcd member's volume.")
+@click.option("--service-cidr", type=CIDR(), multiple=True,
+              help="Service network; repeat for dual stack. Default: 172.31.0.0/16.")
+@click.option("--cluster-cidr", type=CIDR(), multiple=True,
+              help="Pod network; repeat for dual stack. Default: 10.132.0.0/14.")
+@click.option("--node-selector", multiple=True,
+              help="key=value[,key=value] the control-plane pods must run on (management node labels).")
+@click.option("--toleration", multiple=True,
+              help="key=value:effect (or key:effect for any value) the control-plane pods tolerate; repeatable.")
+@click.option("--annotations", multiple=True, help="key=value annotation of the HostedCluster; repeatable.")
+@click.option("--labels", multiple=True, help="key=value label of the HostedCluster; repeatable.")
+@click.option("--pausedUntil", "paused_until",
+              help='Create paused: "true" (until the field is removed) or an RFC3339 time.')
+@node_pool_management
+@kwok_capacity
+@click.option("--api-server-address",
+              help="Address the control plane's node ports are published on. "
+                   "Default: the management cluster's node address (needs the management cluster).")
+@click.option("--render", is_flag=True, help="Print the objects as YAML instead of creating them (no Secrets).")
+@click.option("--render-sensitive", is_flag=True, help="With --render, include the Secrets.")
+@click.option("--render-into", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the rendered YAML into this file (implies --render).")
+@click.option("--wait", is_flag=True, help="Wait until the control plane is available and the nodes are ready.")
+@click.option("--timeout", type=Duration(), default="0s", show_default=True,
+              help="With --wait, give up after this long (e.g. 15m); 0s waits forever.")
+@management_options
+def create_cluster_kwok(name: str, namespace: str, release_image: str, node_pool_replicas: int,
+                        pull_secret: Path | None, ssh_key: Path | None, generate_ssh: bool, base_domain: str,
+                        availability: str, etcd_storage_class: str | None, etcd_storage_size: str,
+                        service_cidr: tuple[str, ...], cluster_cidr: tuple[str, ...], node_selector: tuple[str, ...],
+                        toleration: tuple[str, ...], annotations: tuple[str, ...], labels: tuple[str, ...],
+                        paused_until: str | None, auto_repair: bool, node_drain_timeout: str | None,
+                        cpu: str | None, memory: str | None, max_pods: int | None,
+                        api_server_address: str | None, render: bool, render_sensitive: bool,
+                        render_into: Path | None, wait: bool, timeout: float, kubeconfig: Path | None,
+                        state_dir: Path) -> None:
+    """Create a hosted cluster whose machines are simulated (kwok nodes in the hosted cluster).
+
+    Creates the namespace, Secrets <name>-pull-secret (and <name>-ssh-key),
+    the HostedCluster with every control-plane service published as a
+    NodePort of the management cluster, and a NodePool <name>.
+
+    \b
+    Examples:
+      hcp create cluster kwok --name demo --node-pool-replicas 3 --wait
+      hcp create cluster kwok --name demo --render > demo.yaml      # review, then kubectl apply -f
+      hcp create cluster kwok --name ha --control-plane-availability-policy HighlyAvailable \\
+          --etcd-storage-size 4Gi --generate-ssh --timeout 15m --wait
+    """
+    objects.check_names(namespace, name)
+    render = render or render_into is not None
+    if render_sensitive and not render:
+        raise click.UsageError("--render-sensitive only applies with --render or --render-into")
+    if wait and render:
+        raise click.UsageError("--wait cannot be combined with --render: rendering creates nothing to wait for")
+    if ssh_key and generate_ssh:
+        raise click.UsageError("--ssh-key and --generate-ssh cannot be combined: pass one of them")
+    if paused_until and paused_until != "true":
+        _check_rfc3339(paused_until)
+    public_key, private_key = (generate_ssh_key() if generate_ssh
+                               else (_public_key(ssh_key) if ssh_key else None, None))
+    options = dict(
+        name=name, namespace=namespace, release_image=release_image, base_domain=base_domain,
+        pull_secret=objects.check_pull_secret(pull_secret.read_bytes(), f"--pull-secret {pull_secret}")
+        if pull_secret else objects.EMPTY_PULL_SECRET,
+        ssh_public_key=public_key, ssh_private_key=private_key,
+        availability_policy=AvailabilityPolicy(availability), etcd_storage_class=etcd_storage_class,
+        etcd_storage_size=etcd_storage_size, node_selector=key_values(node_selector, "--node-selector", commas=True),
+        tolerations=tuple(parse_toleration(t) for t in toleration),
+        annotations=key_values(annotations, "--annotations"), labels=key_values(labels, "--labels"),
+        paused_until=paused_until,
+    )
+    if service_cidr:
+        options["service_cidrs"] = service_cidr
+    if cluster_cidr:
+        options["cluster_cidrs"] = cluster_cidr
+    pool = None
+    if node_pool_replicas >= 0:
+        pool = objects.NodePoolOptions(
+            name=name, namespace=namespace, cluster_name=name, replicas=node_pool_replicas,
+            release_image=release_image, auto_repair=auto_repair, node_drain_timeout=node_drain_timeout,
+            cpu=cpu, memory=memory, max_pods=max_pods, paused_until=paused_until,
+            labels={objects.AUTO_CREATED_LABEL: name})
+    elif auto_repair or node_drain_timeout or cpu or memory or max_pods:
+        raise click.UsageError("--auto-repair, --node-drain-timeout, --cpu, --memory and --max-pods configure "
+                               "the default NodePool, which --node-pool-replicas -1 does not create")
+
+    needs_cluster = not (render and api_server_address)
+    with connect(kubeconfig, state_dir) if needs_cluster else contextlib.nullcontext() as kube:
+        address = api_server_address or lifecycle.management_node_address(kube, state_dir)
+        documents = objects.cluster_objects(objects.ClusterOptions(api_server_address=address, **options), pool)
+        if render:
+            _render(documents if render_sensitive else objects.without_secrets(documents), render_into,
+                    sensitive=render_sensitive)
+            return
+        progress = Progress()
+        lifecycle.create_cluster(kube, documents, progress)
+        if wait:
+            lifecycle.wait_for_cluster(kube, namespace, name, max(node_pool_replicas, 0), progress, timeout)
+    flags = management_flags(kubeconfig, state_dir)
+    if wait:
+        click.echo(f"hosted cluster {namespace}/{name} is available. Use it:")
+    else:
+        click.echo(f"hosted cluster {namespace}/{name} created; its control plane is available in a minute or two "
+                   f"(`kubectl -n {namespace} get hostedcluster {name}`, or re-run with --wait). Then use it:")
+    click.echo(f"  hcp create kubeconfig{flags} --namespace {namespace} --name {name} > {name}.kubeconfig\n"
+               f"  kubectl --kubeconfig {name}.kubeconfig get nodes")
+
+
+def generate_ssh_key() -> tuple[bytes, bytes]:
+    """A new key pair (tests replace this to keep goldens stable)."""
+    return objects.generate_ssh_key()
+
+
+@create.group("nodepool")
+def create_nodepool() -> None:
+    """Add a NodePool to an existing hosted cluster. Platforms: kwok."""
+
+
+@create_nodepool.command("kwok")
+@click.option("--cluster-name", required=True, help="The HostedCluster the nodes join.")
+@click.option("--name", required=True, help="Name of the NodePool.")
+@click.option("--namespace", default=DEFAULT_NAMESPACE, show_default=True,
+              help="Namespace of the HostedCluster and the NodePool.")
+@click.option("--node-count", type=click.IntRange(min=0), default=2, show_default=True, help="Number of nodes.")
+@click.option("--release-image", show_default="the HostedCluster's",
+              help="Release the nodes run; not newer than the control plane's.")
+@kwok_capacity
+@node_pool_management
+@click.option("--render", is_flag=True, help="Print the NodePool as YAML instead of creating it.")
+@management_options
+def create_nodepool_kwok(cluster_name: str, name: str, namespace: str, node_count: int, release_image: str | None,
+                         cpu: str | None, memory: str | None, max_pods: int | None, auto_repair: bool,
+                         node_drain_timeout: str | None, render: bool, kubeconfig: Path | None,
+                         state_dir: Path) -> None:
+    """Create a NodePool of simulated (kwok) nodes for a hosted cluster.
+
+    \b
+    Examples:
+      hcp create nodepool kwok --cluster-name demo --name big --node-count 5 --cpu 16 --memory 64Gi
+      kubectl -n clusters scale nodepool/big --replicas 10
+    """
+    objects.check_names(namespace, name)
+    with connect(kubeconfig, state_dir) as kube:
+        cluster = lifecycle.hosted_cluster(kube, namespace, cluster_name)
+        pool = objects.node_pool_object(objects.NodePoolOptions(
+            name=name, namespace=namespace, cluster_name=cluster_name, replicas=node_count,
+            release_image=release_image or cluster["spec"]["release"]["image"], auto_repair=auto_repair,
+            node_drain_timeout=node_drain_timeout, cpu=cpu, memory=memory, max_pods=max_pods))
+        if render:
+            lifecycle.check_node_pool_release(cluster, pool["spec"]["release"]["image"])
+            _render([pool], None, sensitive=False)
+            return
+        lifecycle.create_node_pool(kube, pool)
+    click.echo(f"NodePool {namespace}/{name} created; watch it with `kubectl -n {namespace} get nodepool {name}`")
+
+
+@create.command("kubeconfig")
+@click.option("--name", help="The hosted cluster. Default: all of them, one context <namespace>-<name> each.")
+@click.option("--namespace", help=f"Namespace of the HostedCluster(s). Default: {DEFAULT_NAMESPACE} with --name, "
+                                  "else all namespaces.")
+@management_options
+def create_kubeconfig(name: str | None, namespace: str | None, kubeconfig: Path | None, state_dir: Path) -> None:
+    """Print a hosted cluster's admin kubeconfig (Secret <name>-admin-kubeconfig).
+
+    \b
+    Examples:
+      hcp create kubeconfig --name demo > demo.kubeconfig
+      kubectl --kubeconfig demo.kubeconfig get nodes
+      hcp create kubeconfig > all.kubeconfig      # every hosted cluster, one context each
+    """
+    with connect(kubeconfig, state_dir) as kube:
+        if name:
+            click.echo(admin_kubeconfig(kube, namespace or DEFAULT_NAMESPACE, name), nl=False)
+        else:
+            click.echo(yaml.safe_dump(merged_kubeconfig(kube, namespace), sort_keys=False), nl=False)
+
+
+def parse_toleration(text: str) -> Toleration:
+    """key=value:effect, key:effect (any value), key=value (any effect) or key, as kubectl writes taints."""
+    spec, colon, effect = text.rpartition(":") if ":" in text else (text, "", "")
+    key, equals, value = spec.partition("=")
+    effects = [e.value for e in TaintEffect]
+    if not key or (colon and effect not in effects):
+        raise click.BadParameter(f"{text!r} is not key=value:effect with effect one of {', '.join(effects)}",
+                                 param_hint="--toleration")
+    toleration = Toleration(key=key, operator="Equal" if equals else "Exists")
+    if equals:
+        toleration.value = value
+    if effect:
+        toleration.effect = effect
+    return toleration
+
+
+def _public_key(path: Path) -> bytes:
+    return objects.check_ssh_public_key(path.read_bytes(), f"--ssh-key {path}")
+
+
+def _check_rfc3339(text: str) -> None:
+    try:
+        if not RFC3339.match(text):
+            raise ValueError(text)
+        datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f'{text!r} is neither "true" nor an RFC3339 time such as 2030-01-01T00:00:00Z',
+                                 param_hint="--pausedUntil") from None
+
+
+def _render(documents: list[dict[str, Any]], into: Path | None, *, sensitive: bool) -> None:
+    text = yaml.safe_dump_all(documents, sort_keys=False)
+    if into is None:
+        click.echo(text, nl=False)
+        return
+    into.write_text(text)
+    if sensitive:
+        into.chmod(0o600)
+    click.echo(f"wrote {len(documents)} objects to {into}", err=True)

@@ -1,0 +1,1 @@
+"""kwok: templates (kwok.yaml) and adapter."""

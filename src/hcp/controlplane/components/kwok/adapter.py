@@ -1,0 +1,41 @@
+"""kwok: the simulated kubelets of the KWOK platform, one Deployment per hosted control plane.
+
+It runs only when the cluster's platform is KWOK. NodePools of that platform
+create Nodes in the hosted cluster (hcp.platforms.kwok); kwok, talking to the
+hosted API with its kubeconfig Secret, makes them Ready and keeps them so, and
+runs the pods the hosted scheduler binds to them. Pod IPs come from the first
+cluster network.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hcp.api.v1beta1.platform import PlatformType
+from hcp.controlplane.components.component import (
+    CONFIG_HASH_ANNOTATION,
+    adapt_pod,
+    config_hash,
+    container,
+    load,
+    requests,
+)
+from hcp.controlplane.context import RenderContext
+
+NAME = "kwok"
+
+
+def render(ctx: RenderContext) -> list[dict[str, Any]]:
+    if ctx.hcp.spec.platform.type != PlatformType.KWOK:
+        return []
+    templates = load(__package__, "kwok.yaml")
+    config = templates["ConfigMap/kwok"]
+    deployment = templates["Deployment/kwok"]
+    pod = deployment["spec"]["template"]
+    adapt_pod(ctx, pod, component=NAME, replicas=1)
+    pod["metadata"].setdefault("annotations", {})[CONFIG_HASH_ANNOTATION] = config_hash(config["data"])
+    main = container(pod["spec"], NAME)
+    main["image"] = ctx.image(NAME)
+    main["resources"] = requests("20m", "50Mi")
+    main["args"].append(f"--cidr={ctx.cluster_cidrs[0]}")
+    return [config, deployment]

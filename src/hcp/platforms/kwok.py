@@ -1,0 +1,89 @@
+"""The KWOK platform: a machine is a Node object in the hosted cluster, kept alive by kwok.
+
+The Node is created with what a kubelet would register: labels, taints,
+capacity and the release's kubelet version. The control plane's kwok
+component (hcp.controlplane.components.kwok) manages Nodes that carry the
+annotation kwok.x-k8s.io/node=fake: it makes them Ready, renews their Leases
+and runs the pods bound to them. Removing that annotation from a Node stops
+its simulated kubelet, which is how a machine failure is simulated.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from lightkube import ApiError
+from lightkube.resources.core_v1 import Node
+
+from hcp.api.v1beta1.nodepool import NodePoolPlatform
+from hcp.platforms.provider import NODE_POOL_LABEL, Machine, MachineTemplate, PlatformContext
+
+MANAGED_ANNOTATION = "kwok.x-k8s.io/node"
+MANAGED_VALUE = "fake"
+DEFAULT_CAPACITY = {"cpu": "1k", "memory": "1Ti", "pods": "1M"}
+"""kwok's own defaults, for whatever spec.platform.kwok.capacity leaves unset."""
+
+
+class KwokProvider:
+    def __init__(self, context: PlatformContext) -> None:
+        self._hosted = context.hosted
+
+    async def machines(self, pool: str) -> list[Machine]:
+        return [_machine(node) for node in self._hosted.nodes.list()
+                if (node.metadata.labels or {}).get(NODE_POOL_LABEL) == pool]
+
+    async def create(self, name: str, template: MachineTemplate) -> None:
+        await self._hosted.client.create(Node.from_dict(node_manifest(name, template)))
+        await self._hosted.until(lambda: self._hosted.nodes.get(None, name) is not None)
+
+    async def delete(self, machine: Machine) -> None:
+        try:
+            await self._hosted.client.delete(Node, machine.name)
+        except ApiError as error:
+            if error.status.code != 404:
+                raise
+        await self._hosted.until(lambda: self._hosted.nodes.get(None, machine.name) is None)
+
+    def capacity(self, platform: NodePoolPlatform) -> dict[str, str]:
+        return node_capacity(platform)
+
+
+def node_capacity(platform: NodePoolPlatform) -> dict[str, str]:
+    """spec.platform.kwok.capacity, with kwok's defaults for what it leaves unset."""
+    given = platform.kwok.capacity.model_dump(exclude_none=True) if platform.kwok and platform.kwok.capacity else {}
+    return {**DEFAULT_CAPACITY, **given}
+
+
+def node_manifest(name: str, template: MachineTemplate) -> dict[str, Any]:
+    """The Node of a simulated machine, status included (the API server keeps a Node's status on create)."""
+    capacity = node_capacity(template.platform)
+    version = f"v{template.kubernetes_version}"
+    labels = {
+        "kubernetes.io/hostname": name,
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": template.arch,
+        "node-role.kubernetes.io/worker": "",
+        "type": "kwok",
+        **template.labels,
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name, "labels": labels, "annotations": {MANAGED_ANNOTATION: MANAGED_VALUE}},
+        "spec": {"taints": [dict(taint) for taint in template.taints]} if template.taints else {},
+        "status": {
+            "capacity": capacity,
+            "allocatable": capacity,
+            "nodeInfo": {
+                "architecture": template.arch, "operatingSystem": "linux", "kubeletVersion": version,
+                "kubeProxyVersion": version, "containerRuntimeVersion": "kwok", "kernelVersion": "kwok",
+                "osImage": "kwok", "machineID": "", "bootID": "", "systemUUID": "",
+            },
+        },
+    }
+
+
+def _machine(node: Any) -> Machine:
+    created: datetime = node.metadata.creationTimestamp
+    return Machine(name=node.metadata.name, created=created, node_name=node.metadata.name)

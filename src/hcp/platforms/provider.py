@@ -1,0 +1,71 @@
+"""The machine-provider boundary: the types a provider and the NodePool controller share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from lightkube import AsyncClient
+
+from hcp.api.v1beta1.nodepool import NodePoolPlatform
+from hcp.platforms.hosted import HostedAccess
+
+NODE_POOL_LABEL = "hypershift.openshift.io/nodePool"
+"""On every Node of a pool (value: the NodePool's name), as HyperShift labels them."""
+
+
+@dataclass(frozen=True)
+class MachineTemplate:
+    """What every machine of a pool is made from."""
+
+    pool: str
+    """The NodePool's name."""
+    kubernetes_version: str
+    """The kubelet's version, e.g. "1.37.1" (the NodePool's release)."""
+    arch: str
+    """CPU architecture, e.g. "amd64"."""
+    labels: Mapping[str, str]
+    """Labels of the Node (the pool label included)."""
+    taints: tuple[Mapping[str, Any], ...]
+    """Taints of the Node, as corev1 Taint dicts."""
+    platform: NodePoolPlatform
+    """The pool's platform-specific settings."""
+
+
+@dataclass(frozen=True)
+class Machine:
+    """One machine of a pool, as its provider sees it."""
+
+    name: str
+    created: datetime
+    node_name: str | None = None
+    """The Node it registered as, once it has."""
+
+
+class MachineProvider(Protocol):
+    async def machines(self, pool: str) -> list[Machine]:
+        """The machines of NodePool `pool`, including those being deleted."""
+
+    async def create(self, name: str, template: MachineTemplate) -> None:
+        """Create machine `name`; returns once `machines` lists it."""
+
+    async def delete(self, machine: Machine) -> None:
+        """Delete the machine (and its Node); returns once `machines` no longer lists it."""
+
+    def capacity(self, platform: NodePoolPlatform) -> Mapping[str, str] | None:
+        """What one machine offers ("cpu", "memory", "pods" quantities), if known before it exists.
+
+        Autoscaling adds machines only for pending pods that would fit one.
+        """
+
+
+@dataclass(frozen=True)
+class PlatformContext:
+    """What a provider may use: both clusters, and the hosted cluster's watched Nodes."""
+
+    management: AsyncClient
+    control_plane_namespace: str
+    hosted: HostedAccess
+

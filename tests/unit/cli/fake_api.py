@@ -1,0 +1,136 @@
+"""An in-memory Kubernetes API server behind httpx2.MockTransport: just enough of one for the CLI's tests.
+
+It serves discovery, get/list/create/server-side apply/delete of the kinds in
+KINDS (404 "not found" for missing objects, a detail-less 404 for kinds it
+does not serve), and pods/log with `previous`. `on_delete` hooks stand in for
+controllers (the operator's finalizer, the garbage collector).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx2
+
+HYPERSHIFT = "hypershift.openshift.io/v1beta1"
+KINDS = {  # plural: (apiVersion, kind, namespaced)
+    "namespaces": ("v1", "Namespace", False),
+    "nodes": ("v1", "Node", False),
+    "secrets": ("v1", "Secret", True),
+    "configmaps": ("v1", "ConfigMap", True),
+    "pods": ("v1", "Pod", True),
+    "events": ("v1", "Event", True),
+    "hostedclusters": (HYPERSHIFT, "HostedCluster", True),
+    "nodepools": (HYPERSHIFT, "NodePool", True),
+    "hostedcontrolplanes": (HYPERSHIFT, "HostedControlPlane", True),
+}
+PLURALS = {kind: plural for plural, (_, kind, _) in KINDS.items()}
+
+Key = tuple[str, str | None, str]  # plural, namespace, name
+
+
+class FakeAPI:
+    def __init__(self, served: frozenset[str] = frozenset(KINDS)):
+        self.served = served
+        self.objects: dict[Key, dict[str, Any]] = {}
+        self.logs: dict[tuple[str, str, str, bool], str] = {}
+        self.on_delete: list[Callable[[FakeAPI, Key], None]] = []
+        self.transport = httpx2.MockTransport(self.handle)
+
+    def add(self, obj: dict[str, Any]) -> dict[str, Any]:
+        obj = copy.deepcopy(obj)
+        metadata = obj["metadata"]
+        metadata.setdefault("uid", str(uuid.uuid5(uuid.NAMESPACE_URL, f"{obj['kind']}/{metadata.get('namespace')}/"
+                                                                         f"{metadata['name']}")))
+        metadata.setdefault("creationTimestamp", "2030-01-01T00:00:00Z")
+        self.objects[(PLURALS[obj["kind"]], metadata.get("namespace"), metadata["name"])] = obj
+        return obj
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        return self.objects.get((PLURALS[kind], namespace, name))
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(f"{ns}/{name}" if ns else name for plural, ns, name in self.objects if plural == PLURALS[kind])
+
+    def delete(self, key: Key) -> None:
+        if self.objects.pop(key, None) is not None:
+            for hook in self.on_delete:
+                hook(self, key)
+
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
+        parts = [p for p in request.url.path.split("/") if p]
+        params = {k: v[0] for k, v in parse_qs(request.url.query.decode() if isinstance(request.url.query, bytes)
+                                                else request.url.query).items()}
+        if parts in (["api"], ["apis"], ["api", "v1"]) or (parts[:1] == ["apis"] and len(parts) == 3):
+            return self._discovery(parts)
+        rest = parts[2:] if parts[0] == "api" else parts[3:]
+        namespace = None
+        if rest[0] == "namespaces" and len(rest) >= 3:
+            namespace, rest = rest[1], rest[2:]
+        plural, name, sub = rest[0], (rest[1] if len(rest) > 1 else None), (rest[2] if len(rest) > 2 else None)
+        if plural not in self.served:
+            return _status(404, "the server could not find the requested resource")
+        key = (plural, namespace, name)
+        if sub == "log":
+            text = self.logs.get((namespace, name, params.get("container"), params.get("previous") == "true"))
+            if text is None:
+                return _status(400, f"previous terminated container in pod {name} not found")
+            return httpx2.Response(200, text=text)
+        if request.method == "GET" and name is None:
+            items = [o for (p, ns, _), o in sorted(self.objects.items(), key=lambda i: str(i[0]))
+                     if p == plural and (namespace is None or ns == namespace)]
+            return httpx2.Response(200, json={"apiVersion": KINDS[plural][0], "kind": f"{KINDS[plural][1]}List",
+                                              "metadata": {"resourceVersion": "1"}, "items": items})
+        existing = self.objects.get(key)
+        if request.method == "GET":
+            return httpx2.Response(200, json=existing) if existing else _not_found(plural, name)
+        if request.method == "POST":
+            body = json.loads(request.content)
+            if self.get(body["kind"], body["metadata"]["name"], namespace) is not None:
+                return _status(409, f'{plural} "{body["metadata"]["name"]}" already exists', reason="AlreadyExists")
+            return httpx2.Response(201, json=self.add({**body, "metadata": {**body["metadata"],
+                                                                              "namespace": namespace}}))
+        if request.method == "PATCH":
+            body = json.loads(request.content)
+            merged = {**(existing or {}), **body,
+                      "metadata": {**((existing or {}).get("metadata") or {}), **body["metadata"]}}
+            return httpx2.Response(200, json=self.add(merged))
+        if request.method == "DELETE":
+            if existing is None:
+                return _not_found(plural, name)
+            self.delete(key)
+            return httpx2.Response(200, json={"kind": "Status", "apiVersion": "v1", "status": "Success"})
+        return _status(405, "method not allowed")
+
+    def _discovery(self, parts: list[str]) -> httpx2.Response:
+        if parts == ["api"]:
+            return httpx2.Response(200, json={"kind": "APIVersions", "versions": ["v1"]})
+        if parts == ["apis"]:
+            version = {"groupVersion": HYPERSHIFT, "version": "v1beta1"}
+            group = {"name": "hypershift.openshift.io", "versions": [version], "preferredVersion": version}
+            return httpx2.Response(200, json={"kind": "APIGroupList", "groups": [group]})
+        group_version = "v1" if parts == ["api", "v1"] else "/".join(parts[1:])
+        resources = [{"name": plural, "kind": kind, "namespaced": namespaced,
+                      "verbs": ["get", "list", "create", "patch", "delete"]}
+                     for plural, (api_version, kind, namespaced) in KINDS.items()
+                     if api_version == group_version and plural in self.served]
+        resources.append({"name": "pods/log", "kind": "Pod", "namespaced": True, "verbs": ["get"]})
+        return httpx2.Response(200, json={"kind": "APIResourceList", "groupVersion": group_version,
+                                          "resources": resources})
+
+
+def _not_found(plural: str, name: str | None) -> httpx2.Response:
+    return _status(404, f'{plural} "{name}" not found', details={"name": name, "kind": plural})
+
+
+def _status(code: int, message: str, *, reason: str = "NotFound", details: dict | None = None) -> httpx2.Response:
+    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
+            "reason": reason, "code": code}
+    if details:
+        body["details"] = details
+    return httpx2.Response(code, json=body)
