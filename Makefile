@@ -4,6 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 HCP := $(VENV)/bin/hcp
+KUBECTL = $$($(VENV)/bin/python -c "from hcp.management.binaries import binary; print(binary('kubernetes', 'kubectl'))")
 DEBIAN_PACKAGES := containerd runc containernetworking-plugins iptables conntrack iproute2 \
 	util-linux mount busybox-static gcc libc6-dev
 
@@ -22,9 +23,23 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(VENV)/bin/pip install -q -c requirements.lock -e '.[test]'
 	touch $@
 
+# The main job: management cluster, operator, hosted cluster `demo` with 2 nodes, demo.kubeconfig.
+# Safe to re-run: every step converges on what is already there.
 demo: deps
 	$(HCP) management-cluster up
-	$(HCP) management-cluster kubectl -- get nodes,pods -A
+	$(HCP) install
+	@if $(HCP) management-cluster kubectl -- get hostedcluster/demo -n clusters >/dev/null 2>&1; then \
+		echo "hosted cluster clusters/demo exists; waiting for it"; \
+		$(HCP) management-cluster kubectl -- wait hostedcluster/demo -n clusters \
+			--for=condition=Available --timeout=15m; \
+	else \
+		$(HCP) create cluster kwok --name demo --node-pool-replicas 2 --wait --timeout 15m; \
+	fi
+	$(HCP) create kubeconfig --name demo > demo.kubeconfig
+	@chmod 600 demo.kubeconfig
+	@echo '$$ kubectl --kubeconfig demo.kubeconfig get nodes'
+	@$(KUBECTL) --kubeconfig demo.kubeconfig wait nodes --all --for=condition=Ready --timeout=5m >/dev/null
+	@$(KUBECTL) --kubeconfig demo.kubeconfig get nodes
 
 test: deps
 	$(VENV)/bin/pytest

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bare_control_plane import time_to_ready  # noqa: E402
+from polling import wait_until  # noqa: E402
 
 from hcp.management import binaries  # noqa: E402
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest  # noqa: E402
@@ -36,13 +37,6 @@ from tests.integration.conftest import ManagementCluster, hosted_cluster_manifes
 NAME = "hcpbench"
 
 
-def wait_until(predicate, timeout: float, what: str) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if predicate():
-            return time.monotonic()
-        time.sleep(0.25)
-    raise SystemExit(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def one_run(cluster: ManagementCluster, work: Path) -> dict[str, float]:

@@ -28,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lightkube import Client, KubeConfig  # noqa: E402
 from lightkube.resources.core_v1 import Node  # noqa: E402
 
+from polling import wait_until  # noqa: E402
+
 from hcp.management import binaries  # noqa: E402
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest  # noqa: E402
 
@@ -37,13 +39,6 @@ CLUSTER = "bench"
 POOL = "bench-workers"
 
 
-def wait_until(predicate, timeout: float, what: str) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if predicate():
-            return time.monotonic()
-        time.sleep(0.25)
-    raise SystemExit(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def ready_nodes(hosted: Client) -> tuple[int, int]:

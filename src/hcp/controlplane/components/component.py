@@ -192,3 +192,26 @@ def config_hash(*objects: Any) -> str:
     """A short stable hash of rendered configuration."""
     digest = hashlib.sha256(json.dumps(objects, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:16]
+
+
+def leader_elected_deployment(ctx: RenderContext, package: str, name: str, *, cpu: str, memory: str,
+                              ha_replicas: int = 2) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The Deployment of a controller that elects a leader when it has replicas, and its main container.
+
+    Without leader election (one replica) two copies must never overlap, so
+    such a Deployment rolls without surge.
+    """
+    deployment = load(package, f"{name}.yaml")[f"Deployment/{name}"]
+    replicas = ctx.replicas(ha_replicas)
+    deployment["spec"]["replicas"] = replicas
+    surge = 1 if replicas > 1 else 0
+    deployment["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": surge, "maxUnavailable": 1}}
+    pod = deployment["spec"]["template"]
+    # No priorityClassName: HyperShift's hypershift-control-plane PriorityClass does not exist on
+    # a generic management cluster.
+    adapt_pod(ctx, pod, component=name, replicas=replicas)
+    main = container(pod["spec"], name)
+    main["image"] = ctx.image(name)
+    main["resources"] = requests(cpu, memory)
+    main["args"] += [*leader_election(replicas), *feature_gates(ctx)]
+    return deployment, main
