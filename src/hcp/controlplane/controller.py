@@ -199,6 +199,10 @@ class HostedControlPlaneController:
             status["controlPlaneEndpoint"] = {"host": observed.endpoint.host, "port": observed.endpoint.port}
             name, key = admin_kubeconfig_ref(hcp)
             status["kubeConfig"] = {"name": name, "key": key}
+        elif previous and previous.control_plane_endpoint:  # not looked at this pass (paused, invalid)
+            status["controlPlaneEndpoint"] = as_dict(previous.control_plane_endpoint)
+            if previous.kube_config:
+                status["kubeConfig"] = as_dict(previous.kube_config)
         if release and all_rolled_out:
             status["version"] = release.version
             status["releaseImage"] = release.image

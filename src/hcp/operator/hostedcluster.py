@@ -163,11 +163,18 @@ class HostedClusterController:
                 "spec": hcp_spec}
 
     async def _pause_control_plane(self, target: str, name: str, paused_until: str) -> None:
-        """Pausing touches only pausedUntil, so no other spec change reaches the control plane."""
-        if self.control_planes.get(target, name) is None:
+        """Re-apply the control plane as it is, with pausedUntil set: no other spec change reaches it."""
+        live = self.control_planes.get(target, name)
+        if live is None:
             return
-        await self.client.patch(resource_of(HostedControlPlane), name, {"spec": {"pausedUntil": paused_until}},
-                                namespace=target, patch_type=PatchType.MERGE)
+        current = as_dict(live)
+        annotations = {key: value for key, value in (current["metadata"].get("annotations") or {}).items()
+                       if key in (CLUSTER_ANNOTATION, RESTART_DATE_ANNOTATION)}
+        await apply(self.client, {
+            "apiVersion": API_VERSION, "kind": "HostedControlPlane",
+            "metadata": {"name": name, "namespace": target, "annotations": annotations},
+            "spec": {**current["spec"], "pausedUntil": paused_until},
+        })
 
     async def _copy_secrets(self, hc: HostedCluster, namespace: str, target: str,
                             problems: list[str]) -> dict[str, dict[str, Any]]:
@@ -235,15 +242,20 @@ class HostedClusterController:
     async def _write_status(self, live: Any, hc: HostedCluster, conditions: list[Condition],
                             version: dict[str, Any] | None, *, kubeconfig: str | None = None,
                             hcp: HostedControlPlane | None = None) -> None:
+        """Conditions always; version, kubeconfig and endpoint as newly observed, else as last reported."""
+        previous = hc.status
         status: dict[str, Any] = {"conditions": [as_dict(c) for c in conditions]}
         if version is not None:
             status["version"] = version
-        elif hc.status and hc.status.version:
-            status["version"] = as_dict(hc.status.version)
+        elif previous and previous.version:
+            status["version"] = as_dict(previous.version)
+        kubeconfig = kubeconfig or (previous.kubeconfig.name if previous and previous.kubeconfig else None)
         if kubeconfig:
             status["kubeconfig"] = {"name": kubeconfig}
-        if hcp and hcp.status and hcp.status.control_plane_endpoint:
-            status["controlPlaneEndpoint"] = as_dict(hcp.status.control_plane_endpoint)
+        endpoint = hcp.status.control_plane_endpoint if hcp and hcp.status else None
+        endpoint = endpoint or (previous.control_plane_endpoint if previous else None)
+        if endpoint:
+            status["controlPlaneEndpoint"] = as_dict(endpoint)
         await apply_status(self.client, HostedCluster, hc.metadata.name, hc.metadata.namespace, status)
 
     async def _set_finalizers(self, live: Any, finalizers: list[str]) -> None:
