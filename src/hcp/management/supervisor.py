@@ -276,6 +276,7 @@ def kill_shims(layout: Layout, config: ClusterConfig) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per health probe
     layout = Layout(Path(sys.argv[1]))
     config = layout.load_config()
     if config is None:

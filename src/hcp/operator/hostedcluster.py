@@ -119,7 +119,16 @@ class HostedClusterController:
         })
         for secret in copied.values():
             await apply(self.client, secret)
-        await apply(self.client, self._control_plane(hc, spec, target))
+        try:
+            await apply(self.client, self._control_plane(hc, spec, target))
+        except ApiError as error:
+            if error.status.code not in (400, 422):
+                raise
+            message = f"the HostedControlPlane was refused: {error.status.message}"
+            condition("ValidConfiguration", False, "InvalidConfiguration", message)
+            condition("Available", False, "InvalidConfiguration", message)
+            await self._write_status(live, hc, conditions, None)
+            return Result(requeue_after=60.0)
 
         control_plane = self.control_planes.get(target, name)
         hcp = HostedControlPlane.model_validate(as_dict(control_plane)) if control_plane else None
@@ -152,6 +161,7 @@ class HostedClusterController:
         hcp_spec["releaseImage"] = spec["release"]["image"]
         if (spec.get("controlPlaneRelease") or {}).get("image"):
             hcp_spec["controlPlaneReleaseImage"] = spec["controlPlaneRelease"]["image"]
+        hcp_spec.setdefault("sshKey", {})  # a cluster without an SSH key has an empty reference, as in HyperShift
         hcp_spec.setdefault("infraID", hc.metadata.name)
         hcp_spec.setdefault("clusterID", str(uuid.uuid5(uuid.NAMESPACE_URL, f"hcp:{hc.metadata.uid}")))
         annotations = {CLUSTER_ANNOTATION: f"{hc.metadata.namespace}/{hc.metadata.name}"}
