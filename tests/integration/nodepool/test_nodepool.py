@@ -62,7 +62,9 @@ def test_scale_0_to_3_to_1_drains_through_the_eviction_api(hosted_cluster):
     node = cluster.nodes("scale")[0]
     assert node["metadata"]["name"].startswith("scale-")
     assert node["metadata"]["labels"]["tier"] == "sim"
-    assert node["spec"]["taints"] == [{"key": "example.com/sim", "value": "yes", "effect": "PreferNoSchedule"}]
+    # node.kubernetes.io/* taints come and go with the node lifecycle controller, not with the pool
+    pool_taints = [t for t in node["spec"]["taints"] if not t["key"].startswith("node.kubernetes.io/")]
+    assert pool_taints == [{"key": "example.com/sim", "value": "yes", "effect": "PreferNoSchedule"}]
     assert node["status"]["nodeInfo"]["kubeletVersion"] == VERSION
     assert node["status"]["capacity"] == {"cpu": "4", "memory": "16Gi", "pods": "110"}
     wait_for(lambda: cluster.nodepool("scale")["status"].get("replicas") == 3, 30, "status.replicas 3")
@@ -134,7 +136,7 @@ def test_autoscaling_follows_pending_pods_and_the_documented_patches_switch_it(h
 
     # 5 pods of 1.5 CPU: two fit a 4-CPU node, so three nodes are needed.
     cluster.hosted("apply", "-f", "-", input=deployment("burst", 5, cpu="1500m"))
-    wait_for(lambda: len(cluster.ready_nodes("auto")) == 3, 90, "autoscaling up to 3 nodes")
+    wait_for(lambda: len(cluster.ready_nodes("auto")) == 3, 240, "autoscaling up to 3 nodes")
     wait_for(lambda: len(running_pods(cluster, "burst")) == 5, 60, "every burst pod Running")
     assert len(cluster.nodes("auto")) == 3, "autoscaling went past what the pods needed"
 
