@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
+from lightkube import ApiError
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Node
 
@@ -148,10 +149,10 @@ def _wait_ready(layout: Layout, config: ClusterConfig, log: Log) -> None:
                 if (coredns.status.availableReplicas or 0) >= 1:
                     log("CoreDNS is Ready")
                     return
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             pass
-        except Exception as error:  # lightkube raises ApiError for 404 while objects appear
-            if getattr(getattr(error, "status", None), "code", None) != 404:
+        except ApiError as error:  # 404 while the objects are being created
+            if error.status.code != 404:
                 raise
         time.sleep(1.0)
     component = "kubelet" if waiting_for == "node" else "kube-apiserver"

@@ -45,7 +45,6 @@ class HealthCheck:
     socket: Path | None = None
     ca_file: Path | None = None
     insecure: bool = False
-    client_cert: tuple[Path, Path] | None = None
 
 
 @dataclass(frozen=True)
@@ -231,7 +230,7 @@ def processes(layout: Layout, config: ClusterConfig, binaries: Binaries) -> list
     kube = binaries.kubernetes
     pki = layout.pki_dir
     ca = pki / "ca.crt"
-    admin_cert = (pki / "apiserver-kubelet-client.crt", pki / "apiserver-kubelet-client.key")
+    kubelet_client = (pki / "apiserver-kubelet-client.crt", pki / "apiserver-kubelet-client.key")
     etcd_url = "https://127.0.0.1:2379"
     return [
         HostProcess(
@@ -282,8 +281,8 @@ def processes(layout: Layout, config: ClusterConfig, binaries: Binaries) -> list
                 "--tls-cert-file", _pki(layout, "apiserver", "crt"),
                 "--tls-private-key-file", _pki(layout, "apiserver", "key"),
                 "--client-ca-file", str(ca),
-                "--kubelet-client-certificate", str(admin_cert[0]),
-                "--kubelet-client-key", str(admin_cert[1]),
+                "--kubelet-client-certificate", str(kubelet_client[0]),
+                "--kubelet-client-key", str(kubelet_client[1]),
                 "--kubelet-certificate-authority", str(ca),
                 "--kubelet-preferred-address-types", "InternalIP",
                 "--service-account-key-file", _pki(layout, "service-account", "crt"),
