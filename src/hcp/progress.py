@@ -8,9 +8,9 @@ from typing import TextIO
 
 
 class Progress:
-    def __init__(self, stream: TextIO = sys.stderr, quiet: bool = False):
+    def __init__(self, stream: TextIO | None = None, quiet: bool = False):
         self.started = time.monotonic()
-        self.stream = stream
+        self.stream = stream or sys.stderr  # looked up now, so redirected stderr (tests, callers) is honoured
         self.quiet = quiet
 
     @property

@@ -30,6 +30,7 @@ class ImageRef:
         return f"{registry}/{self.name}:{self.tag}"
 
 
+@cache
 def busybox_version() -> str:
     result = subprocess.run(
         ["dpkg-query", "-W", "-f", "${Version}", "busybox-static"], capture_output=True, text=True

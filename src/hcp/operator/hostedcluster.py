@@ -22,7 +22,7 @@ from lightkube.types import PatchType
 from hcp.api import API_VERSION, HostedCluster, HostedControlPlane, NodePool
 from hcp.api.meta import Condition
 from hcp.kube.apply import apply, apply_status, delete_if_exists, owner_reference, resource_of
-from hcp.kube.conditions import find_condition, set_condition
+from hcp.kube.conditions import find_condition, is_true, set_condition
 from hcp.kube.controller import Result
 from hcp.kube.events import NORMAL, EventRecorder
 from hcp.kube.informer import Informer
@@ -105,8 +105,7 @@ class HostedClusterController:
         condition("ValidConfiguration", not problems, "InvalidConfiguration" if problems else "AsExpected",
                   "; ".join(problems) or "Configuration passes validation")
         if release is None or problems:
-            condition("Available", find_condition(conditions, "Available") is not None and
-                      find_condition(conditions, "Available").status == "True",
+            condition("Available", is_true(conditions, "Available"),
                       "InvalidConfiguration" if problems else "InvalidReleaseImage",
                       "; ".join(problems) or "The release image is not valid")
             await self._write_status(live, hc, conditions, None)
