@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from hcp.api import HostedControlPlane
+from hcp.api.names import RESTART_DATE_ANNOTATION
 from hcp.api.v1beta1.common import AvailabilityPolicy
 from hcp.api.v1beta1.networking import ClusterNetworking
 
-RESTART_DATE_ANNOTATION = "hypershift.openshift.io/restart-date"
-"""Changing this annotation on the HostedControlPlane rolls every control-plane pod (docs 12.4)."""
 
 DEFAULT_ISSUER_URL = "https://kubernetes.default.svc"
 """Service-account token issuer when spec.issuerURL is empty (HyperShift's default)."""

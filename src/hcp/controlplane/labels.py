@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from hcp.api.names import HOSTED_CONTROL_PLANE_LABEL
+
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "hcp"
-HOSTED_CONTROL_PLANE_LABEL = "hypershift.openshift.io/hosted-control-plane"
-"""Names the control-plane namespace an object belongs to (HyperShift's colocation label)."""
 
 
 def common_labels(namespace: str) -> dict[str, str]:

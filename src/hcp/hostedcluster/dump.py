@@ -28,8 +28,8 @@ import yaml
 
 from hcp.hostedcluster.kube import Kube
 from hcp.hostedcluster.kubeconfig import admin_kubeconfig
-from hcp.hostedcluster.lifecycle import control_plane_namespace, hosted_cluster
-from hcp.hostedcluster.objects import AUTO_CREATED_LABEL
+from hcp.api.names import AUTO_CREATED_LABEL, control_plane_namespace
+from hcp.hostedcluster.lifecycle import hosted_cluster
 
 OPERATOR_NAMESPACE = "hypershift"
 ARCHIVE = "hypershift-dump.tar.gz"

@@ -21,7 +21,8 @@ from lightkube.types import PatchType
 
 from hcp.api import API_VERSION, HostedCluster, HostedControlPlane, NodePool
 from hcp.hostedcluster.kube import FIELD_MANAGER, HostedClusterError, Kube
-from hcp.hostedcluster.objects import AUTO_CREATED_LABEL, parse_version, release_version
+from hcp.api.names import AUTO_CREATED_LABEL, control_plane_namespace
+from hcp.hostedcluster.objects import parse_version, release_version
 from hcp.kube.apply import resource_of
 from hcp.kube.objects import as_dict
 from hcp.management.layout import Layout
@@ -33,10 +34,6 @@ POLL_SECONDS = 2.0
 OPERATOR_LOGS = "kubectl -n hypershift logs deployment/operator"
 
 Log = Callable[[str], None]
-
-
-def control_plane_namespace(namespace: str, name: str) -> str:
-    return f"{namespace}-{name}"
 
 
 def management_node_address(kube: Kube, state_dir: Path) -> str:

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hcp.api import HostedCluster, NodePool, to_dict
 from hcp.api.base import ObjectMeta
+from hcp.api.names import AUTO_CREATED_LABEL
 from hcp.api.meta import LocalObjectReference, Toleration
 from hcp.api.v1beta1.common import AvailabilityPolicy, DNSSpec, Release
 from hcp.api.v1beta1.etcd import (
@@ -53,8 +54,6 @@ from hcp.api.v1beta1.nodepool import (
 )
 from hcp.api.v1beta1.platform import PlatformSpec, PlatformType
 
-AUTO_CREATED_LABEL = "hypershift.openshift.io/auto-created-for-infra"
-"""HyperShift's label on what its CLI creates; the value is the cluster's infra ID (its name in hcp)."""
 SAFE_TO_DELETE_LABEL = "hypershift.openshift.io/safe-to-delete-with-cluster"
 EMPTY_PULL_SECRET = b'{"auths":{}}'
 """hcp's registry needs no credentials; kubelet still wants a well-formed docker config."""

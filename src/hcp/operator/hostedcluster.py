@@ -21,6 +21,14 @@ from lightkube.types import PatchType
 
 from hcp.api import API_VERSION, HostedCluster, HostedControlPlane, NodePool
 from hcp.api.meta import Condition
+from hcp.api.names import (
+    CLUSTER_ANNOTATION,
+    FINALIZER,
+    HOSTED_CLUSTER_UID_LABEL,
+    HOSTED_CONTROL_PLANE_LABEL,
+    RESTART_DATE_ANNOTATION,
+    control_plane_namespace,
+)
 from hcp.kube.apply import apply, apply_status, delete_if_exists, owner_reference, resource_of
 from hcp.kube.conditions import find_condition, is_true, set_condition
 from hcp.kube.controller import Result
@@ -33,10 +41,6 @@ from hcp.release import ReleaseError
 
 log = logging.getLogger(__name__)
 
-FINALIZER = "hypershift.openshift.io/finalizer"
-CLUSTER_ANNOTATION = "hypershift.openshift.io/cluster"
-CONTROL_PLANE_LABEL = "hypershift.openshift.io/hosted-control-plane"
-RESTART_DATE_ANNOTATION = "hypershift.openshift.io/restart-date"
 PROPAGATED_SPEC = (
     "channel", "pullSecret", "issuerURL", "networking", "sshKey", "clusterID", "infraID", "platform", "dns",
     "controllerAvailabilityPolicy", "infrastructureAvailabilityPolicy", "fips", "services", "etcd",
@@ -44,10 +48,6 @@ PROPAGATED_SPEC = (
 )
 DELETE_RECHECK = 2.0
 PROGRESS_RECHECK = 5.0
-
-
-def control_plane_namespace(namespace: str, name: str) -> str:
-    return f"{namespace}-{name}"
 
 
 def _now() -> str:
@@ -113,7 +113,7 @@ class HostedClusterController:
 
         await apply(self.client, {
             "apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": target, "labels": {CONTROL_PLANE_LABEL: "true"},
+            "metadata": {"name": target, "labels": {HOSTED_CONTROL_PLANE_LABEL: "true"},
                          "annotations": {CLUSTER_ANNOTATION: f"{namespace}/{name}"}},
         })
         for secret in copied.values():

@@ -27,7 +27,8 @@ from hcp.kube.events import EventRecorder
 from hcp.kube.informer import Informer, annotation_keys, owner_keys
 from hcp.kube.leader import LeaderElector
 from hcp.kube.logs import configure_logging
-from hcp.operator.hostedcluster import CLUSTER_ANNOTATION, HostedClusterController
+from hcp.api.names import CLUSTER_ANNOTATION
+from hcp.operator.hostedcluster import HostedClusterController
 from hcp.operator.nodepool import NodePoolController, Settings
 from hcp.operator.releases import DEFAULT_REGISTRY_URL, Releases
 from hcp.release import supported_versions_configmap

@@ -48,6 +48,7 @@ from lightkube.types import PatchType
 from lightkube.utils.quantity import parse_quantity
 
 from hcp.api import HostedCluster, HostedControlPlane, NodePool
+from hcp.api.names import CLUSTER_ANNOTATION, FINALIZER, control_plane_namespace
 from hcp.api.types import parse_duration
 from hcp.kube.apply import apply_status, resource_of
 from hcp.kube.conditions import set_condition
@@ -55,7 +56,6 @@ from hcp.kube.controller import Controller, Result
 from hcp.kube.events import NORMAL, WARNING, EventRecorder
 from hcp.kube.informer import Informer
 from hcp.kube.objects import as_dict, make_key, split_key
-from hcp.operator.hostedcluster import CLUSTER_ANNOTATION, control_plane_namespace
 from hcp.operator.pause import pause_state
 from hcp.operator.releases import Releases
 from hcp.platforms import NODE_POOL_LABEL, PROVIDERS, Machine, MachineProvider, MachineTemplate, PlatformContext
@@ -64,7 +64,6 @@ from hcp.release import ReleaseError
 
 log = logging.getLogger(__name__)
 
-FINALIZER = "hypershift.openshift.io/finalizer"
 HEALTH_TIMEOUT_ANNOTATION = "hypershift.openshift.io/machine-health-check-timeout"
 STARTUP_TIMEOUT_ANNOTATION = "hypershift.openshift.io/machine-health-check-node-startup-timeout"
 MAX_UNHEALTHY_ANNOTATION = "hypershift.openshift.io/machine-health-check-max-unhealthy"

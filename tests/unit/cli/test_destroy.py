@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hcp.hostedcluster.objects import AUTO_CREATED_LABEL
+from hcp.api.names import AUTO_CREATED_LABEL
 from tests.unit.cli import world
 
 LABELS = {AUTO_CREATED_LABEL: "demo"}

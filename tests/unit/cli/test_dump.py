@@ -8,7 +8,7 @@ import tarfile
 import pytest
 import yaml
 
-from hcp.hostedcluster.objects import AUTO_CREATED_LABEL
+from hcp.api.names import AUTO_CREATED_LABEL
 from tests.unit.cli import world
 
 SECRET_VALUES = ["pull-secret-value-1", "ssh-private-value-2", "etcd-key-value-3", "operator-token-value-4"]

@@ -14,6 +14,9 @@ from hcp.api.v1beta1.common import PAUSED_UNTIL_RULE, KubeconfigSecretRef, Relea
 from hcp.api.v1beta1.groupversion import API_VERSION
 from hcp.api.v1beta1.platform import KWOK_ONLY_WITH_KWOK_TYPE, ImmutablePlatformType
 
+MAX_NODE_POOL_REPLICAS = 1000
+"""The largest NodePool hcp supports (spec.replicas, spec.autoScaling.max): the size its benchmarks cover."""
+
 
 class Architecture(StrEnum):
     """CPU architecture of a NodePool's machines."""

@@ -21,7 +21,8 @@ import yaml
 
 from hcp.api import to_dict
 from hcp.api.v1beta1.clusterconfig import FeatureSet
-from hcp.controlplane.context import RESTART_DATE_ANNOTATION, RenderContext
+from hcp.api.names import RESTART_DATE_ANNOTATION
+from hcp.controlplane.context import RenderContext
 from hcp.controlplane.labels import HOSTED_CONTROL_PLANE_LABEL
 
 COMPONENT_LABEL = "hypershift.openshift.io/control-plane-component"

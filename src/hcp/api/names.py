@@ -1,0 +1,40 @@
+"""Names of the API that several layers share: labels, annotations, finalizers, derived names.
+
+They live here once, below every layer that uses them (operator, control
+plane, CLI, platforms), so that a key written by one is the key read by the
+others. Keys in HyperShift's domain are HyperShift's own; `hcp.io/` keys are
+hcp's.
+"""
+
+from __future__ import annotations
+
+FINALIZER = "hypershift.openshift.io/finalizer"
+"""On HostedClusters and NodePools: the operator removes what they made before they go."""
+
+CLUSTER_ANNOTATION = "hypershift.openshift.io/cluster"
+"""`<namespace>/<name>` of the HostedCluster an object belongs to (control-plane namespace, HostedControlPlane)."""
+
+RESTART_DATE_ANNOTATION = "hypershift.openshift.io/restart-date"
+"""Changing this annotation on a HostedCluster rolls every control-plane pod (docs 12.4)."""
+
+HOSTED_CONTROL_PLANE_LABEL = "hypershift.openshift.io/hosted-control-plane"
+"""On a control-plane namespace: "true". On the objects in it: the namespace's name (HyperShift's colocation label)."""
+
+HOSTED_CLUSTER_UID_LABEL = "hcp.io/hosted-cluster-uid"
+"""The UID of the HostedCluster an object was made for: the mark of ownership.
+
+The operator adopts, changes or deletes a control-plane namespace and the
+copies it made only when they carry its own HostedCluster's UID; a namespace
+of the expected name without it (or with another UID) belongs to someone else.
+"""
+
+AUTO_CREATED_LABEL = "hypershift.openshift.io/auto-created-for-infra"
+"""HyperShift's label on what its CLI creates; the value is the cluster's infra ID (its name in hcp)."""
+
+MAX_CONTROL_PLANE_NAMESPACE = 63
+"""A namespace name is a DNS label."""
+
+
+def control_plane_namespace(namespace: str, name: str) -> str:
+    """The namespace of a HostedCluster's control plane: `<namespace>-<name>`, as HyperShift names it."""
+    return f"{namespace}-{name}"
