@@ -5,6 +5,12 @@ the API server, keep the PKI, render every component and apply it all with
 server-side apply, owned by the HostedControlPlane so that deleting it removes
 everything. Status is derived from what is observed (workloads rolled out,
 the published endpoint answering /readyz), never remembered.
+
+A HostedControlPlane is served only in a control-plane namespace that hcp
+made for a HostedCluster (it carries the HostedCluster's UID mark); one
+anywhere else is reported, not rendered. What the models refuse, what
+cannot be rendered and what the API server refuses become
+ValidConfiguration=False with the reason, never a retry loop.
 """
 
 from __future__ import annotations
@@ -15,22 +21,24 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from lightkube import AsyncClient
-from lightkube.resources.core_v1 import Node, Secret
+from lightkube import ApiError, AsyncClient
+from lightkube.resources.core_v1 import Namespace, Node, Secret
 
 from hcp.api import HostedControlPlane
 from hcp.api.meta import Condition
+from hcp.api.names import HOSTED_CLUSTER_UID_LABEL, HOSTED_CONTROL_PLANE_LABEL
+from hcp.api.parse import parse
 from hcp.controlplane.context import COMPONENT_IMAGES, Endpoint, RenderContext, RenderError
 from hcp.controlplane.pki import ROOT_CA, admin_kubeconfig_ref, pki_secrets, secret_data
 from hcp.controlplane.render import render
 from hcp.kube.apply import apply, apply_status, owner_reference
-from hcp.kube.conditions import find_condition, set_condition
+from hcp.kube.conditions import conditions_of, find_condition, set_condition
 from hcp.kube.controller import Result
 from hcp.kube.events import NORMAL, WARNING, EventRecorder
 from hcp.kube.informer import Informer
 from hcp.kube.objects import as_dict, split_key
-from hcp.operator.pause import pause_state
-from hcp.operator.releases import Releases
+from hcp.api.pause import pause_state
+from hcp.release.resolver import Releases
 from hcp.release import Release, ReleaseError
 
 log = logging.getLogger(__name__)
@@ -78,6 +86,10 @@ class HostedControlPlaneController:
         live = self.control_planes.get(namespace, name)
         if live is None or live.metadata.deletionTimestamp:
             return None
+        refused = await self._not_servable(live)
+        if refused:
+            await self._refuse(live, refused)
+            return None  # a change of the object brings it back
         hcp = HostedControlPlane.model_validate(as_dict(live))
         conditions = list(hcp.status.conditions or []) if hcp.status else []
         generation = hcp.metadata.generation
@@ -105,11 +117,15 @@ class HostedControlPlaneController:
         owner = owner_reference(live)
         try:
             observed = await self._apply_desired_state(hcp, release, owner)
-        except RenderError as error:
-            condition("ValidConfiguration", False, "InvalidConfiguration", str(error))
-            condition("Available", False, "InvalidConfiguration", str(error))
+        except (RenderError, ApiError) as error:
+            if isinstance(error, ApiError) and error.status.code not in (400, 403, 422):
+                raise
+            message = str(error) if isinstance(error, RenderError) else \
+                f"the API server refused a control-plane object: {error.status.message}"
+            condition("ValidConfiguration", False, "InvalidConfiguration", message)
+            condition("Available", False, "InvalidConfiguration", message)
             await self._write_status(hcp, conditions)
-            return None
+            return Result(requeue_after=HEALTH_RECHECK)
         condition("ValidConfiguration", True, "AsExpected", "Configuration passes validation")
 
         etcd_ok = observed.rolled_out["etcd"]
@@ -169,6 +185,29 @@ class HostedControlPlaneController:
         ca = secrets.get(ROOT_CA, {}).get("ca.crt")
         api_ready, api_error = await _probe_readyz(endpoint, ca) if ca else (False, "no root CA yet")
         return Observed(rolled_out, endpoint, api_ready, api_error)
+
+    async def _not_servable(self, live: Any) -> str:
+        """Why this HostedControlPlane is not rendered (empty: it is): not in a namespace hcp made, or invalid."""
+        namespace = await self.client.get(Namespace, live.metadata.namespace)
+        labels = namespace.metadata.labels or {}
+        if labels.get(HOSTED_CONTROL_PLANE_LABEL) != "true" or not labels.get(HOSTED_CLUSTER_UID_LABEL):
+            return (f"namespace {live.metadata.namespace} is not a control-plane namespace made by hcp for a "
+                    f"HostedCluster; hcp renders control planes only there (create a HostedCluster instead)")
+        hcp, invalid = parse(HostedControlPlane, as_dict(live))
+        if hcp is None:
+            return f"the HostedControlPlane is invalid: {invalid}"
+        if not any(s.service == "APIServer" for s in hcp.spec.services):
+            return "spec.services must publish the APIServer service"
+        return ""
+
+    async def _refuse(self, live: Any, message: str) -> None:
+        """ValidConfiguration and Available False, quoting why; the rest of the status stays as it was."""
+        conditions = conditions_of(live)
+        for type_ in ("ValidConfiguration", "Available"):
+            conditions = set_condition(conditions, type_, "False", "InvalidConfiguration", message,
+                                       live.metadata.generation)
+        status = {**(as_dict(live).get("status") or {}), "conditions": [as_dict(c) for c in conditions]}
+        await apply_status(self.client, HostedControlPlane, live.metadata.name, live.metadata.namespace, status)
 
     async def _published_endpoint(self, hcp: HostedControlPlane, service: Any) -> Endpoint | None:
         """host:port where the API server is published, per spec.services (NodePort or LoadBalancer)."""

@@ -11,9 +11,23 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from typing import Any
+
 from hcp.api.meta import Condition, ConditionStatus
+from hcp.kube.objects import as_dict
 
 _CAMEL_CASE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+
+
+def conditions_of(live: Any) -> list[Condition]:
+    """The conditions a live object reports, skipping any that do not parse (so they can be set anew)."""
+    conditions = []
+    for raw in (as_dict(live).get("status") or {}).get("conditions") or ():
+        try:
+            conditions.append(Condition.model_validate(raw))
+        except ValueError:
+            continue
+    return conditions
 
 
 def find_condition(conditions: list[Condition] | None, type: str) -> Condition | None:

@@ -6,6 +6,18 @@ the HostedControlPlane with the spec propagated, and mirrors what the control
 plane reports back into the HostedCluster's status (conditions, version
 history, endpoint) plus the `<name>-admin-kubeconfig` Secret. A finalizer
 makes deletion remove NodePools and the whole control-plane namespace first.
+
+Ownership: the control-plane namespace and the Secrets copied into it carry
+the HostedCluster's UID (HOSTED_CLUSTER_UID_LABEL). A namespace of the
+expected name without this HostedCluster's UID belongs to someone else (a
+user, or another HostedCluster whose `<namespace>-<name>` is the same): the
+HostedCluster reports ValidConfiguration=False and nothing is created in it
+or deleted from it, ever. The admin-kubeconfig Secret is written only when it
+is absent or already owned by this HostedCluster.
+
+A spec the models refuse (admitted under an older schema) or that cannot be
+served is reported as ValidConfiguration=False within one pass; deletion
+never depends on the spec, so it always completes.
 """
 
 from __future__ import annotations
@@ -16,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lightkube import ApiError, AsyncClient
+from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace, Secret
 from lightkube.types import PatchType
 
@@ -30,13 +43,15 @@ from hcp.api.names import (
     control_plane_namespace,
 )
 from hcp.kube.apply import apply, apply_status, delete_if_exists, owner_reference, resource_of
-from hcp.kube.conditions import find_condition, is_true, set_condition
+from hcp.kube.conditions import conditions_of, find_condition, is_true, set_condition
 from hcp.kube.controller import Result
 from hcp.kube.events import NORMAL, EventRecorder
 from hcp.kube.informer import Informer
 from hcp.kube.objects import as_dict, split_key
-from hcp.operator.pause import pause_state
-from hcp.operator.releases import Releases
+from hcp.api.pause import pause_state
+from hcp.api.parse import parse
+from hcp.operator.validation import hosted_cluster_problems, namespace_owner_problem
+from hcp.release.resolver import Releases
 from hcp.release import ReleaseError
 
 log = logging.getLogger(__name__)
@@ -69,10 +84,13 @@ class HostedClusterController:
         live = self.clusters.get(namespace, name)
         if live is None:
             return None
-        hc = HostedCluster.model_validate(as_dict(live))
         target = control_plane_namespace(namespace, name)
-        if hc.metadata.deletion_timestamp:
+        if live.metadata.deletionTimestamp:
             return await self._delete(live, namespace, name, target)
+        hc, invalid = parse(HostedCluster, as_dict(live))
+        if hc is None:
+            await self._refuse(live, f"the HostedCluster is invalid: {invalid}")
+            return None  # a change of the object brings it back
         if FINALIZER not in (hc.metadata.finalizers or []):
             await self._set_finalizers(live, [*(hc.metadata.finalizers or []), FINALIZER])
 
@@ -93,6 +111,11 @@ class HostedClusterController:
             return Result(requeue_after=pause.resume_in)
 
         problems = [pause.invalid] if pause.invalid else []
+        problems += hosted_cluster_problems(hc)
+        existing_namespace = await _get_or_none(self.client, Namespace, target)
+        not_ours = namespace_owner_problem(existing_namespace, hc.metadata.uid, key)
+        if not_ours:
+            problems.append(not_ours)
         try:
             release = await self.releases.resolve(hc.spec.release.image)
             condition("ValidReleaseImage", True, "AsExpected", f"Release image is valid (Kubernetes {release.version})")
@@ -101,7 +124,7 @@ class HostedClusterController:
             condition("ValidReleaseImage", False, "InvalidImage", str(error))
 
         spec = as_dict(live)["spec"]
-        copied = await self._copy_secrets(hc, namespace, target, problems) if release else {}
+        copied = await self._copy_secrets(hc, namespace, target, problems) if release and not problems else {}
         condition("ValidConfiguration", not problems, "InvalidConfiguration" if problems else "AsExpected",
                   "; ".join(problems) or "Configuration passes validation")
         if release is None or problems:
@@ -109,21 +132,19 @@ class HostedClusterController:
                       "InvalidConfiguration" if problems else "InvalidReleaseImage",
                       "; ".join(problems) or "The release image is not valid")
             await self._write_status(live, hc, conditions, None)
-            return Result(requeue_after=60.0)
+            terminating = existing_namespace is not None and existing_namespace.metadata.deletionTimestamp
+            return Result(requeue_after=DELETE_RECHECK if terminating else 60.0)
 
-        await apply(self.client, {
-            "apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": target, "labels": {HOSTED_CONTROL_PLANE_LABEL: "true"},
-                         "annotations": {CLUSTER_ANNOTATION: f"{namespace}/{name}"}},
-        })
-        for secret in copied.values():
-            await apply(self.client, secret)
+        if not await self._ensure_namespace(hc, target, existing_namespace):
+            return Result(requeue_after=1.0)  # created by someone else just now: look again
         try:
+            for secret in copied.values():
+                await apply(self.client, secret)
             await apply(self.client, self._control_plane(hc, spec, target))
         except ApiError as error:
-            if error.status.code not in (400, 422):
+            if error.status.code not in (400, 403, 422):
                 raise
-            message = f"the HostedControlPlane was refused: {error.status.message}"
+            message = f"the control plane's objects were refused: {error.status.message}"
             condition("ValidConfiguration", False, "InvalidConfiguration", message)
             condition("Available", False, "InvalidConfiguration", message)
             await self._write_status(live, hc, conditions, None)
@@ -131,7 +152,7 @@ class HostedClusterController:
 
         control_plane = self.control_planes.get(target, name)
         hcp = HostedControlPlane.model_validate(as_dict(control_plane)) if control_plane else None
-        kubeconfig = await self._publish_kubeconfig(live, hcp, namespace, name, target)
+        kubeconfig, conflict = await self._publish_kubeconfig(live, hcp, namespace, name, target)
         hcp_conditions = hcp.status.conditions if hcp and hcp.status else None
         for type_ in ("Available", "Degraded"):
             mirrored = find_condition(hcp_conditions, type_)
@@ -141,6 +162,8 @@ class HostedClusterController:
                 condition(type_, False, "WaitingForControlPlane", "Waiting for the hosted control plane to report")
             else:
                 condition(type_, False, "AsExpected", "")
+        if conflict:
+            condition("Degraded", True, "KubeconfigSecretConflict", conflict)
 
         history = self._history(hc, release, hcp)
         completed = history[0]["state"] == "Completed"
@@ -185,6 +208,35 @@ class HostedClusterController:
             "spec": {**current["spec"], "pausedUntil": paused_until},
         })
 
+    async def _ensure_namespace(self, hc: HostedCluster, target: str, existing: Any | None) -> bool:
+        """Create the control-plane namespace marked with the HostedCluster's UID, or keep ours up to date.
+
+        An absent namespace is created (never applied: apply would take over one
+        made by someone else in the meantime); False if it appeared meanwhile.
+        """
+        metadata = {"name": target,
+                    "labels": {HOSTED_CONTROL_PLANE_LABEL: "true", HOSTED_CLUSTER_UID_LABEL: hc.metadata.uid},
+                    "annotations": {CLUSTER_ANNOTATION: f"{hc.metadata.namespace}/{hc.metadata.name}"}}
+        if existing is not None:
+            await apply(self.client, {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
+            return True
+        try:
+            await self.client.create(Namespace(metadata=ObjectMeta(**metadata)))
+        except ApiError as error:
+            if error.status.code == 409:
+                return False
+            raise
+        return True
+
+    async def _refuse(self, live: Any, message: str) -> None:
+        """Report an object the models refuse: ValidConfiguration and Available False, quoting why."""
+        generation = live.metadata.generation
+        conditions = conditions_of(live)
+        for type_ in ("ValidConfiguration", "Available"):
+            conditions = set_condition(conditions, type_, "False", "InvalidConfiguration", message, generation)
+        status = {**(as_dict(live).get("status") or {}), "conditions": [as_dict(c) for c in conditions]}
+        await apply_status(self.client, HostedCluster, live.metadata.name, live.metadata.namespace, status)
+
     async def _copy_secrets(self, hc: HostedCluster, namespace: str, target: str,
                             problems: list[str]) -> dict[str, dict[str, Any]]:
         """The Secrets the control plane reads, as copies for its namespace; missing ones become problems."""
@@ -207,33 +259,38 @@ class HostedClusterController:
             copies[reference.name] = {
                 "apiVersion": "v1", "kind": "Secret", "type": source.type or "Opaque",
                 "metadata": {"name": reference.name, "namespace": target,
+                             "labels": {HOSTED_CLUSTER_UID_LABEL: hc.metadata.uid},
                              "annotations": {CLUSTER_ANNOTATION: f"{namespace}/{hc.metadata.name}"}},
                 "data": source.data or {},
             }
         return copies
 
     async def _publish_kubeconfig(self, live: Any, hcp: HostedControlPlane | None, namespace: str, name: str,
-                                  target: str) -> str | None:
-        """`<name>-admin-kubeconfig` (key `kubeconfig`) in the HostedCluster's namespace, owned by it."""
+                                  target: str) -> tuple[str | None, str]:
+        """`<name>-admin-kubeconfig` (key `kubeconfig`) in the HostedCluster's namespace, owned by it.
+
+        Returns the Secret's name once published, and why it cannot be (a
+        Secret of that name that this HostedCluster does not own is left alone).
+        """
         reference = hcp.status.kube_config if hcp and hcp.status else None
         if reference is None:
-            return None
-        try:
-            source = await self.client.get(Secret, reference.name, namespace=target)
-        except ApiError as error:
-            if error.status.code == 404:
-                return None
-            raise
-        content = (source.data or {}).get(reference.key)
+            return None, ""
+        source = await _get_or_none(self.client, Secret, reference.name, target)
+        content = (source.data or {}).get(reference.key) if source is not None else None
         if not content:
-            return None
+            return None, ""
         secret_name = f"{name}-admin-kubeconfig"
+        current = await _get_or_none(self.client, Secret, secret_name, namespace)
+        if current is not None and not any(ref.uid == live.metadata.uid
+                                           for ref in current.metadata.ownerReferences or ()):
+            return None, (f"Secret {namespace}/{secret_name} exists and is not owned by this HostedCluster; "
+                          f"hcp does not overwrite it, so the admin kubeconfig is not published")
         await apply(self.client, {
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {"name": secret_name, "namespace": namespace, "ownerReferences": [owner_reference(live)]},
             "data": {"kubeconfig": content},
         })
-        return secret_name
+        return secret_name, ""
 
     def _history(self, hc: HostedCluster, release: Any, hcp: HostedControlPlane | None) -> list[dict[str, Any]]:
         """The update history, newest first: a Partial entry per new desired release, Completed once rolled out."""
@@ -275,15 +332,22 @@ class HostedClusterController:
         )
 
     async def _delete(self, live: Any, namespace: str, name: str, target: str) -> Result | None:
-        """NodePools, then the control plane and its namespace; the finalizer goes when all are gone."""
+        """NodePools, then the control plane and its namespace; the finalizer goes when all are gone.
+
+        Reads nothing of the spec, so an invalid one cannot block deletion; the
+        namespace is deleted only if it carries this HostedCluster's UID.
+        """
         if FINALIZER not in (live.metadata.finalizers or []):
             return None
         pools = [p for p in self.node_pools.list(namespace) if (p.spec or {}).get("clusterName") == name]
         for pool in pools:
             if not pool.metadata.deletionTimestamp:
                 await delete_if_exists(self.client, resource_of(NodePool), pool.metadata.name, namespace)
-        await delete_if_exists(self.client, resource_of(HostedControlPlane), name, target)
-        namespace_exists = await delete_if_exists(self.client, Namespace, target)
+        existing = await _get_or_none(self.client, Namespace, target)
+        namespace_exists = False
+        if existing is not None and not namespace_owner_problem(existing, live.metadata.uid, f"{namespace}/{name}"):
+            await delete_if_exists(self.client, resource_of(HostedControlPlane), name, target)
+            namespace_exists = await delete_if_exists(self.client, Namespace, target)
         if pools or namespace_exists:
             if namespace_exists:
                 await self.events.record(live, NORMAL, "DeletingControlPlane",
@@ -291,3 +355,12 @@ class HostedClusterController:
             return Result(requeue_after=DELETE_RECHECK)
         await self._set_finalizers(live, [f for f in live.metadata.finalizers if f != FINALIZER])
         return None
+
+
+async def _get_or_none(client: AsyncClient, resource: Any, name: str, namespace: str | None = None) -> Any | None:
+    try:
+        return await client.get(resource, name, namespace=namespace)
+    except ApiError as error:
+        if error.status.code == 404:
+            return None
+        raise

@@ -30,7 +30,7 @@ from hcp.kube.logs import configure_logging
 from hcp.api.names import CLUSTER_ANNOTATION
 from hcp.operator.hostedcluster import HostedClusterController
 from hcp.operator.nodepool import NodePoolController, Settings
-from hcp.operator.releases import DEFAULT_REGISTRY_URL, Releases
+from hcp.release.resolver import DEFAULT_REGISTRY_URL, Releases
 from hcp.release import supported_versions_configmap
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "hcp"}

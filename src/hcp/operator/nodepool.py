@@ -24,6 +24,14 @@ should have, and acts:
 The only state kept is on the machines' Nodes; the NodePool gets status only.
 A finalizer removes the machines when the NodePool is deleted, unless the
 whole HostedCluster is going away and its nodes with it.
+
+Work is bounded: one pass creates or starts removing at most MACHINE_BATCH
+machines, then the pool is looked at again, so the desired count is re-read
+between batches and a scale-down during a large scale-up takes effect within
+seconds. Machine names are picked unlike any existing one; a name taken in the
+meantime is retried in the next batch. A pool that cannot be served (invalid
+spec, unsupported platform, machines the hosted API refuses) gets a condition
+that says why, never a retry loop, and never delays another pool.
 """
 
 from __future__ import annotations
@@ -49,15 +57,17 @@ from lightkube.utils.quantity import parse_quantity
 
 from hcp.api import HostedCluster, HostedControlPlane, NodePool
 from hcp.api.names import CLUSTER_ANNOTATION, FINALIZER, control_plane_namespace
+from hcp.api.parse import parse
 from hcp.api.types import parse_duration
 from hcp.kube.apply import apply_status, resource_of
-from hcp.kube.conditions import set_condition
+from hcp.kube.conditions import conditions_of, set_condition
 from hcp.kube.controller import Controller, Result
 from hcp.kube.events import NORMAL, WARNING, EventRecorder
 from hcp.kube.informer import Informer
 from hcp.kube.objects import as_dict, make_key, split_key
-from hcp.operator.pause import pause_state
-from hcp.operator.releases import Releases
+from hcp.api.pause import pause_state
+from hcp.operator.validation import node_pool_problems
+from hcp.release.resolver import Releases
 from hcp.platforms import NODE_POOL_LABEL, PROVIDERS, Machine, MachineProvider, MachineTemplate, PlatformContext
 from hcp.platforms.hosted import HostedAccess
 from hcp.release import ReleaseError
@@ -79,6 +89,12 @@ SETTLE = timedelta(seconds=10)
 EVICTION_RETRY = 5.0
 WAIT_RECHECK = 10.0
 PARALLEL_CALLS = 16
+MACHINE_BATCH = 50
+"""Machines created, or newly chosen for removal, in one pass; the next pass re-reads the desired count."""
+NEXT_BATCH = 0.1
+"""Seconds before the pass that continues a scale-up or scale-down."""
+UNREACHABLE_DELETE_GRACE = timedelta(minutes=5)
+"""How long deleting a NodePool waits for an unreachable hosted cluster before it lets the pool go."""
 _SUFFIX = string.ascii_lowercase + string.digits
 _RESOURCES = ("cpu", "memory", "pods")
 
@@ -151,6 +167,10 @@ def _annotation_time(node: Any | None, key: str) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _format_time(value: datetime) -> str:
@@ -395,6 +415,38 @@ def _suffix() -> str:
     return "".join(secrets.choice(_SUFFIX) for _ in range(5))
 
 
+def new_names(pool: str, count: int, taken: set[str]) -> list[str]:
+    """`count` machine names `<pool>-<suffix>`, unlike each other and every name in `taken`."""
+    names: list[str] = []
+    while len(names) < count:
+        name = f"{pool}-{_suffix()}"
+        if name not in taken and name not in names:
+            names.append(name)
+    return names
+
+
+async def _create_machines(provider: MachineProvider, template: MachineTemplate, names: Sequence[str]) -> str:
+    """Create the machines; a name taken meanwhile (409) is left for the next batch.
+
+    Returns the hosted API's message if it refused a machine as invalid (400/422),
+    which no retry can fix; other failures are raised.
+    """
+    refused = ""
+
+    async def create(name: str) -> None:
+        nonlocal refused
+        try:
+            await provider.create(name, template)
+        except ApiError as error:
+            if error.status.code in (400, 422):
+                refused = error.status.message or str(error)
+            elif error.status.code != 409:
+                raise
+
+    await _gather(create(name) for name in names)
+    return refused
+
+
 class NodePoolController:
     def __init__(self, client: AsyncClient, releases: Releases, events: EventRecorder, *,
                  node_pools: Informer, clusters: Informer, control_planes: Informer,
@@ -448,37 +500,58 @@ class NodePoolController:
         if live is None:
             await self._release_unused_access()
             return None
-        pool = NodePool.model_validate(as_dict(live))
-        cluster = self.clusters.get(namespace, pool.spec.cluster_name)
-        if pool.metadata.deletion_timestamp:
-            return await self._delete(live, pool, cluster)
+        pool, invalid = parse(NodePool, as_dict(live))
+        if live.metadata.deletionTimestamp:
+            return await self._delete(live, pool)
+        if pool is None:
+            await self._refuse(live, f"the NodePool is invalid: {invalid}")
+            return None  # a change of the object brings it back
         if FINALIZER not in (pool.metadata.finalizers or []):
             await self._set_finalizers(live, [*(pool.metadata.finalizers or []), FINALIZER])
-        return await _Pass(self, live, pool, cluster).run()
+        return await _Pass(self, live, pool, self.clusters.get(namespace, pool.spec.cluster_name)).run()
 
-    async def _delete(self, live: Any, pool: NodePool, cluster: Any) -> Result | None:
+    async def _refuse(self, live: Any, message: str) -> None:
+        """ValidMachineTemplate and Ready False, quoting why; the rest of the status stays as it was."""
+        conditions = conditions_of(live)
+        for type_, reason in (("ValidMachineTemplate", "InvalidConfiguration"), ("Ready", "InvalidConfiguration")):
+            conditions = set_condition(conditions, type_, "False", reason, message, live.metadata.generation)
+        status = {**(as_dict(live).get("status") or {}), "conditions": [as_dict(c) for c in conditions]}
+        await apply_status(self.client, NodePool, live.metadata.name, live.metadata.namespace, status)
+
+    async def _delete(self, live: Any, pool: NodePool | None) -> Result | None:
         """Remove the machines first, unless the HostedCluster, and every node with it, is going away.
 
         A control plane that is not available cannot be drained: deletion waits
-        for it, unless it never published a kubeconfig (it never had nodes).
+        for it, unless it never published a kubeconfig (it never had nodes), or
+        for UNREACHABLE_DELETE_GRACE at most (its machines are then left to the
+        cluster's own deletion). A pool that the models refuse or whose platform
+        hcp has no provider for never made machines: it goes at once.
         """
-        if FINALIZER not in (pool.metadata.finalizers or []):
+        if FINALIZER not in (live.metadata.finalizers or []):
             return None
-        if cluster is not None and not cluster.metadata.deletionTimestamp:
-            namespace = pool.metadata.namespace
-            access = await self.access(namespace, pool.spec.cluster_name)
-            if access is None and self._kubeconfig_ref(namespace, pool.spec.cluster_name) is not None:
-                return Result(requeue_after=WAIT_RECHECK)
+        namespace = live.metadata.namespace
+        cluster_name = (live.spec or {}).get("clusterName", "")
+        cluster = self.clusters.get(namespace, cluster_name)
+        servable = pool is not None and pool.spec.platform.type in PROVIDERS
+        if servable and cluster is not None and not cluster.metadata.deletionTimestamp:
+            access = await self.access(namespace, cluster_name)
+            waited = datetime.now(UTC) - _aware(live.metadata.deletionTimestamp)
+            if access is None and self._kubeconfig_ref(namespace, cluster_name) is not None:
+                if waited < UNREACHABLE_DELETE_GRACE:
+                    return Result(requeue_after=WAIT_RECHECK)
+                await self.events.record(live, WARNING, "MachinesNotRemoved",
+                                         f"The hosted cluster was unreachable for {waited.seconds}s; the NodePool "
+                                         f"is deleted without removing its machines")
             if access is not None:
                 if not access.synced:
                     return Result(requeue_after=1.0)
                 provider = self.provider(pool, access)
                 machines = await provider.machines(pool.metadata.name)
                 if machines:
-                    wake = await _remove(self, live, pool, provider, access, _views(machines, access),
+                    wake = await _remove(self, live, pool, provider, access, _views(machines, access)[:MACHINE_BATCH],
                                          datetime.now(UTC))
-                    return Result(requeue_after=wake or 1.0)
-        await self._set_finalizers(live, [f for f in pool.metadata.finalizers if f != FINALIZER])
+                    return Result(requeue_after=wake or NEXT_BATCH)
+        await self._set_finalizers(live, [f for f in live.metadata.finalizers if f != FINALIZER])
         await self._release_unused_access()
         return None
 
@@ -573,7 +646,7 @@ async def _remove(owner: NodePoolController, live: Any, pool: NodePool, provider
 
     Returns in how many seconds to look again (pods still leaving), or None once all are deleted.
     """
-    timeout = parse_duration(pool.spec.node_drain_timeout or "0s")
+    timeout = parse_duration(pool.spec.node_drain_timeout or "0s")  # the schema admits only valid durations
     mark = {"metadata": {"annotations": {DRAINING_ANNOTATION: _format_time(now), UNNEEDED_ANNOTATION: None}},
             "spec": {"unschedulable": True}}
     await _gather(access.client.patch(Node, m.node.metadata.name, mark, patch_type=PatchType.MERGE)
@@ -648,6 +721,10 @@ class _Pass:
     def not_ready(self, reason: str, message: str) -> None:
         self.condition("Ready", False, reason, message)
 
+    def invalid_template(self, message: str) -> None:
+        self.condition("ValidMachineTemplate", False, "InvalidConfiguration", message)
+        self.not_ready("ValidMachineTemplateFailed", message)
+
     async def run(self) -> Result | None:
         spec = self.pool.spec
         scaling = spec.auto_scaling
@@ -675,11 +752,17 @@ class _Pass:
             return None
         self.condition("ValidHostedCluster", True, "AsExpected", "HostedCluster found")
         if spec.platform.type not in PROVIDERS:
-            message = f"platform {spec.platform.type} is not supported; hcp runs NodePools of platform KWOK"
+            message = (f"platform {spec.platform.type} is not supported; hcp runs NodePools of platform "
+                       + ", ".join(sorted(PROVIDERS)))
             self.condition("ValidPlatformConfig", False, "UnsupportedPlatform", message)
             self.not_ready("ValidPlatformConfigFailed", message)
             return None
         self.condition("ValidPlatformConfig", True, "AsExpected", "")
+        problems = node_pool_problems(self.pool)
+        if problems:
+            self.invalid_template("; ".join(problems))
+            return None
+        self.condition("ValidMachineTemplate", True, "AsExpected", "")
         version = await self.validate_release()
         if version is None:
             return Result(requeue_after=60.0)
@@ -735,7 +818,8 @@ class _Pass:
     def demand(self, access: HostedAccess) -> list[Resources]:
         """Requests of the unschedulable pods this pool should serve: those that would fit one of its nodes
         and no node of an autoscaled pool of the same cluster whose name sorts first."""
-        pools = [NodePool.model_validate(as_dict(p)) for p in self.owner.node_pools.list(self.pool.metadata.namespace)]
+        parsed = (parse(NodePool, as_dict(p))[0] for p in self.owner.node_pools.list(self.pool.metadata.namespace))
+        pools = [p for p in parsed if p is not None and not node_pool_problems(p)]  # a broken sibling serves none
         candidates = sorted(
             (p for p in pools if p.spec.cluster_name == self.pool.spec.cluster_name
              and p.spec.auto_scaling is not None and p.spec.platform.type in PROVIDERS
@@ -773,6 +857,9 @@ class _Pass:
         )
 
         await self.mark_unneeded(access, decided)
+        more = decided.create > MACHINE_BATCH or len(decided.remove) > MACHINE_BATCH
+        decided.create = min(decided.create, MACHINE_BATCH)
+        decided.remove = decided.remove[:MACHINE_BATCH]
         if decided.remove:
             repairing = [m for m in decided.remove if m.name in decided.unhealthy]
             if repairing:
@@ -784,12 +871,19 @@ class _Pass:
             await self.owner.events.record(self.live, NORMAL, "ScalingUp",
                                            f"Creating {decided.create} machines (desired {decided.desired})")
             template = self.template(version)
-            await _gather(provider.create(f"{name}-{_suffix()}", template) for _ in range(decided.create))
+            refused = await _create_machines(provider, template, new_names(name, decided.create,
+                                                                            {m.name for m in views}))
+            if refused:
+                self.invalid_template(f"the hosted cluster refused a machine of this pool: {refused}")
+                return None
+            more = more or decided.create == MACHINE_BATCH
         draining = [m for m in views if m.draining_since is not None or m in decided.remove]
         wake = await _remove(self.owner, self.live, self.pool, provider, access, draining, now) if draining else None
 
         self.report(_views(await provider.machines(name), access), decided, version)
         waits = [(t - now).total_seconds() + 1 for t in decided.wake_at] + ([wake] if wake is not None else [])
+        if more:
+            return Result(requeue_after=NEXT_BATCH)
         return Result(requeue_after=max(1.0, min(waits))) if waits else None
 
     async def mark_unneeded(self, access: HostedAccess, decided: Plan) -> None:

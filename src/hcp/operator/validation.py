@@ -1,0 +1,106 @@
+"""What the operator checks before it acts: problems become conditions, never exceptions.
+
+The CRD schemas refuse malformed specs at admission, generated from the same
+models. What remains is what a schema cannot know, or what an object admitted
+under an older schema may still carry:
+
+- `hosted_cluster_problems`: facts that span fields or objects the schema does
+  not see together, e.g. the length of `<namespace>-<name>`;
+- `namespace_owner_problem`: whether a control-plane namespace is this
+  HostedCluster's to use (it carries its UID) or someone else's.
+
+Every function here is pure, so a property test can feed it generated specs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import re
+from typing import Any
+
+from hcp.api.names import (
+    CLUSTER_ANNOTATION,
+    HOSTED_CLUSTER_UID_LABEL,
+    HOSTED_CONTROL_PLANE_LABEL,
+    MAX_CONTROL_PLANE_NAMESPACE,
+    control_plane_namespace,
+)
+from hcp.api.v1beta1.hostedcluster import HostedCluster
+from hcp.api.v1beta1.nodepool import MAX_NODE_POOL_REPLICAS, NodePool
+from hcp.api.v1beta1.platform import PlatformType
+
+HOSTED_CLUSTER_PLATFORMS = (PlatformType.KWOK, PlatformType.NONE)
+"""Platforms a HostedCluster may have: its control plane does not depend on the platform."""
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+def hosted_cluster_problems(hc: HostedCluster) -> list[str]:
+    """Why this HostedCluster cannot be served, beyond what its schema checks (empty: none)."""
+    problems = []
+    namespace, name = hc.metadata.namespace or "", hc.metadata.name or ""
+    target = control_plane_namespace(namespace, name)
+    if len(target) > MAX_CONTROL_PLANE_NAMESPACE or not _DNS_LABEL.match(target):
+        problems.append(f"the control-plane namespace name {target!r} (<namespace>-<name>) must be a DNS label of "
+                        f"at most {MAX_CONTROL_PLANE_NAMESPACE} characters; use a shorter name or namespace")
+    if hc.spec.platform.type not in HOSTED_CLUSTER_PLATFORMS:
+        problems.append(f"platform {hc.spec.platform.type} is not supported; hcp hosts clusters of platform "
+                        + " or ".join(str(p) for p in HOSTED_CLUSTER_PLATFORMS))
+    services = [s.service for s in hc.spec.services]
+    duplicated = sorted({str(s) for s in services if services.count(s) > 1})
+    if duplicated:
+        problems.append(f"spec.services lists {', '.join(duplicated)} more than once")
+    if "APIServer" not in services:
+        problems.append("spec.services must publish the APIServer service")
+    problems += _overlapping_networks(hc)
+    return problems
+
+
+def _overlapping_networks(hc: HostedCluster) -> list[str]:
+    networking = hc.spec.networking
+    named = [(f"clusterNetwork {e.cidr}", e.cidr) for e in networking.cluster_network]
+    named += [(f"serviceNetwork {e.cidr}", e.cidr) for e in networking.service_network]
+    named += [(f"machineNetwork {e.cidr}", e.cidr) for e in networking.machine_network or ()]
+    networks = [(label, ipaddress.ip_network(cidr, strict=False)) for label, cidr in named]
+    return [f"{a} overlaps {b}" for (a, net_a), (b, net_b) in itertools.combinations(networks, 2)
+            if net_a.version == net_b.version and net_a.overlaps(net_b)]
+
+
+def node_pool_problems(pool: NodePool) -> list[str]:
+    """Why this NodePool's machines cannot be made, beyond what its schema checks (empty: none)."""
+    problems = []
+    replicas = pool.spec.replicas or 0
+    if pool.spec.auto_scaling is not None:
+        replicas = pool.spec.auto_scaling.max
+    if replicas > MAX_NODE_POOL_REPLICAS:
+        problems.append(f"{replicas} nodes exceed the largest NodePool hcp supports ({MAX_NODE_POOL_REPLICAS})")
+    if replicas < 0:
+        problems.append(f"replicas must not be negative, not {replicas}")
+    return problems
+
+
+def namespace_owner_problem(namespace: Any | None, hc_uid: str, hc_key: str) -> str:
+    """Empty if the control-plane namespace is absent or this HostedCluster's; else why it is not.
+
+    Only the UID mark counts: a name, a label or an annotation can be written by
+    anyone, and two HostedClusters (`c/a-b`, `c-a/b`) map to the same name.
+    """
+    if namespace is None:
+        return ""
+    metadata = namespace.metadata
+    labels = metadata.labels or {}
+    if labels.get(HOSTED_CLUSTER_UID_LABEL) == hc_uid:
+        return ""
+    if metadata.deletionTimestamp:
+        return f"namespace {metadata.name} is still being deleted; the control plane is created once it is gone"
+    claimed = (metadata.annotations or {}).get(CLUSTER_ANNOTATION)
+    if labels.get(HOSTED_CLUSTER_UID_LABEL) and claimed and claimed != hc_key:
+        whose = f"it is the control plane of HostedCluster {claimed}"
+    elif labels.get(HOSTED_CLUSTER_UID_LABEL):
+        whose = "it was made for another HostedCluster (another uid)"
+    elif labels.get(HOSTED_CONTROL_PLANE_LABEL):
+        whose = f"it is not marked {HOSTED_CLUSTER_UID_LABEL}={hc_uid}"
+    else:
+        whose = "it was not made by hcp"
+    return (f"namespace {metadata.name} already exists and {whose}; hcp creates nothing in it and never deletes it. "
+            f"Delete this HostedCluster and create it under another name or namespace")
