@@ -65,6 +65,24 @@ DELETE_RECHECK = 2.0
 PROGRESS_RECHECK = 5.0
 
 
+def control_plane_manifest(hc: HostedCluster, spec: dict[str, Any], target: str) -> dict[str, Any]:
+    """The HostedControlPlane of a HostedCluster: its spec propagated, defaults filled in (pure)."""
+    hcp_spec = {key: spec[key] for key in PROPAGATED_SPEC if spec.get(key) is not None}
+    hcp_spec["releaseImage"] = spec["release"]["image"]
+    if (spec.get("controlPlaneRelease") or {}).get("image"):
+        hcp_spec["controlPlaneReleaseImage"] = spec["controlPlaneRelease"]["image"]
+    hcp_spec.setdefault("sshKey", {})  # a cluster without an SSH key has an empty reference, as in HyperShift
+    hcp_spec.setdefault("infraID", hc.metadata.name)
+    hcp_spec.setdefault("clusterID", str(uuid.uuid5(uuid.NAMESPACE_URL, f"hcp:{hc.metadata.uid}")))
+    annotations = {CLUSTER_ANNOTATION: f"{hc.metadata.namespace}/{hc.metadata.name}"}
+    restart = (hc.metadata.annotations or {}).get(RESTART_DATE_ANNOTATION)
+    if restart:
+        annotations[RESTART_DATE_ANNOTATION] = restart
+    return {"apiVersion": API_VERSION, "kind": "HostedControlPlane",
+            "metadata": {"name": hc.metadata.name, "namespace": target, "annotations": annotations},
+            "spec": hcp_spec}
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -140,7 +158,7 @@ class HostedClusterController:
         try:
             for secret in copied.values():
                 await apply(self.client, secret)
-            await apply(self.client, self._control_plane(hc, spec, target))
+            await apply(self.client, control_plane_manifest(hc, spec, target))
         except ApiError as error:
             if error.status.code not in (400, 403, 422):
                 raise
@@ -177,22 +195,6 @@ class HostedClusterController:
             await self.events.record(live, NORMAL, "HostedClusterAvailable", "The hosted control plane is available")
         await self._write_status(live, hc, conditions, version, kubeconfig=kubeconfig, hcp=hcp)
         return None if completed else Result(requeue_after=PROGRESS_RECHECK)
-
-    def _control_plane(self, hc: HostedCluster, spec: dict[str, Any], target: str) -> dict[str, Any]:
-        hcp_spec = {key: spec[key] for key in PROPAGATED_SPEC if spec.get(key) is not None}
-        hcp_spec["releaseImage"] = spec["release"]["image"]
-        if (spec.get("controlPlaneRelease") or {}).get("image"):
-            hcp_spec["controlPlaneReleaseImage"] = spec["controlPlaneRelease"]["image"]
-        hcp_spec.setdefault("sshKey", {})  # a cluster without an SSH key has an empty reference, as in HyperShift
-        hcp_spec.setdefault("infraID", hc.metadata.name)
-        hcp_spec.setdefault("clusterID", str(uuid.uuid5(uuid.NAMESPACE_URL, f"hcp:{hc.metadata.uid}")))
-        annotations = {CLUSTER_ANNOTATION: f"{hc.metadata.namespace}/{hc.metadata.name}"}
-        restart = (hc.metadata.annotations or {}).get(RESTART_DATE_ANNOTATION)
-        if restart:
-            annotations[RESTART_DATE_ANNOTATION] = restart
-        return {"apiVersion": API_VERSION, "kind": "HostedControlPlane",
-                "metadata": {"name": hc.metadata.name, "namespace": target, "annotations": annotations},
-                "spec": hcp_spec}
 
     async def _pause_control_plane(self, target: str, name: str, paused_until: str) -> None:
         """Re-apply the control plane as it is, with pausedUntil set: no other spec change reaches it."""

@@ -1,0 +1,258 @@
+"""Tenancy safety, driven through kubectl as a user would: hcp never touches what is not its own.
+
+Each test reproduces a defect of issue 14 on a real management cluster with
+the operator installed, and shows the fix: ownership by UID, collisions
+refused, bounded scaling, bad input reported by a condition, deletion that
+always completes, and an operator killed with SIGKILL (not a graceful pod
+delete) during create, update and destroy that converges with no orphans.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hcp.api.names import HOSTED_CLUSTER_UID_LABEL
+from hcp.management import binaries
+from hcp.management.layout import Layout
+from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest
+
+pytestmark = pytest.mark.integration
+
+AVAILABLE = 420.0
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 1.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
+        time.sleep(interval)
+
+
+def get(cluster: ManagementCluster, kind: str, name: str, namespace: str | None = None) -> dict | None:
+    args = ["get", kind, name, "-o", "json", "--ignore-not-found"] + (["-n", namespace] if namespace else [])
+    out = cluster.kubectl(*args).stdout
+    return json.loads(out) if out.strip() else None
+
+
+def condition(obj: dict | None, type_: str) -> dict:
+    conditions = ((obj or {}).get("status") or {}).get("conditions") or []
+    return next((c for c in conditions if c["type"] == type_), {})
+
+
+def apply(cluster: ManagementCluster, manifest: str) -> None:
+    cluster.kubectl("apply", "-f", "-", input=manifest)
+
+
+def node_pool_manifest(cluster: ManagementCluster, name: str, namespace: str, cluster_name: str,
+                       replicas: int, platform: str = "KWOK") -> str:
+    config = Layout(cluster.state_dir).load_config()
+    release = f"{config.registry}/hcp/release:{binaries.TOOLSETS['kubernetes'].version}"
+    return f"""
+apiVersion: hypershift.openshift.io/v1beta1
+kind: NodePool
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  clusterName: {cluster_name}
+  replicas: {replicas}
+  release: {{image: {release}}}
+  platform: {{type: {platform}}}
+  management: {{upgradeType: Replace}}
+"""
+
+
+def delete_and_wait(cluster: ManagementCluster, kind: str, name: str, namespace: str, timeout: float = 300) -> None:
+    cluster.kubectl("delete", "-n", namespace, f"{kind}/{name}", "--ignore-not-found", "--wait=true",
+                    f"--timeout={int(timeout)}s", timeout=timeout + 60)
+
+
+def owned_by(cluster: ManagementCluster, uid: str) -> list[str]:
+    """Namespaces and Secrets anywhere that still carry a HostedCluster's UID mark."""
+    found = []
+    for kind in ("namespaces", "secrets"):
+        items = json.loads(cluster.kubectl("get", kind, "-A", "-l", f"{HOSTED_CLUSTER_UID_LABEL}={uid}",
+                                           "-o", "json").stdout)["items"]
+        found += [f"{kind} {i['metadata'].get('namespace', '')}/{i['metadata']['name']}" for i in items]
+    return found
+
+
+def kill_operator(cluster: ManagementCluster) -> int:
+    """SIGKILL the operator's process, found on the host by its command line and its cluster's cgroup."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cgroup = (proc / "cgroup").read_text()
+        except OSError:
+            continue
+        if "-m hcp.operator" in cmdline and f"hcp-{cluster.name}" in cgroup:
+            os.kill(int(proc.name), signal.SIGKILL)
+            return int(proc.name)
+    raise AssertionError("no operator process of this management cluster found")
+
+
+def wait_operator_running(cluster: ManagementCluster) -> None:
+    cluster.kubectl("rollout", "status", "-n", "hypershift", "deployment/operator", "--timeout=180s", timeout=240)
+
+
+def test_deleting_a_hosted_cluster_never_deletes_a_namespace_it_does_not_own(operator_installed):
+    cluster = operator_installed
+    cluster.kubectl("create", "namespace", "rel-victim")
+    cluster.kubectl("create", "configmap", "precious", "-n", "rel-victim", "--from-literal=keep=me")
+    config = Layout(cluster.state_dir).load_config()
+    apply(cluster, hosted_cluster_manifest(cluster, "victim", "rel",
+                                           release=f"{config.registry}/hcp/release:v0.0.0-missing"))
+    try:
+        hc = wait_for(lambda: (h := get(cluster, "hostedcluster", "victim", "rel"))
+                      and condition(h, "ValidConfiguration").get("status") == "False" and h, 120,
+                      "ValidConfiguration=False")
+        message = condition(hc, "ValidConfiguration")["message"]
+        assert "namespace rel-victim already exists and it was not made by hcp" in message
+        assert "never deletes it" in message
+    finally:
+        delete_and_wait(cluster, "hostedcluster", "victim", "rel")
+    assert get(cluster, "configmap", "precious", "rel-victim")["data"] == {"keep": "me"}
+    assert get(cluster, "namespace", "rel-victim")["status"]["phase"] == "Active"
+    cluster.kubectl("delete", "namespace", "rel-victim", "rel", "--wait=false")
+
+
+def test_two_hosted_clusters_never_share_a_control_plane(operator_installed):
+    """`c/a-b` and `c-a/b` both map to namespace c-a-b: the second is refused and its deletion harms nothing."""
+    cluster = operator_installed
+    apply(cluster, hosted_cluster_manifest(cluster, "a-b", "c"))
+    try:
+        cluster.kubectl("wait", "-n", "c", "hostedcluster/a-b", "--for=condition=Available",
+                        f"--timeout={int(AVAILABLE)}s", timeout=AVAILABLE + 60)
+        etcd_uid = get(cluster, "pod", "etcd-0", "c-a-b")["metadata"]["uid"]
+        apply(cluster, hosted_cluster_manifest(cluster, "b", "c-a"))
+        second = wait_for(lambda: (h := get(cluster, "hostedcluster", "b", "c-a"))
+                          and condition(h, "ValidConfiguration").get("status") == "False" and h, 120,
+                          "the second HostedCluster to be refused")
+        assert "it is the control plane of HostedCluster c/a-b" in condition(second, "ValidConfiguration")["message"]
+        assert condition(second, "Available").get("status") != "True"
+        delete_and_wait(cluster, "hostedcluster", "b", "c-a")
+        first = get(cluster, "hostedcluster", "a-b", "c")
+        assert condition(first, "Available")["status"] == "True"
+        assert get(cluster, "namespace", "c-a-b")["status"]["phase"] == "Active"
+        assert get(cluster, "pod", "etcd-0", "c-a-b")["metadata"]["uid"] == etcd_uid
+    finally:
+        delete_and_wait(cluster, "hostedcluster", "b", "c-a")
+        delete_and_wait(cluster, "hostedcluster", "a-b", "c")
+        cluster.kubectl("delete", "namespace", "c", "c-a", "--wait=false", "--ignore-not-found")
+
+
+def test_unservable_specs_get_a_condition_and_deletion_completes(operator_installed):
+    """What the API admits but hcp cannot serve: a condition within one pass, and a clean delete."""
+    cluster = operator_installed
+    namespace = "n" * 30
+    name = "c" * 33  # <namespace>-<name> is 64 characters: no DNS label
+    apply(cluster, hosted_cluster_manifest(cluster, name, namespace))
+    try:
+        hc = wait_for(lambda: (h := get(cluster, "hostedcluster", name, namespace))
+                      and condition(h, "ValidConfiguration").get("status") == "False" and h, 120,
+                      "ValidConfiguration=False for a too-long control-plane namespace")
+        assert "must be a DNS label of at most 63 characters" in condition(hc, "ValidConfiguration")["message"]
+    finally:
+        delete_and_wait(cluster, "hostedcluster", name, namespace, timeout=120)
+        cluster.kubectl("delete", "namespace", namespace, "--wait=false", "--ignore-not-found")
+
+
+def test_a_pool_hcp_cannot_serve_never_delays_its_sibling_and_deletes_cleanly(operator_installed):
+    cluster = operator_installed
+    apply(cluster, hosted_cluster_manifest(cluster, "sib", "tn"))
+    try:
+        apply(cluster, node_pool_manifest(cluster, "outside", "tn", "sib", 1, platform="None"))
+        apply(cluster, node_pool_manifest(cluster, "sim", "tn", "sib", 2))
+        wait_for(lambda: (get(cluster, "nodepool", "sim", "tn") or {}).get("status", {}).get("replicas") == 2,
+                 AVAILABLE, "2 nodes in the sibling pool")
+        outside = get(cluster, "nodepool", "outside", "tn")
+        assert condition(outside, "ValidPlatformConfig")["status"] == "False"
+        assert "platform None is not supported" in condition(outside, "ValidPlatformConfig")["message"]
+        delete_and_wait(cluster, "nodepool", "outside", "tn", timeout=60)
+    finally:
+        delete_and_wait(cluster, "hostedcluster", "sib", "tn")
+        cluster.kubectl("delete", "namespace", "tn", "--wait=false", "--ignore-not-found")
+    assert not get(cluster, "nodepool", "sim", "tn")
+
+
+def test_a_scale_down_during_a_large_scale_up_takes_effect(operator_installed):
+    """Machines come in bounded batches, each re-reading the desired count: 1000 → 0 stops the growth."""
+    cluster = operator_installed
+    apply(cluster, hosted_cluster_manifest(cluster, "big", "scale"))
+    try:
+        too_many = cluster.kubectl("apply", "-f", "-", check=False,
+                                   input=node_pool_manifest(cluster, "huge", "scale", "big", 100000))
+        assert too_many.returncode != 0 and "1000" in too_many.stderr
+        apply(cluster, node_pool_manifest(cluster, "grow", "scale", "big", 1000))
+        cluster.kubectl("wait", "-n", "scale", "hostedcluster/big", "--for=condition=Available",
+                        f"--timeout={int(AVAILABLE)}s", timeout=AVAILABLE + 60)
+        secret = cluster.kubectl("get", "secret", "-n", "scale", "big-admin-kubeconfig",
+                                 "-o", "jsonpath={.data.kubeconfig}").stdout
+        kubeconfig = cluster.state_dir / "big.kubeconfig"
+        kubeconfig.write_bytes(base64.b64decode(secret))
+        kubeconfig.chmod(0o600)
+
+        def nodes() -> int:
+            out = subprocess.run([str(binaries.binary("kubernetes", "kubectl")), "--kubeconfig", str(kubeconfig),
+                                  "get", "nodes", "--no-headers"], capture_output=True, text=True, timeout=60)
+            return len(out.stdout.splitlines())
+
+        wait_for(lambda: nodes() >= 100, 300, "the scale-up to pass 100 nodes")
+        cluster.kubectl("scale", "-n", "scale", "nodepool/grow", "--replicas=0")
+        peak = 0
+
+        def gone() -> bool:
+            nonlocal peak
+            count = nodes()
+            peak = max(peak, count)
+            return count == 0
+
+        wait_for(gone, 600, "the pool to shrink to 0 nodes", interval=2.0)
+        assert peak < 1000, f"the scale-up ran to {peak} nodes after the pool was scaled to 0"
+    finally:
+        delete_and_wait(cluster, "hostedcluster", "big", "scale", timeout=600)
+        cluster.kubectl("delete", "namespace", "scale", "--wait=false", "--ignore-not-found")
+
+
+def test_operator_killed_during_create_update_and_destroy_converges_with_no_orphans(operator_installed):
+    cluster = operator_installed
+    apply(cluster, hosted_cluster_manifest(cluster, "crash", "kill"))
+    uid = wait_for(lambda: ((get(cluster, "hostedcluster", "crash", "kill") or {}).get("metadata") or {}).get("uid"),
+                   30, "the HostedCluster")
+    try:
+        wait_for(lambda: get(cluster, "namespace", "kill-crash"), 120, "the control-plane namespace")
+        kill_operator(cluster)
+        cluster.kubectl("wait", "-n", "kill", "hostedcluster/crash", "--for=condition=Available",
+                        f"--timeout={int(AVAILABLE)}s", timeout=AVAILABLE + 60)
+
+        apply(cluster, node_pool_manifest(cluster, "workers", "kill", "crash", 3))
+        wait_for(lambda: get(cluster, "nodepool", "workers", "kill"), 30, "the NodePool")
+        wait_operator_running(cluster)
+        kill_operator(cluster)
+        wait_for(lambda: (get(cluster, "nodepool", "workers", "kill") or {}).get("status", {}).get("replicas") == 3,
+                 AVAILABLE, "3 nodes after the operator was killed")
+
+        cluster.kubectl("delete", "-n", "kill", "hostedcluster/crash", "--wait=false")
+        wait_operator_running(cluster)
+        kill_operator(cluster)
+        wait_for(lambda: get(cluster, "hostedcluster", "crash", "kill") is None, 420,
+                 "the HostedCluster to be deleted after the operator was killed")
+        wait_for(lambda: get(cluster, "namespace", "kill-crash") is None, 300, "the control-plane namespace to go")
+        assert get(cluster, "nodepool", "workers", "kill") is None
+        assert owned_by(cluster, uid) == []
+    finally:
+        delete_and_wait(cluster, "hostedcluster", "crash", "kill")
+        cluster.kubectl("delete", "namespace", "kill", "--wait=false", "--ignore-not-found")
