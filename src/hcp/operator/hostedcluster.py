@@ -79,7 +79,8 @@ def control_plane_manifest(hc: HostedCluster, spec: dict[str, Any], target: str)
     if restart:
         annotations[RESTART_DATE_ANNOTATION] = restart
     return {"apiVersion": API_VERSION, "kind": "HostedControlPlane",
-            "metadata": {"name": hc.metadata.name, "namespace": target, "annotations": annotations},
+            "metadata": {"name": hc.metadata.name, "namespace": target, "annotations": annotations,
+                         "labels": {HOSTED_CLUSTER_UID_LABEL: hc.metadata.uid}},
             "spec": hcp_spec}
 
 
@@ -124,7 +125,7 @@ class HostedClusterController:
         condition("ReconciliationPaused", pause.paused, "ReconciliationPaused" if pause.paused else "AsExpected",
                   f"Reconciliation paused until {hc.spec.paused_until}" if pause.paused else "Reconciliation active")
         if pause.paused:
-            await self._pause_control_plane(target, name, hc.spec.paused_until)
+            await self._pause_control_plane(target, name, hc.spec.paused_until, hc.metadata.uid)
             await self._write_status(live, hc, conditions, None)
             return Result(requeue_after=pause.resume_in)
 
@@ -196,17 +197,19 @@ class HostedClusterController:
         await self._write_status(live, hc, conditions, version, kubeconfig=kubeconfig, hcp=hcp)
         return None if completed else Result(requeue_after=PROGRESS_RECHECK)
 
-    async def _pause_control_plane(self, target: str, name: str, paused_until: str) -> None:
+    async def _pause_control_plane(self, target: str, name: str, paused_until: str, uid: str) -> None:
         """Re-apply the control plane as it is, with pausedUntil set: no other spec change reaches it."""
         live = self.control_planes.get(target, name)
-        if live is None:
-            return
+        if live is None or (live.metadata.labels or {}).get(HOSTED_CLUSTER_UID_LABEL) != uid:
+            return  # none yet, or not this HostedCluster's
         current = as_dict(live)
         annotations = {key: value for key, value in (current["metadata"].get("annotations") or {}).items()
                        if key in (CLUSTER_ANNOTATION, RESTART_DATE_ANNOTATION)}
+        labels = {key: value for key, value in (current["metadata"].get("labels") or {}).items()
+                  if key == HOSTED_CLUSTER_UID_LABEL}
         await apply(self.client, {
             "apiVersion": API_VERSION, "kind": "HostedControlPlane",
-            "metadata": {"name": name, "namespace": target, "annotations": annotations},
+            "metadata": {"name": name, "namespace": target, "annotations": annotations, "labels": labels},
             "spec": {**current["spec"], "pausedUntil": paused_until},
         })
 
