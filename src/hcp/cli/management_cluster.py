@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,14 +15,52 @@ from hcp.progress import Progress
 
 DEFAULT_NAME = "mgmt"
 
+
+def _absolute(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """The node's processes (kubelet's podLogsDir above all) need absolute, normalized paths."""
+    return Path(os.path.abspath(value))
+
+
 state_dir_option = click.option(
-    "--state-dir", type=click.Path(path_type=Path), default=default_state_dir,
+    "--state-dir", type=click.Path(path_type=Path), default=default_state_dir, callback=_absolute,
     show_default="$HCP_STATE_DIR or ~/.local/state/hcp/management",
     help="Directory holding the cluster's data, certificates and logs.",
 )
 
 
-@click.group("management-cluster")
+def _describe(error: OSError) -> str:
+    if error.filename is None:
+        return error.strerror or str(error)
+    target = f" -> {error.filename2}" if error.filename2 else ""
+    return f"{error.filename}{target}: {error.strerror or error}"
+
+
+class ManagementClusterGroup(click.Group):
+    """Turns what the host refuses (a busy path, a failed host command) into one error line, never a traceback.
+
+    The commands here work on the host itself, so an OSError or a failing host
+    tool is a condition a user can act on; hcp's entry point prints
+    ClusterError as `error: ...` and exits 1.
+    """
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OSError as error:
+            command = ctx.invoked_subcommand or "command"
+            raise cluster.ClusterError(f"management-cluster {command}: {_describe(error)}") from error
+        except subprocess.CalledProcessError as error:
+            command = ctx.invoked_subcommand or "command"
+            stderr = error.stderr.decode(errors="replace") if isinstance(error.stderr, bytes) else error.stderr or ""
+            argv = " ".join(map(str, error.cmd)) if isinstance(error.cmd, (list, tuple)) else str(error.cmd)
+            last = stderr.strip().splitlines()[-1:]
+            raise cluster.ClusterError(
+                f"management-cluster {command}: `{argv}` exited with code {error.returncode}"
+                + (f": {last[0]}" if last else "")
+            ) from error
+
+
+@click.group("management-cluster", cls=ManagementClusterGroup)
 def management_cluster() -> None:
     """Run a real single-node Kubernetes management cluster on this machine.
 

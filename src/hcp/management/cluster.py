@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import time
 from collections.abc import Callable
@@ -24,8 +23,8 @@ from lightkube.resources.core_v1 import Node
 
 from hcp.images import RegistryClient
 from hcp.kube.client import apply_all, client_for
-from hcp.management import addons, binaries, host_processes, images, network, pki, supervisor
-from hcp.management.layout import ClusterConfig, Layout, validate_name
+from hcp.management import addons, binaries, cgroups, host_processes, images, network, pki, supervisor, teardown
+from hcp.management.layout import ClusterConfig, Layout, validate_name, validate_state_dir
 from hcp import release
 
 Log = Callable[[str], None]
@@ -90,23 +89,6 @@ def component_status(layout: Layout, config: ClusterConfig) -> list[ComponentSta
     ]
 
 
-def _create_cgroups(config: ClusterConfig) -> None:
-    for directory in supervisor.cgroup_dirs(config):
-        directory.mkdir(exist_ok=True)
-        if directory.parent.name == "cpuset":
-            for key in ("cpuset.cpus", "cpuset.mems"):
-                (directory / key).write_text((directory.parent / key).read_text())
-
-
-def _remove_cgroups(config: ClusterConfig) -> None:
-    for root in supervisor.cgroup_dirs(config):
-        if not root.exists():
-            continue
-        for directory in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-            directory.rmdir()
-        root.rmdir()
-
-
 def _wait_components(layout: Layout, config: ClusterConfig, log: Log) -> None:
     started = time.monotonic()
     deadline = started + COMPONENT_TIMEOUT
@@ -162,17 +144,26 @@ def _wait_ready(layout: Layout, config: ClusterConfig, log: Log) -> None:
 
 def _prepare_dirs(layout: Layout, config: ClusterConfig) -> None:
     for directory in (layout.etcd_data, layout.registry_data, layout.kubelet_root, layout.pod_logs,
-                      layout.volumes_dir, layout.logs_dir):
+                      layout.container_logs, layout.volumes_dir, layout.logs_dir):
         directory.mkdir(parents=True, exist_ok=True)
     layout.etcd_data.chmod(0o700)
     run_dir = layout.run_dir(config)
-    shutil.rmtree(run_dir, ignore_errors=True)
+    _remove(lambda: teardown.remove_tree(run_dir))
     run_dir.mkdir(parents=True)
+
+
+def _remove(action: Callable[[], None]) -> None:
+    """Run a bounded teardown step; what stays busy becomes the one error line a user sees."""
+    try:
+        action()
+    except teardown.TeardownError as error:
+        raise ClusterError(f"{error}; stop whatever still uses it and run the command again") from None
 
 
 def up(layout: Layout, name: str, log: Log) -> ClusterConfig:
     """Bring the management cluster up (or check it is up) and return its config."""
     require_host()
+    validate_state_dir(layout.state_dir)
     config = layout.load_config()
     if config is None:
         config = ClusterConfig(validate_name(name), network.free_subnet_index())
@@ -191,7 +182,7 @@ def up(layout: Layout, name: str, log: Log) -> ClusterConfig:
         _stop_leftovers(layout, config)
         _prepare_dirs(layout, config)
         network.create(config)
-        _create_cgroups(config)
+        cgroups.create(config)
         supervisor.launch(layout, config)
         log("node starting: containerd, etcd, registry, kube-apiserver, kube-controller-manager, "
             "kube-scheduler, kubelet, kube-proxy")
@@ -208,16 +199,21 @@ def up(layout: Layout, name: str, log: Log) -> ClusterConfig:
 
 
 def _stop_leftovers(layout: Layout, config: ClusterConfig) -> None:
-    """Whatever a crash or a killed `up` left of the node: processes, cgroups, the namespace."""
+    """Whatever a crash, a killed `up` or the supervisor's own stop left of the node.
+
+    Processes first (the namespace's, the pods', the shims'), then the cgroups,
+    which the kernel frees only once those processes are fully gone (bounded
+    retry), then the namespace.
+    """
     for pid in network.pids(config):
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    supervisor.kill_pods(config)
+    cgroups.kill_all(config)
     supervisor.kill_shims(layout, config)
     _wait_gone(config)
-    _remove_cgroups(config)
+    _remove(lambda: cgroups.remove(config))
     network.delete(config)
 
 
@@ -237,12 +233,15 @@ def down(layout: Layout, log: Log) -> None:
     pid = supervisor_pid(layout, config)
     if pid is not None:
         log(f"stopping management cluster {config.name}")
-        os.kill(pid, signal.SIGTERM)
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:  # it exited since we looked
+            pass
         deadline = time.monotonic() + 120
         while supervisor_pid(layout, config) is not None and time.monotonic() < deadline:
             time.sleep(0.5)
     _stop_leftovers(layout, config)
-    shutil.rmtree(layout.run_dir(config), ignore_errors=True)
+    _remove(lambda: teardown.remove_tree(layout.run_dir(config)))
     log(f"management cluster {config.name} is down")
 
 
@@ -250,5 +249,5 @@ def delete(layout: Layout, log: Log) -> None:
     """Stop the node and remove its state dir: all data, certificates and logs."""
     down(layout, log)
     if layout.state_dir.exists():
-        shutil.rmtree(layout.state_dir)
+        _remove(lambda: teardown.remove_tree(layout.state_dir))
         log(f"removed {layout.state_dir}")

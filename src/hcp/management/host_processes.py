@@ -171,7 +171,9 @@ def kubelet_config(layout: Layout, config: ClusterConfig) -> dict:
         "containerRuntimeEndpoint": f"unix://{layout.containerd_socket(config)}",
         "clusterDNS": [DNS_SERVICE_IP],
         "clusterDomain": CLUSTER_DOMAIN,
-        "podLogsDirectory": str(layout.pod_logs),
+        # kubelet.config.k8s.io/v1beta1 spells it podLogsDir; an unknown key is only logged and ignored,
+        # which sent every node's pod logs to the host's shared /var/log/pods.
+        "podLogsDir": str(layout.pod_logs),
         "healthzBindAddress": "127.0.0.1",
         "healthzPort": 10248,
         "readOnlyPort": 0,

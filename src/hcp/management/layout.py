@@ -129,7 +129,13 @@ class Layout:
 
     @property
     def pod_logs(self) -> Path:
+        """kubelet's podLogsDir: each node keeps its pods' logs, so one node's log GC never sees another's."""
         return self.state_dir / "pod-logs"
+
+    @property
+    def container_logs(self) -> Path:
+        """Bound over /var/log/containers inside the node: kubelet's per-container links into pod_logs."""
+        return self.state_dir / "container-logs"
 
     @property
     def containerd_root(self) -> Path:
@@ -178,3 +184,14 @@ def validate_name(name: str) -> str:
             f"invalid management cluster name {name!r}: use 1-10 lowercase letters, digits or '-'"
         )
     return name
+
+
+def validate_state_dir(state_dir: Path) -> Path:
+    """kubelet accepts only an absolute, normalized, ASCII podLogsDir, and that lives in the state dir."""
+    path = str(state_dir)
+    if not state_dir.is_absolute() or os.path.normpath(path) != path or not path.isascii():
+        raise ValueError(
+            f"invalid state dir {path!r}: use an absolute, normalized path of ASCII characters "
+            "(kubelet keeps the pods' logs under it)"
+        )
+    return state_dir

@@ -23,7 +23,7 @@ from typing import IO
 
 import httpx
 
-from hcp.management import binaries
+from hcp.management import binaries, cgroups
 from hcp.management.host_processes import Binaries, HealthCheck, HostProcess, processes
 from hcp.management.layout import ClusterConfig, Layout
 
@@ -41,9 +41,19 @@ mount --rbind /sys/fs/cgroup "$1"
 umount -l /sys
 mount -t sysfs sysfs /sys
 mount --move "$1" /sys/fs/cgroup
-rmdir "$1"
-shift
+rmdir "$1" || true
+mkdir -p "$2" /var/log/containers
+mount --bind "$2" /var/log/containers
+shift 2
 exec "$@"
+"""
+"""Runs as `sh -c MOUNT_SETUP hcp-node <cgroup staging dir> <container log links dir> <command...>`.
+
+The staging dir is only a mount's stepping stone; if it cannot be removed at
+once it is left for `down` (which removes the run dir) rather than failing the
+node. kubelet keeps a symlink per container in the fixed /var/log/containers;
+binding the node's own directory there keeps two nodes' links apart and lets
+them go with the state dir instead of dangling on the host.
 """
 
 
@@ -52,7 +62,8 @@ def launch(layout: Layout, config: ClusterConfig) -> int:
 
     The mount namespace is private to the node, so every mount kubelet and
     containerd make vanishes with it. /sys is remounted so it shows the node's
-    network devices, with the host's cgroup hierarchies carried over.
+    network devices, with the host's cgroup hierarchies carried over, and the
+    node's own container log links are bound over /var/log/containers.
     """
     layout.logs_dir.mkdir(parents=True, exist_ok=True)
     run_dir = layout.run_dir(config)
@@ -62,7 +73,7 @@ def launch(layout: Layout, config: ClusterConfig) -> int:
             [
                 "nsenter", f"--net=/run/netns/{config.netns}", "--",
                 "unshare", "--mount", "--propagation", "slave", "--",
-                "sh", "-c", MOUNT_SETUP, "hcp-node", str(run_dir / "cgroup-move"),
+                "sh", "-c", MOUNT_SETUP, "hcp-node", str(run_dir / "cgroup-move"), str(layout.container_logs),
                 sys.executable, "-m", "hcp.management.supervisor", str(layout.state_dir),
             ],
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
@@ -231,30 +242,11 @@ class Supervisor:
         """Stop in reverse start order; the pods' containers go once kubelet is down."""
         for item in reversed(self.running):
             if item.spec.name == "containerd":
-                kill_pods(self.config)
+                cgroups.kill_all(self.config)
             self._stop(item)
         kill_shims(self.layout, self.config)
         self.layout.status_file(self.config).unlink(missing_ok=True)
         self.layout.supervisor_pid(self.config).unlink(missing_ok=True)
-
-
-def cgroup_dirs(config: ClusterConfig) -> list[Path]:
-    """The node's cgroup root in every mounted v1 hierarchy (and the unified one)."""
-    base = Path("/sys/fs/cgroup")
-    return [d / config.cgroup_root.lstrip("/") for d in sorted(base.iterdir()) if d.is_dir()]
-
-
-def kill_pods(config: ClusterConfig) -> None:
-    """Kill every process in the node's cgroup tree: the containers of all pods."""
-    for root in cgroup_dirs(config):
-        if not root.exists():
-            continue
-        for procs in root.rglob("cgroup.procs"):
-            for pid in procs.read_text().split():
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
 
 
 def kill_shims(layout: Layout, config: ClusterConfig) -> None:

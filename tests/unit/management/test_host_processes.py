@@ -65,3 +65,55 @@ def test_write_configs_renders_every_file(tmp_path):
         "config/registry-hosts/registry.hcp.internal:5000/hosts.toml", "config/registry.yaml",
     ]
     assert yaml.safe_load((tmp_path / "config/kube-proxy.yaml").read_text())["mode"] == "iptables"
+
+
+# Every top-level field of kubelet.config.k8s.io/v1beta1 KubeletConfiguration in Kubernetes v1.37
+# (k8s.io/kubelet v0.37.1, config/v1beta1/types.go). kubelet only logs an unknown field and ignores it,
+# so a misspelled key silently falls back to the default: this list is what catches it.
+KUBELET_V1BETA1_FIELDS = frozenset({
+    "apiVersion", "kind",
+    "enableServer", "staticPodPath", "podLogsDir", "syncFrequency", "fileCheckFrequency", "httpCheckFrequency",
+    "staticPodURL", "staticPodURLHeader", "address", "port", "readOnlyPort", "tlsCertFile",
+    "tlsPrivateKeyFile", "tlsCipherSuites", "tlsCurvePreferences", "tlsMinVersion", "rotateCertificates",
+    "serverTLSBootstrap", "authentication", "authorization", "registryPullQPS", "registryBurst",
+    "imagePullCredentialsVerificationPolicy", "preloadedImagesVerificationAllowlist", "eventRecordQPS",
+    "eventBurst", "enableDebuggingHandlers", "enableContentionProfiling", "healthzPort", "healthzBindAddress",
+    "oomScoreAdj", "clusterDomain", "clusterDNS", "streamingConnectionIdleTimeout",
+    "nodeStatusUpdateFrequency", "nodeStatusReportFrequency", "nodeLeaseDurationSeconds", "imageMinimumGCAge",
+    "imageMaximumGCAge", "imageGCHighThresholdPercent", "imageGCLowThresholdPercent", "volumeStatsAggPeriod",
+    "kubeletCgroups", "systemCgroups", "cgroupRoot", "cgroupsPerQOS", "cgroupDriver", "cpuManagerPolicy",
+    "singleProcessOOMKill", "cpuManagerPolicyOptions", "cpuManagerReconcilePeriod", "memoryManagerPolicy",
+    "topologyManagerPolicy", "topologyManagerScope", "topologyManagerPolicyOptions", "qosReserved",
+    "runtimeRequestTimeout", "hairpinMode", "maxPods", "podCIDR", "podPidsLimit", "resolvConf", "runOnce",
+    "cpuCFSQuota", "cpuCFSQuotaPeriod", "nodeStatusMaxImages", "maxOpenFiles", "contentType", "kubeAPIQPS",
+    "kubeAPIBurst", "serializeImagePulls", "maxParallelImagePulls", "evictionHard", "evictionSoft",
+    "evictionSoftGracePeriod", "evictionPressureTransitionPeriod", "evictionMaxPodGracePeriod",
+    "evictionMinimumReclaim", "mergeDefaultEvictionSettings", "podsPerCore", "enableControllerAttachDetach",
+    "protectKernelDefaults", "makeIPTablesUtilChains", "iptablesMasqueradeBit", "iptablesDropBit",
+    "featureGates", "failSwapOn", "memorySwap", "containerLogMaxSize", "containerLogMaxFiles",
+    "containerLogMaxWorkers", "containerLogMonitorInterval", "configMapAndSecretChangeDetectionStrategy",
+    "systemReserved", "kubeReserved", "reservedSystemCPUs", "showHiddenMetricsForVersion",
+    "systemReservedCgroup", "kubeReservedCgroup", "enforceNodeAllocatable", "allowedUnsafeSysctls",
+    "defaultPodSysctls", "volumePluginDir", "providerID", "kernelMemcgNotification", "logging",
+    "enableSystemLogHandler", "enableSystemLogQuery", "shutdownGracePeriod", "shutdownGracePeriodCriticalPods",
+    "shutdownGracePeriodByPodPriority", "crashLoopBackOff", "reservedMemory", "enableProfilingHandler",
+    "enableDebugFlagsHandler", "seccompDefault", "memoryThrottlingFactor", "memoryReservationPolicy",
+    "registerWithTaints", "registerNode", "tracing", "localStorageCapacityIsolation",
+    "containerRuntimeEndpoint", "imageServiceEndpoint", "failCgroupV1", "userNamespaces",
+})
+
+
+def test_kubelet_keeps_pod_logs_in_the_state_dir_under_the_v1beta1_field_name():
+    rendered = yaml.safe_load(yaml.safe_dump(host_processes.kubelet_config(LAYOUT, CONFIG)))
+    assert rendered["podLogsDir"] == "/state/pod-logs"
+    assert "podLogsDirectory" not in rendered
+
+
+def test_kubelet_config_uses_only_fields_kubelet_1_37_knows():
+    rendered = host_processes.kubelet_config(LAYOUT, CONFIG)
+    assert set(rendered) - KUBELET_V1BETA1_FIELDS == set()
+    assert set(rendered["authentication"]) <= {"x509", "webhook", "anonymous"}
+    assert set(rendered["authentication"]["x509"]) <= {"clientCAFile"}
+    assert set(rendered["authentication"]["webhook"]) <= {"enabled", "cacheTTL"}
+    assert set(rendered["authentication"]["anonymous"]) <= {"enabled"}
+    assert set(rendered["authorization"]) <= {"mode", "webhook"}

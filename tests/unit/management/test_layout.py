@@ -1,6 +1,8 @@
+from pathlib import Path
+
 import pytest
 
-from hcp.management.layout import ClusterConfig, Layout, validate_name
+from hcp.management.layout import ClusterConfig, Layout, validate_name, validate_state_dir
 
 
 def test_addresses_and_names_follow_the_subnet_index():
@@ -28,3 +30,20 @@ def test_config_round_trips_through_the_state_dir(tmp_path):
     assert layout.load_config() is None
     layout.save_config(ClusterConfig(name="x", subnet_index=7))
     assert layout.load_config() == ClusterConfig(name="x", subnet_index=7)
+
+
+def test_pod_logs_and_container_log_links_live_in_the_state_dir():
+    layout = Layout(Path("/state"))
+    assert layout.pod_logs == Path("/state/pod-logs")
+    assert layout.container_logs == Path("/state/container-logs")
+
+
+@pytest.mark.parametrize("path", ["/var/lib/hcp", "/tmp/a-b/state"])
+def test_absolute_normalized_ascii_state_dirs_are_accepted(path):
+    assert validate_state_dir(Path(path)) == Path(path)
+
+
+@pytest.mark.parametrize("path", ["relative/state", "/a/../b", "/état"])
+def test_state_dirs_kubelet_would_refuse_for_pod_logs_are_rejected_with_a_reason(path):
+    with pytest.raises(ValueError, match="absolute, normalized path of ASCII characters"):
+        validate_state_dir(Path(path))
