@@ -14,6 +14,7 @@ import pytest
 
 from hcp.management import binaries, images
 from hcp.management.layout import Layout
+from tests.integration.apiserver import bare_apiserver  # noqa: F401  (a fixture, for every test here)
 
 HCP = [sys.executable, "-m", "hcp.cli"]
 

@@ -4,13 +4,24 @@ These are the Python counterparts of kubebuilder's `+kubebuilder:validation:XVal
 `+listType`, `+mapType` and `+nullable` markers. A model or field declares them
 through `json_schema_extra`; the structural-schema converter copies them into the CRD
 unchanged, so the models stay the single source of truth for the generated CRDs.
+
+A rule that the API server checks with CEL must also be checked by the model, so
+that what the operator can read is exactly what the API server admits. `Checked`
+ties a CEL rule to the Python predicate that decides the same thing: one marker
+puts the rule in the CRD and runs the predicate when the model is validated.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
+
 VALIDATIONS = "x-kubernetes-validations"
+
+JsonSchemaExtra = Callable[[dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,11 @@ def immutable_once_set(field: str) -> Rule:
     return Rule('oldSelf == "" || self == oldSelf', f"{field} is immutable")
 
 
+def cel_string(text: str) -> str:
+    """`text` as a single-quoted CEL string literal (e.g. a regular expression for `matches`)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def kube_schema(
     *,
     rules: Sequence[Rule] = (),
@@ -41,11 +57,15 @@ def kube_schema(
     list_map_keys: Sequence[str] = (),
     map_type: Literal["atomic", "granular"] | None = None,
     nullable: bool = False,
-) -> dict[str, Any]:
-    """Build the `json_schema_extra` dict carrying Kubernetes-specific schema markers."""
-    extra: dict[str, Any] = {}
-    if rules:
-        extra[VALIDATIONS] = [r.as_dict() for r in rules]
+    keywords: dict[str, Any] | None = None,
+) -> JsonSchemaExtra:
+    """The `json_schema_extra` hook carrying Kubernetes-specific schema markers.
+
+    CEL rules are appended to those the field's type already carries (a plain dict
+    would replace them), so a field can add rules to a type that has its own.
+    `keywords` are further OpenAPI keywords (e.g. pattern) for the schema only.
+    """
+    extra: dict[str, Any] = dict(keywords or {})
     if list_type:
         extra["x-kubernetes-list-type"] = list_type
     if list_map_keys:
@@ -54,7 +74,42 @@ def kube_schema(
         extra["x-kubernetes-map-type"] = map_type
     if nullable:
         extra["nullable"] = True
-    return extra
+    added = [r.as_dict() for r in rules]
+
+    def apply(schema: dict[str, Any]) -> None:
+        schema.update(extra)
+        if added:
+            schema[VALIDATIONS] = [*schema.get(VALIDATIONS, []), *added]
+
+    return apply
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A CEL rule and the Python predicate deciding the same thing, as one `Annotated` marker.
+
+    `Annotated[str, Checked(rule, holds)]` puts `rule` in the CRD schema of every field of
+    that type and makes the model refuse a value for which `holds(value)` is false, with
+    the rule's message. Both sides must agree: the predicate mirrors the CEL expression.
+    """
+
+    rule: Rule
+    holds: Callable[[Any], bool]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        # A copy: the schema may be shared (a WithJsonSchema value, a model's $defs entry), and the
+        # rule belongs to this use only. Next to a $ref it is merged in by the structural converter.
+        json_schema = dict(handler(schema))
+        json_schema[VALIDATIONS] = [*json_schema.get(VALIDATIONS, []), self.rule.as_dict()]
+        return json_schema
+
+    def _check(self, value: Any) -> Any:
+        if not self.holds(value):
+            raise ValueError(self.rule.message)
+        return value
 
 
 def omit_default_from_schema(schema: dict[str, Any]) -> None:

@@ -1,10 +1,12 @@
 """The pydantic-to-structural-schema conversion, on small models independent of the HyperShift API."""
 
+from typing import Annotated
+
 import pytest
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, ValidationError
 
 from hcp.api.base import KubeModel
-from hcp.api.markers import Rule, immutable, kube_schema
+from hcp.api.markers import Checked, Rule, immutable, kube_schema
 from hcp.api.structural import UnsupportedSchema, structural_schema
 from hcp.api.types import Int32, IntOrString, Time
 
@@ -105,3 +107,40 @@ def test_exclusive_bounds_are_rejected():
 
     with pytest.raises(UnsupportedSchema, match="exclusiveMinimum"):
         structural_schema(Exclusive)
+
+
+Short = Annotated[str, Field(max_length=5), Checked(Rule("self != 'bad'", "must not be bad"), lambda v: v != "bad")]
+
+
+class WithChecked(KubeModel):
+    plain: Short | None = None
+    immutable_too: Short = Field(default="ok", json_schema_extra=kube_schema(rules=[immutable("immutableToo")]))
+    values: dict[str, Short] | None = None
+
+
+def test_checked_puts_its_rule_in_the_schema_and_field_rules_add_to_it():
+    schema = structural_schema(WithChecked)
+    assert schema["properties"]["plain"] == {
+        "type": "string", "maxLength": 5,
+        "x-kubernetes-validations": [{"rule": "self != 'bad'", "message": "must not be bad"}],
+    }
+    assert messages(schema["properties"]["immutableToo"]) == ["must not be bad", "immutableToo is immutable"]
+    assert messages(schema["properties"]["values"]["additionalProperties"]) == ["must not be bad"]
+
+
+def test_checked_refuses_in_python_with_the_rules_message():
+    assert WithChecked(plain="good", values={"a": "fine"}).plain == "good"
+    for bad in ({"plain": "bad"}, {"values": {"a": "bad"}}, {"immutable_too": "bad"}):
+        with pytest.raises(ValidationError, match="must not be bad"):
+            WithChecked(**bad)
+
+
+def test_a_checked_rule_stays_with_its_own_field():
+    """Rules are added to a copy: a type's schema shared by other fields (or models) is left alone."""
+    structural_schema(WithChecked)
+    assert messages(structural_schema(WithChecked)["properties"]["plain"]) == ["must not be bad"]
+    assert "x-kubernetes-validations" not in structural_schema(Outer)["properties"]["surge"]
+
+
+def messages(node: dict) -> list[str]:
+    return [v["message"] for v in node.get("x-kubernetes-validations", [])]

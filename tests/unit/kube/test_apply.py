@@ -20,7 +20,7 @@ HOSTED_CLUSTER = {
     "metadata": {"name": "demo", "namespace": "clusters", "uid": "0b5c6f0e-7d2a-4d8e-9d3b-1f2e3a4b5c6d"},
     "spec": {
         "release": {"image": "registry.hcp.internal:5000/hcp/release:1.37.1"},
-        "platform": {"type": "KubeVirt"},
+        "platform": {"type": "KWOK"},
         "pullSecret": {"name": "pull-secret"},
         "services": [],
     },

@@ -1,18 +1,25 @@
 """Small types shared by HostedCluster, HostedControlPlane and NodePool."""
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field
 
 from hcp.api.base import KubeModel
+from hcp.api.formats import label_map, pattern_check
 from hcp.api.markers import Rule, immutable, immutable_once_set, kube_schema
 from hcp.api.meta import LocalObjectReference
 from hcp.api.types import Int32
 
-PAUSED_UNTIL_RULE = Rule(
-    r"self.matches('^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}.*$') || self in ['true', 'false', 'True', 'False']",
+PAUSED_UNTIL = pattern_check(
     "pausedUntil must be a date in RFC3339 format or 'True', 'true', 'False' or 'false'",
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}.*$",
+    values=("true", "false", "True", "False"),
 )
+_DOMAIN = r"^(?:(?:[a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}|[a-zA-Z0-9-]+)$"
+ControlPlaneLabels = label_map(20)
+"""spec.nodeSelector and spec.labels, copied to the control-plane pods: at most 20 entries, as HyperShift bounds them."""
+
 SECRET_ENCRYPTION_NOT_REMOVABLE = Rule(
     "!has(oldSelf.secretEncryption) || has(self.secretEncryption)",
     "secretEncryption cannot be removed once configured",
@@ -22,19 +29,14 @@ SECRET_ENCRYPTION_NOT_REMOVABLE = Rule(
 class Release(KubeModel):
     """A release payload image: the Kubernetes version and the images of its components."""
 
-    image: str = Field(
-        min_length=1,
-        max_length=253,
-        json_schema_extra=kube_schema(
-            rules=[
-                Rule(
-                    r"self.matches('^(\\w+\\S+)$')",
-                    "image must start with a word character (letters, digits, or underscores) "
-                    "and contain no white spaces",
-                )
-            ]
+    image: Annotated[
+        str,
+        Field(min_length=1, max_length=253),
+        pattern_check(
+            "image must start with a word character (letters, digits, or underscores) and contain no white spaces",
+            r"^(\w+\S+)$",
         ),
-    )
+    ]
     """Pull spec of the release payload image."""
 
 
@@ -48,32 +50,26 @@ class AvailabilityPolicy(StrEnum):
 class DNSSpec(KubeModel):
     """DNS configuration of the hosted cluster's ingress."""
 
-    base_domain: str = Field(
-        max_length=253,
-        json_schema_extra=kube_schema(
-            rules=[
-                Rule(
-                    r"""self == "" || self.matches('^(?:(?:[a-zA-Z0-9-]+\\.)+[a-zA-Z]{2,}|[a-zA-Z0-9-]+)$')""",
-                    "baseDomain must be a valid domain name (e.g., example, example.com, sub.example.com)",
-                ),
-                immutable_once_set("baseDomain"),
-            ]
+    base_domain: Annotated[
+        str,
+        Field(max_length=253),
+        pattern_check(
+            "baseDomain must be a valid domain name (e.g., example, example.com, sub.example.com)", _DOMAIN, values=("",)
         ),
-    )
+    ] = Field(json_schema_extra=kube_schema(rules=[immutable_once_set("baseDomain")]))
     """Base domain of the hosted cluster; ingress is served under <baseDomainPrefix>.<baseDomain>."""
-    base_domain_prefix: str | None = Field(
-        default=None,
-        max_length=253,
-        json_schema_extra=kube_schema(
-            rules=[
-                Rule(
-                    r"""self == "" || self.matches('^(?:(?:[a-zA-Z0-9-]+\\.)+[a-zA-Z]{2,}|[a-zA-Z0-9-]+)$')""",
-                    "baseDomainPrefix must be a valid domain name (e.g., example, example.com, sub.example.com)",
-                ),
-                immutable("baseDomainPrefix"),
-            ]
-        ),
-    )
+    base_domain_prefix: (
+        Annotated[
+            str,
+            Field(max_length=253),
+            pattern_check(
+                "baseDomainPrefix must be a valid domain name (e.g., example, example.com, sub.example.com)",
+                _DOMAIN,
+                values=("",),
+            ),
+        ]
+        | None
+    ) = Field(default=None, json_schema_extra=kube_schema(rules=[immutable("baseDomainPrefix")]))
     """Subdomain prepended to baseDomain; defaults to the HostedCluster name, "" means none."""
     public_zone_id: str | None = Field(
         default=None,

@@ -6,11 +6,18 @@ from typing import Annotated
 from pydantic import ConfigDict, Field
 
 from hcp.api.base import KubeModel
-from hcp.api.markers import Rule, immutable, kube_schema
+from hcp.api.formats import matches
+from hcp.api.markers import Checked, Rule, cel_string, immutable, kube_schema
 from hcp.api.meta import LocalObjectReference
-from hcp.api.types import Quantity
+from hcp.api.types import PositiveQuantity
 
 DEFAULT_ETCD_STORAGE_SIZE = "8Gi"
+
+SNAPSHOT_URL = "^(https|s3)://.*"
+SNAPSHOT_URL_SCHEME = Rule(
+    f"self.size() == 0 || self[0].matches({cel_string(SNAPSHOT_URL)})",
+    "restoreSnapshotURL must be a valid URL with scheme https or s3",
+)
 
 
 class EtcdManagementType(StrEnum):
@@ -33,7 +40,7 @@ class PersistentVolumeEtcdStorageSpec(KubeModel):
         default=None, max_length=255, json_schema_extra=kube_schema(rules=[immutable("storageClassName")])
     )
     """StorageClass of each member's data volume; the cluster default when unset."""
-    size: Quantity = Field(
+    size: PositiveQuantity = Field(
         default=DEFAULT_ETCD_STORAGE_SIZE, json_schema_extra=kube_schema(rules=[immutable("etcd storage size")])
     )
     """Minimum size of each member's data volume."""
@@ -47,7 +54,12 @@ class ManagedEtcdStorageSpec(KubeModel):
     persistent_volume: PersistentVolumeEtcdStorageSpec | None = None
     """Volume settings for type PersistentVolume (one volume per member: 1, or 3 when highly available)."""
     restore_snapshot_url: (
-        Annotated[list[Annotated[str, Field(max_length=1024)]], Field(max_length=1)] | None
+        Annotated[
+            list[Annotated[str, Field(max_length=1024)]],
+            Field(max_length=1),
+            Checked(SNAPSHOT_URL_SCHEME, lambda urls: not urls or matches(SNAPSHOT_URL, urls[0])),
+        ]
+        | None
     ) = Field(
         default=None,
         alias="restoreSnapshotURL",
@@ -56,10 +68,6 @@ class ManagedEtcdStorageSpec(KubeModel):
             rules=[
                 Rule("self.size() <= 1", "restoreSnapshotURL must not contain more than 1 entry"),
                 immutable("restoreSnapshotURL"),
-                Rule(
-                    "self.size() == 0 || self[0].matches('^(https|s3)://.*')",
-                    "restoreSnapshotURL must be a valid URL with scheme https or s3",
-                ),
             ],
         ),
     )

@@ -1,31 +1,51 @@
 """HostedCluster: a control plane plus the configuration shared by its NodePools."""
 
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from hcp.api.base import KubeModel, KubeObject, TypeMeta
-from hcp.api.markers import Rule, immutable, immutable_once_set, kube_schema
+from hcp.api.formats import DNS1123_LABEL, matches, pattern_check
+from hcp.api.markers import Rule, cel_string, immutable, immutable_once_set, kube_schema
 from hcp.api.meta import Condition, LocalObjectReference, Toleration
+from hcp.api.names import MAX_CONTROL_PLANE_NAMESPACE
 from hcp.api.resource import PrinterColumn, ResourceInfo
 from hcp.api.v1beta1.clusterconfig import ClusterConfiguration
 from hcp.api.v1beta1.clusterversion import ClusterVersionStatus
 from hcp.api.v1beta1.common import (
-    PAUSED_UNTIL_RULE,
+    PAUSED_UNTIL,
     SECRET_ENCRYPTION_NOT_REMOVABLE,
     APIEndpoint,
     AvailabilityPolicy,
+    ControlPlaneLabels,
     DNSSpec,
     Release,
     SecretEncryptionSpec,
 )
 from hcp.api.v1beta1.etcd import EtcdSpec, default_etcd
 from hcp.api.v1beta1.groupversion import API_VERSION
-from hcp.api.v1beta1.networking import SERVICES_REQUIRED, ClusterNetworking, ServicePublishingStrategyMapping
+from hcp.api.v1beta1.networking import SERVICES_REQUIRED, ClusterNetworking, ServiceList
 from hcp.api.v1beta1.platform import PlatformSpec, PlatformStatus
 
 DEFAULT_ISSUER_URL = "https://kubernetes.default.svc"
+
+MAX_NAME_LENGTH = MAX_CONTROL_PLANE_NAMESPACE - len("x-")
+"""The longest HostedCluster name: its control-plane namespace `<namespace>-<name>` is a namespace name,
+a DNS label of at most 63 characters, and the shortest namespace has one character. Whether a given
+namespace leaves room for the name is for the operator to report; a CRD rule cannot see the namespace."""
+
+NAME_IS_DNS_LABEL = Rule(
+    f"self.metadata.name.matches({cel_string(DNS1123_LABEL)})",
+    "HostedCluster name failed RFC1123 validation: a lowercase RFC 1123 label must consist of lower case "
+    "alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name', or "
+    "'123-abc')",
+)
+NAME_LENGTH = Rule(
+    f"self.metadata.name.size() <= {MAX_NAME_LENGTH}",
+    f"HostedCluster name must be at most {MAX_NAME_LENGTH} characters, so that the control-plane namespace "
+    "<namespace>-<name> can be a namespace name (at most 63 characters)",
+)
 
 
 class PayloadArchType(StrEnum):
@@ -58,39 +78,30 @@ class HostedClusterSpec(KubeModel):
     """Release payload of all hosted cluster components; changing it rolls out the control plane."""
     control_plane_release: Release | None = None
     """Release of the components running on the management cluster only; spec.release when unset."""
-    cluster_id: str | None = Field(
-        default=None,
-        alias="clusterID",
-        min_length=36,
-        max_length=36,
-        json_schema_extra=kube_schema(
-            rules=[
-                Rule(
-                    "self.matches('[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}')",
-                    "clusterID must be an RFC4122 UUID value (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hexadecimal "
-                    "digits)",
-                ),
-                immutable_once_set("clusterID"),
-            ]
-        ),
-    )
+    cluster_id: (
+        Annotated[
+            str,
+            Field(min_length=36, max_length=36),
+            pattern_check(
+                "clusterID must be an RFC4122 UUID value (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hexadecimal digits)",
+                "[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}",
+            ),
+        ]
+        | None
+    ) = Field(default=None, alias="clusterID", json_schema_extra=kube_schema(rules=[immutable_once_set("clusterID")]))
     """UUID identifying the cluster (e.g. in metrics); generated when unset, immutable once set."""
-    infra_id: str | None = Field(
-        default=None,
-        alias="infraID",
-        min_length=1,
-        max_length=253,
-        json_schema_extra=kube_schema(
-            rules=[
-                Rule(
-                    "self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
-                    "infraID must consist of lowercase alphanumeric characters or '-', start and end with an "
-                    "alphanumeric character, and be between 1 and 253 characters",
-                ),
-                immutable_once_set("infraID"),
-            ]
-        ),
-    )
+    infra_id: (
+        Annotated[
+            str,
+            Field(min_length=1, max_length=253),
+            pattern_check(
+                "infraID must consist of lowercase alphanumeric characters or '-', start and end with an "
+                "alphanumeric character, and be between 1 and 253 characters",
+                DNS1123_LABEL,
+            ),
+        ]
+        | None
+    ) = Field(default=None, alias="infraID", json_schema_extra=kube_schema(rules=[immutable_once_set("infraID")]))
     """Unique name of the cluster's infrastructure resources; generated when unset, immutable once set."""
     channel: str | None = Field(default=None, min_length=1, max_length=100)
     """Update channel whose releases are offered in status.version.availableUpdates."""
@@ -109,9 +120,7 @@ class HostedClusterSpec(KubeModel):
     """Pod, Service and machine networks."""
     etcd: EtcdSpec = default_etcd()
     """The control plane's etcd; the management type cannot change once set."""
-    services: list[ServicePublishingStrategyMapping] = Field(
-        max_length=6, json_schema_extra=kube_schema(list_type="atomic")
-    )
+    services: ServiceList = Field(max_length=6, json_schema_extra=kube_schema(list_type="atomic"))
     """How each control plane service (APIServer, OAuthServer, Konnectivity, Ignition) is published."""
     pull_secret: LocalObjectReference
     """Secret with a .dockerconfigjson used by nodes to pull images; changing it rolls out all NodePools."""
@@ -132,18 +141,17 @@ class HostedClusterSpec(KubeModel):
     """Encryption at rest of Secrets; cannot be removed once configured."""
     fips: bool | None = Field(default=None, json_schema_extra=kube_schema(rules=[immutable("fips")]))
     """Whether nodes run in FIPS mode."""
-    paused_until: str | None = Field(
-        default=None, min_length=4, max_length=35, json_schema_extra=kube_schema(rules=[PAUSED_UNTIL_RULE])
-    )
+    paused_until: Annotated[str, Field(min_length=4, max_length=35), PAUSED_UNTIL] | None = None
     """Pause reconciliation until an RFC3339 time, or while "true"; remove the field to resume."""
-    node_selector: dict[str, str] | None = Field(
+    # maxProperties bounds the cost of the label rules; the size rule is HyperShift's, kept for its message.
+    node_selector: ControlPlaneLabels | None = Field(
         default=None,
         json_schema_extra=kube_schema(rules=[Rule("size(self) <= 20", "nodeSelector can have at most 20 entries")]),
     )
     """Node labels the control plane pods must be scheduled on."""
     tolerations: list[Toleration] | None = Field(default=None, max_length=25)
     """Tolerations added to the control plane pods."""
-    labels: dict[str, str] | None = Field(default=None, max_length=20)
+    labels: ControlPlaneLabels | None = None
     """Labels added to the control plane pods; changing them rolls out all of them."""
 
 
@@ -206,6 +214,8 @@ class HostedCluster(KubeObject):
                     "!has(oldSelf.spec) || !has(oldSelf.spec.clusterID) || (has(self.spec) && has(self.spec.clusterID))",
                     "clusterID cannot be removed once set",
                 ),
+                NAME_IS_DNS_LABEL,
+                NAME_LENGTH,
             ]
         )
     )
@@ -218,3 +228,13 @@ class HostedCluster(KubeObject):
     """Desired state of the hosted cluster."""
     status: HostedClusterStatus | None = None
     """Observed state of the hosted cluster."""
+
+    @model_validator(mode="after")
+    def _check_name(self) -> Self:
+        """The name is optional in Python (a model may be built before it is named), checked when given."""
+        name = self.metadata.name
+        if name is not None and not matches(DNS1123_LABEL, name):
+            raise ValueError(NAME_IS_DNS_LABEL.message)
+        if name is not None and len(name) > MAX_NAME_LENGTH:
+            raise ValueError(NAME_LENGTH.message)
+        return self

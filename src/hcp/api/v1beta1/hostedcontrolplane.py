@@ -19,13 +19,14 @@ from hcp.api.v1beta1.common import (
     SECRET_ENCRYPTION_NOT_REMOVABLE,
     APIEndpoint,
     AvailabilityPolicy,
+    ControlPlaneLabels,
     DNSSpec,
     KubeconfigSecretRef,
     SecretEncryptionSpec,
 )
 from hcp.api.v1beta1.etcd import EtcdSpec
 from hcp.api.v1beta1.groupversion import API_VERSION
-from hcp.api.v1beta1.networking import SERVICES_REQUIRED, ClusterNetworking, ServicePublishingStrategyMapping
+from hcp.api.v1beta1.networking import SERVICES_REQUIRED, ClusterNetworking, ServiceList
 from hcp.api.v1beta1.platform import PlatformSpec
 
 
@@ -67,7 +68,7 @@ class HostedControlPlaneSpec(KubeModel):
     """Whether nodes run in FIPS mode."""
     kubeconfig: KubeconfigSecretRef | None = None
     """Name and key of the admin kubeconfig Secret to write in the control-plane namespace."""
-    services: list[ServicePublishingStrategyMapping] = Field(max_length=6)
+    services: ServiceList = Field(max_length=6)
     """How each control plane service is published."""
     etcd: EtcdSpec
     """The control plane's etcd."""
@@ -77,11 +78,11 @@ class HostedControlPlaneSpec(KubeModel):
     """Encryption at rest of Secrets; cannot be removed once configured."""
     paused_until: str | None = Field(default=None, max_length=255)
     """Pause reconciliation until an RFC3339 time, or while "true"."""
-    node_selector: dict[str, str] | None = None
+    node_selector: ControlPlaneLabels | None = None
     """Node labels the control plane pods must be scheduled on."""
     tolerations: list[Toleration] | None = Field(default=None, max_length=25)
     """Tolerations added to the control plane pods."""
-    labels: dict[str, str] | None = Field(default=None, max_length=20)
+    labels: ControlPlaneLabels | None = None
     """Labels added to the control plane pods."""
 
 

@@ -1,33 +1,38 @@
 """Networking of a hosted cluster and how its control-plane services are published."""
 
 import ipaddress
+import itertools
+import re
 from enum import StrEnum
-from typing import Annotated
+from ipaddress import IPv4Network, IPv6Address, IPv6Network
+from typing import Annotated, Self
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from hcp.api.base import KubeModel
-from hcp.api.markers import Rule, immutable, kube_schema
+from hcp.api.formats import pattern_check
+from hcp.api.markers import Checked, Rule, immutable, kube_schema
 from hcp.api.types import Int32
 
+# HyperShift checks the shape with regular expressions (which admit 999.1.1.1/99); the CIDR library of
+# Kubernetes' CEL parses the network, as the components that are given it do. Its message is HyperShift's.
 _CIDR_RULE = Rule(
-    r"self.matches('^((\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2})$') || "
-    r"self.matches('^([0-9a-fA-F]{0,4}:){2,7}([0-9a-fA-F]{0,4})?/[0-9]{1,3}$')",
+    "isCIDR(self)",
     "cidr must be a valid IPv4 or IPv6 CIDR notation (e.g., 192.168.1.0/24 or 2001:db8::/64)",
 )
-_HOSTNAME_RULE = Rule(
-    r"self.matches('^(?:[a-zA-Z0-9-]+\\.)+[a-zA-Z]{2,}$')",
-    "hostname must be a valid domain name (e.g., example.com)",
+_CIDR_SYNTAX = re.compile(r"[0-9A-Fa-f.:]+/(0|[1-9][0-9]{0,2})")
+_HOSTNAME = pattern_check(
+    "hostname must be a valid domain name (e.g., example.com)", r"^(?:[a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}$"
 )
-_ADDRESS_RULE = Rule(
-    r"self.matches('^(([a-zA-Z0-9][-a-zA-Z0-9]*\\.)+[a-zA-Z]{2,}|localhost)$') || "
-    r"self.matches('^((\\d{1,3}\\.){3}\\d{1,3})$') || "
-    r"self.matches('^(([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|"
+_ADDRESS = pattern_check(
+    "address must be a valid hostname, IPv4, or IPv6 address",
+    r"^(([a-zA-Z0-9][-a-zA-Z0-9]*\.)+[a-zA-Z]{2,}|localhost)$",
+    r"^((\d{1,3}\.){3}\d{1,3})$",
+    r"^(([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|"
     r"([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|"
     r"([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|"
     r"([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|"
-    r":((:[0-9a-fA-F]{1,4}){1,7}|:))$')",
-    "address must be a valid hostname, IPv4, or IPv6 address",
+    r":((:[0-9a-fA-F]{1,4}){1,7}|:))$",
 )
 SERVICES_REQUIRED = Rule(
     "size(self.services) >= 4",
@@ -35,15 +40,49 @@ SERVICES_REQUIRED = Rule(
 )
 
 
-def _check_cidr(value: str) -> str:
-    ipaddress.ip_network(value, strict=False)
-    return value
+def parse_cidr(value: str) -> IPv4Network | IPv6Network:
+    """The network of a CIDR the way CEL's cidr() reads it: address/bits, host bits allowed (10.0.0.1/8).
+
+    Like Go's netip.ParsePrefix (which CEL uses) and unlike ipaddress alone, it refuses
+    a bare address, a netmask, a zone and an IPv4-mapped IPv6 address.
+    """
+    if not _CIDR_SYNTAX.fullmatch(value):
+        raise ValueError(f"{value!r} is not address/prefix-length")
+    address = ipaddress.ip_address(value.partition("/")[0])
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        raise ValueError(f"IPv4-mapped IPv6 address {value!r} is not allowed")
+    return ipaddress.ip_network(value, strict=False)
 
 
-CIDR = Annotated[
-    str, AfterValidator(_check_cidr), Field(max_length=43, json_schema_extra=kube_schema(rules=[_CIDR_RULE]))
-]
+def is_cidr(value: str) -> bool:
+    """CEL's isCIDR."""
+    try:
+        parse_cidr(value)
+    except ValueError:
+        return False
+    return True
+
+
+CIDR = Annotated[str, Field(max_length=43), Checked(_CIDR_RULE, is_cidr)]
 """An IPv4 or IPv6 network in CIDR notation."""
+
+
+def _disjoint_cel(a: str, b: str) -> str:
+    """CEL: CIDRs a and b share no address. Two networks overlap exactly when one contains the other.
+    An invalid CIDR is left to its own field's rule, so that it is reported once."""
+    return (
+        f"!isCIDR({a}) || !isCIDR({b}) || "
+        f"(!cidr({a}).containsCIDR(cidr({b})) && !cidr({b}).containsCIDR(cidr({a})))"
+    )
+
+
+NETWORKS_DISJOINT = Rule(
+    "self.clusterNetwork.all(c, self.serviceNetwork.all(s, " + _disjoint_cel("c.cidr", "s.cidr") + ")) && "
+    "(!has(self.machineNetwork) || self.machineNetwork.all(m, "
+    "self.clusterNetwork.all(c, " + _disjoint_cel("m.cidr", "c.cidr") + ") && "
+    "self.serviceNetwork.all(s, " + _disjoint_cel("m.cidr", "s.cidr") + ")))",
+    "CIDR ranges in machineNetwork, clusterNetwork, and serviceNetwork must be unique and non-overlapping",
+)
 
 
 class NetworkType(StrEnum):
@@ -85,29 +124,40 @@ class MachineNetworkEntry(KubeModel):
     """Address pool of the machines."""
 
 
+ALLOCATE_NODE_CIDRS_ONLY_WITH_OTHER = Rule(
+    "has(self.allocateNodeCIDRs) && self.allocateNodeCIDRs == 'Enabled' ? self.networkType == 'Other' : true",
+    "allocateNodeCIDRs can only be set to Enabled when networkType is 'Other'",
+)
+
+
 class ClusterNetworking(KubeModel):
     """Pod, Service and machine networks of the hosted cluster; immutable once set."""
 
     model_config = ConfigDict(
         json_schema_extra=kube_schema(
             rules=[
-                Rule(
-                    "(!has(self.machineNetwork) && self.clusterNetwork.all(c, self.serviceNetwork.all(s, "
-                    "c.cidr != s.cidr)) || (has(self.machineNetwork) && (self.machineNetwork.all(m, "
-                    "self.clusterNetwork.all(c, m.cidr != c.cidr)) && self.machineNetwork.all(m, "
-                    "self.serviceNetwork.all(s, m.cidr != s.cidr)) && self.clusterNetwork.all(c, "
-                    "self.serviceNetwork.all(s, c.cidr != s.cidr)))))",
-                    "CIDR ranges in machineNetwork, clusterNetwork, and serviceNetwork must be unique "
-                    "and non-overlapping",
-                ),
-                Rule(
-                    "has(self.allocateNodeCIDRs) && self.allocateNodeCIDRs == 'Enabled' ? "
-                    "self.networkType == 'Other' : true",
-                    "allocateNodeCIDRs can only be set to Enabled when networkType is 'Other'",
-                ),
+                NETWORKS_DISJOINT,
+                ALLOCATE_NODE_CIDRS_ONLY_WITH_OTHER,
             ]
         )
     )
+
+    @model_validator(mode="after")
+    def _check_networks(self) -> Self:
+        lists = {
+            "clusterNetwork": self.cluster_network,
+            "serviceNetwork": self.service_network,
+            "machineNetwork": self.machine_network or [],
+        }
+        for (name, entries), (other_name, others) in itertools.combinations(lists.items(), 2):
+            for entry, other in itertools.product(entries, others):
+                a, b = parse_cidr(entry.cidr), parse_cidr(other.cidr)
+                if a.version == b.version and a.overlaps(b):
+                    raise ValueError(f"{NETWORKS_DISJOINT.message}: {name} {entry.cidr} overlaps {other_name} "
+                                     f"{other.cidr}")
+        if self.allocate_node_cidrs == AllocateNodeCIDRsMode.ENABLED and self.network_type != NetworkType.OTHER:
+            raise ValueError(ALLOCATE_NODE_CIDRS_ONLY_WITH_OTHER.message)
+        return self
 
     machine_network: list[MachineNetworkEntry] | None = Field(
         default=None,
@@ -164,27 +214,23 @@ class PublishingStrategyType(StrEnum):
 class NodePortPublishingStrategy(KubeModel):
     """Publish a service as a NodePort Service of the management cluster."""
 
-    address: str = Field(min_length=1, max_length=253, json_schema_extra=kube_schema(rules=[_ADDRESS_RULE]))
+    address: Annotated[str, Field(min_length=1, max_length=253), _ADDRESS]
     """Host or IP clients use to reach the node port."""
-    port: Int32 | None = None
-    """Node port to use; assigned by Kubernetes when unset."""
+    port: Int32 | None = Field(default=None, ge=1, le=65535)
+    """Node port to use (a TCP port, 1-65535); assigned by Kubernetes when unset."""
 
 
 class LoadBalancerPublishingStrategy(KubeModel):
     """Publish a service as a LoadBalancer Service."""
 
-    hostname: str | None = Field(
-        default=None, min_length=1, max_length=253, json_schema_extra=kube_schema(rules=[_HOSTNAME_RULE])
-    )
+    hostname: Annotated[str, Field(min_length=1, max_length=253), _HOSTNAME] | None = None
     """DNS name clients use; taken from the load balancer's status when unset."""
 
 
 class RoutePublishingStrategy(KubeModel):
     """Publish a service through an ingress route."""
 
-    hostname: str | None = Field(
-        default=None, min_length=1, max_length=253, json_schema_extra=kube_schema(rules=[_HOSTNAME_RULE])
-    )
+    hostname: Annotated[str, Field(min_length=1, max_length=253), _HOSTNAME] | None = None
     """DNS name of the route."""
 
 
@@ -235,3 +281,20 @@ class ServicePublishingStrategyMapping(KubeModel):
     """The service being published."""
     service_publishing_strategy: ServicePublishingStrategy
     """How it is published."""
+
+
+SERVICES_UNIQUE = Rule(
+    "self.all(s, self.exists_one(o, o.service == s.service))",
+    "each service may appear in services only once",
+)
+
+
+def _services_unique(services: list[ServicePublishingStrategyMapping]) -> bool:
+    names = [mapping.service for mapping in services]
+    return len(names) == len(set(names))
+
+
+# A CEL rule rather than a list-type map keyed by service: the list stays atomic, as HyperShift's is,
+# so server-side apply treats it as HyperShift's clients expect, and a duplicate gets a message.
+ServiceList = Annotated[list[ServicePublishingStrategyMapping], Checked(SERVICES_UNIQUE, _services_unique)]
+"""How each control-plane service is published; each service at most once."""

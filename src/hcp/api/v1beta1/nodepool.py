@@ -1,21 +1,29 @@
 """NodePool: a scalable set of worker nodes attached to a HostedCluster."""
 
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from hcp.api.base import KubeModel, KubeObject, TypeMeta
-from hcp.api.markers import Rule, immutable, kube_schema
+from hcp.api.formats import DNS1123_LABEL, LABEL_VALUE, MAX_LABEL_VALUE_LENGTH, QUALIFIED_NAME, label_map, pattern_check
+from hcp.api.markers import Checked, Rule, immutable, kube_schema
 from hcp.api.meta import LocalObjectReference, TaintEffect
 from hcp.api.resource import PrinterColumn, ResourceInfo, ScaleSubresource
-from hcp.api.types import Duration, Int32, Int64, IntOrString, Quantity, Time
-from hcp.api.v1beta1.common import PAUSED_UNTIL_RULE, KubeconfigSecretRef, Release
+from hcp.api.types import Duration, Int32, Int64, IntOrString, NonNegativeCount, NonNegativeQuantity, Time
+from hcp.api.v1beta1.common import PAUSED_UNTIL, KubeconfigSecretRef, Release
 from hcp.api.v1beta1.groupversion import API_VERSION
 from hcp.api.v1beta1.platform import KWOK_ONLY_WITH_KWOK_TYPE, ImmutablePlatformType
 
 MAX_NODE_POOL_REPLICAS = 1000
 """The largest NodePool hcp supports (spec.replicas, spec.autoScaling.max): the size its benchmarks cover."""
+
+MAX_NODE_LABELS = 100
+"""spec.nodeLabels: a bound HyperShift does not have, needed so that the API server can bound the cost
+of checking every key; far more labels than a node pool is given in practice."""
+
+NodeLabels = label_map(MAX_NODE_LABELS)
+"""spec.nodeLabels, put on the Nodes: labels a Node accepts."""
 
 
 class Architecture(StrEnum):
@@ -42,13 +50,17 @@ class UpgradeStrategy(StrEnum):
 
 
 class KWOKNodeCapacity(KubeModel):
-    """Resources each simulated node reports in its status.capacity (and status.allocatable)."""
+    """Resources each simulated node reports in its status.capacity (and status.allocatable).
 
-    cpu: Quantity | None = None
+    Never negative, as Kubernetes requires of a Node's resources; 0 is allowed, as
+    Kubernetes allows it: a node with no room for pods is a legitimate thing to simulate.
+    """
+
+    cpu: NonNegativeQuantity | None = None
     """CPU of each simulated node, e.g. "4"."""
-    memory: Quantity | None = None
+    memory: NonNegativeQuantity | None = None
     """Memory of each simulated node, e.g. "16Gi"."""
-    pods: Quantity | None = None
+    pods: NonNegativeCount | None = None
     """Maximum number of pods on each simulated node, e.g. "110"."""
 
 
@@ -132,49 +144,45 @@ class NodePoolManagement(KubeModel):
     """Replace nodes that stay unhealthy; no-op while more than 2 nodes are unhealthy at once."""
 
 
+MAX_AT_LEAST_MIN = Rule("self.max >= self.min", "max must be equal or greater than min")
+TAINT_KEY = pattern_check(
+    "key must be a qualified name with an optional subdomain prefix e.g. example.com/MyName", QUALIFIED_NAME
+)
+TAINT_VALUE = pattern_check(
+    "value must start and end with alphanumeric characters and can only contain '-', '_', '.' in the middle",
+    LABEL_VALUE,
+)
+TAINT_VALUE_LENGTH = Checked(
+    Rule(f"self.size() <= {MAX_LABEL_VALUE_LENGTH}",
+         f"value must be at most {MAX_LABEL_VALUE_LENGTH} characters, as a Node's taint value"),
+    lambda value: len(value) <= MAX_LABEL_VALUE_LENGTH,
+)
+
+
 class NodePoolAutoScaling(KubeModel):
     """Bounds within which the autoscaler sizes the NodePool."""
 
-    model_config = ConfigDict(
-        json_schema_extra=kube_schema(rules=[Rule("self.max >= self.min", "max must be equal or greater than min")])
-    )
+    model_config = ConfigDict(json_schema_extra=kube_schema(rules=[MAX_AT_LEAST_MIN]))
 
     min: Int32 = Field(ge=0)
     """Minimum number of nodes."""
-    max: Int32 = Field(ge=1)
-    """Maximum number of nodes."""
+    max: Int32 = Field(ge=1, le=MAX_NODE_POOL_REPLICAS)
+    """Maximum number of nodes; at most 1000, the largest NodePool hcp supports."""
+
+    @model_validator(mode="after")
+    def _check_bounds(self) -> Self:
+        if self.max < self.min:
+            raise ValueError(MAX_AT_LEAST_MIN.message)
+        return self
 
 
 class Taint(KubeModel):
     """A taint put on the NodePool's nodes when they are created."""
 
-    key: str = Field(
-        min_length=1,
-        max_length=253,
-        json_schema_extra=kube_schema(
-            rules=[
-                Rule(
-                    r"self.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\\/)?"
-                    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$')",
-                    "key must be a qualified name with an optional subdomain prefix e.g. example.com/MyName",
-                )
-            ]
-        ),
-    )
+    key: Annotated[str, Field(min_length=1, max_length=253), TAINT_KEY]
     """Taint key."""
-    value: str | None = Field(
-        default=None,
-        max_length=253,
-        json_schema_extra=kube_schema(
-            rules=[
-                Rule(
-                    r"self.matches('^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$')",
-                    "value must start and end with alphanumeric characters and can only contain '-', '_', '.' "
-                    "in the middle",
-                )
-            ]
-        ),
-    )
+    # maxLength as in HyperShift; Kubernetes refuses a Node whose taint value is longer than a label value.
+    value: Annotated[str, Field(max_length=253), TAINT_VALUE, TAINT_VALUE_LENGTH] | None = None
     """Taint value."""
     effect: TaintEffect
     """What happens to pods that do not tolerate the taint."""
@@ -192,27 +200,22 @@ class NodePoolSpec(KubeModel):
         )
     )
 
-    cluster_name: str = Field(
-        min_length=1,
-        max_length=253,
-        json_schema_extra=kube_schema(
-            rules=[
-                immutable("clusterName"),
-                Rule(
-                    "self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
-                    "clusterName must consist of lowercase alphanumeric characters or '-', start and end with an "
-                    "alphanumeric character, and be between 1 and 253 characters",
-                ),
-            ]
+    cluster_name: Annotated[
+        str,
+        Field(min_length=1, max_length=253),
+        pattern_check(
+            "clusterName must consist of lowercase alphanumeric characters or '-', start and end with an "
+            "alphanumeric character, and be between 1 and 253 characters",
+            DNS1123_LABEL,
         ),
-    )
+    ] = Field(json_schema_extra=kube_schema(rules=[immutable("clusterName")]))
     """Name of the HostedCluster (in the same namespace) the NodePool belongs to."""
     release: Release
     """Release the nodes run; must not be newer than the HostedCluster's. Changing it rolls out the nodes."""
     platform: NodePoolPlatform
     """Infrastructure provider of the machines."""
-    replicas: Int32 | None = None
-    """Desired number of nodes (0 when unset); mutually exclusive with autoScaling."""
+    replicas: Int32 | None = Field(default=None, ge=0, le=MAX_NODE_POOL_REPLICAS)
+    """Desired number of nodes: 0 when unset, at most 1000 (the largest NodePool hcp supports); not with autoScaling."""
     management: NodePoolManagement
     """How nodes are upgraded and repaired."""
     auto_scaling: NodePoolAutoScaling | None = None
@@ -223,13 +226,11 @@ class NodePoolSpec(KubeModel):
     """How long to retry draining a node before it is removed anyway; 0 (the default) retries forever."""
     node_volume_detach_timeout: Duration | None = None
     """How long to wait for volumes to detach from a removed node; 0 (the default) waits forever."""
-    node_labels: dict[str, str] | None = None
+    node_labels: NodeLabels | None = None
     """Labels put on the nodes when they are created."""
     taints: list[Taint] | None = Field(default=None, max_length=50)
     """Taints put on the nodes when they are created."""
-    paused_until: str | None = Field(
-        default=None, min_length=1, max_length=35, json_schema_extra=kube_schema(rules=[PAUSED_UNTIL_RULE])
-    )
+    paused_until: Annotated[str, Field(min_length=1, max_length=35), PAUSED_UNTIL] | None = None
     """Pause reconciliation until an RFC3339 time, or while "true"; remove the field to resume."""
     tuning_config: list[LocalObjectReference] | None = Field(default=None, max_length=10)
     """ConfigMaps (key "tuning") with node tuning to apply; changing them rolls out the nodes."""

@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field
 
 from hcp.api.base import KubeModel
-from hcp.api.markers import Rule, immutable, kube_schema
+from hcp.api.markers import Checked, Rule, immutable, kube_schema
 
 KWOK_ONLY_WITH_KWOK_TYPE = Rule("self.type == 'KWOK' || !has(self.kwok)", "kwok can only be set when type is KWOK")
 
@@ -25,9 +25,21 @@ class PlatformType(StrEnum):
     KWOK = "KWOK"
 
 
+SUPPORTED_PLATFORMS = (PlatformType.KWOK, PlatformType.NONE)
+"""The platforms hcp has machines for. The others are HyperShift's names, kept so that their
+manifests read as HyperShift's, but an object naming one is refused at admission."""
+
+SUPPORTED_PLATFORM_RULE = Rule(
+    "self in [" + ", ".join(f"'{p}'" for p in SUPPORTED_PLATFORMS) + "]",
+    "platform type must be KWOK or None, the platforms hcp has; AWS, KubeVirt and Agent are HyperShift "
+    "platforms that hcp does not have",
+)
+
 # maxLength as in HyperShift: it bounds the CEL cost estimate of the immutability rule.
 ImmutablePlatformType = Annotated[
-    PlatformType, Field(json_schema_extra={**kube_schema(rules=[immutable("platform type")]), "maxLength": 100})
+    PlatformType,
+    Checked(SUPPORTED_PLATFORM_RULE, lambda platform: platform in SUPPORTED_PLATFORMS),
+    Field(json_schema_extra=kube_schema(rules=[immutable("platform type")], keywords={"maxLength": 100})),
 ]
 
 
