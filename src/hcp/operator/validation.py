@@ -33,6 +33,9 @@ from hcp.api.v1beta1.platform import PlatformType
 HOSTED_CLUSTER_PLATFORMS = (PlatformType.KWOK, PlatformType.NONE)
 """Platforms a HostedCluster may have: its control plane does not depend on the platform."""
 
+MAX_NODE_POOL_NAME = 57
+"""A machine is named `<nodepool>-<5 characters>`, and a node name must fit a 63-character label value."""
+
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 def hosted_cluster_problems(hc: HostedCluster) -> list[str]:
@@ -76,6 +79,10 @@ def node_pool_problems(pool: NodePool) -> list[str]:
         problems.append(f"{replicas} nodes exceed the largest NodePool hcp supports ({MAX_NODE_POOL_REPLICAS})")
     if replicas < 0:
         problems.append(f"replicas must not be negative, not {replicas}")
+    name = pool.metadata.name or ""
+    if len(name) > MAX_NODE_POOL_NAME:
+        problems.append(f"machine names <nodepool>-<5 characters> must be DNS labels (the node's hostname label): "
+                        f"a NodePool name may have at most {MAX_NODE_POOL_NAME} characters, not {len(name)}")
     return problems
 
 

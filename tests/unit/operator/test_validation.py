@@ -102,3 +102,10 @@ def test_only_a_namespace_with_this_clusters_uid_is_its_own(live, expected):
 def test_the_rendered_cluster_round_trips_through_yaml():
     hc, _ = rendered()
     assert hosted_cluster_problems(HostedCluster.model_validate(yaml.safe_load(yaml.safe_dump(hc)))) == []
+
+
+def test_a_node_pool_name_too_long_for_its_machines_names_is_a_problem():
+    _, np = rendered()
+    np["metadata"]["name"] = "p" * 58
+    problems = node_pool_problems(NodePool.model_validate(np))
+    assert len(problems) == 1 and "at most 57 characters, not 58" in problems[0]
