@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from lightkube import ApiError
 from lightkube.resources.core_v1 import Namespace
@@ -52,9 +52,12 @@ label_keys = st.one_of(st.sampled_from(["role", "example.com/role", "Bad Key", "
 label_values = st.one_of(st.sampled_from(["a", "", "with space", "v" * 64, "-x", "ok.1_2"]), st.text(max_size=10))
 labels = st.dictionaries(label_keys, label_values, max_size=3)
 effects = st.sampled_from(["NoSchedule", "PreferNoSchedule", "NoExecute", "Sometimes", ""])
-platforms = st.sampled_from(["KWOK", "None", "AWS", "KubeVirt", "Agent", "Mars"])
-cidrs = st.sampled_from(["10.132.0.0/14", "172.31.0.0/16", "10.132.8.0/24", "10.0.0.0/8", "999.1.1.1/99",
-                         "fd00::/48", "192.168.0.0/16", "garbage"])
+platforms = st.sampled_from(["KWOK", "KWOK", "KWOK", "None", "None", "AWS", "KubeVirt", "Agent", "Mars"])
+sometimes = st.integers(0, 3).map(lambda n: n == 0)
+"""True one time in four: each field is malformed rarely enough that many specs are admitted."""
+cluster_cidrs = st.sampled_from(["10.132.0.0/14"] * 4 + ["10.0.0.0/8", "999.1.1.1/99", "fd00::/48", "garbage"])
+service_cidrs = st.sampled_from(["172.31.0.0/16"] * 4 + ["10.132.8.0/24", "192.168.0.0/16", "fd01::/112"])
+machine_cidrs = st.sampled_from(["192.168.126.0/24", "172.31.0.0/24", "10.128.0.0/9"])
 ports = st.one_of(st.integers(-5, 70000), st.sampled_from([80, 30080, 32767, 99999]))
 paused = st.one_of(st.none(), st.sampled_from(["true", "2030-01-01T00:00:00Z", "yesterday", "2030-01-01"]))
 
@@ -63,26 +66,26 @@ paused = st.one_of(st.none(), st.sampled_from(["true", "2030-01-01T00:00:00Z", "
 def node_pools(draw: st.DrawFn) -> dict[str, Any]:
     _, pool = rendered()
     pool = copy.deepcopy(pool)
-    pool["metadata"] = {"name": draw(st.sampled_from(["pool", "p" * 60, "pool.dotted", "Pool"])),
+    pool["metadata"] = {"name": draw(st.sampled_from(["pool"] * 5 + ["p" * 58, "pool.dotted", "Pool"])),
                         "namespace": NAMESPACE}
     spec = pool["spec"]
-    if draw(st.booleans()):
+    if draw(sometimes):
         spec.pop("replicas", None)
         spec["autoScaling"] = {"min": draw(st.integers(-2, 5)), "max": draw(st.integers(-1, 200000))}
     else:
-        spec["replicas"] = draw(st.integers(-3, 200000))
+        spec["replicas"] = draw(st.one_of(st.integers(0, 20), st.integers(-3, 200000)))
     for field in ("nodeDrainTimeout", "nodeVolumeDetachTimeout"):
-        if draw(st.booleans()):
+        if draw(sometimes):
             spec[field] = draw(durations)
-    if draw(st.booleans()):
+    if draw(sometimes):
         spec["nodeLabels"] = draw(labels)
-    if draw(st.booleans()):
+    if draw(sometimes):
         spec["taints"] = [{"key": draw(label_keys), "value": draw(label_values), "effect": draw(effects)}]
     spec["platform"] = {"type": draw(platforms)}
-    if spec["platform"]["type"] == "KWOK" and draw(st.booleans()):
+    if spec["platform"]["type"] == "KWOK" and draw(sometimes):
         spec["platform"]["kwok"] = {"capacity": {k: draw(quantities) for k in ("cpu", "memory", "pods")
-                                                 if draw(st.booleans())}}
-    if draw(st.booleans()):
+                                                 if draw(sometimes)}}
+    if draw(sometimes):
         spec["pausedUntil"] = draw(paused)
     return pool
 
@@ -91,29 +94,29 @@ def node_pools(draw: st.DrawFn) -> dict[str, Any]:
 def hosted_clusters(draw: st.DrawFn) -> dict[str, Any]:
     cluster, _ = rendered()
     cluster = copy.deepcopy(cluster)
-    cluster["metadata"] = {"name": draw(st.sampled_from(["demo", "d" * 60, "demo.dotted", "Demo", "a-b"])),
+    cluster["metadata"] = {"name": draw(st.sampled_from(["demo"] * 4 + ["d" * 60, "demo.dotted", "Demo", "a-b"])),
                            "namespace": NAMESPACE}
     spec = cluster["spec"]
     spec["platform"] = {"type": draw(platforms)}
     networking = spec["networking"]
-    networking["clusterNetwork"] = [{"cidr": draw(cidrs)}]
-    networking["serviceNetwork"] = [{"cidr": draw(cidrs)}]
-    if draw(st.booleans()):
-        networking["machineNetwork"] = [{"cidr": draw(cidrs)}]
+    networking["clusterNetwork"] = [{"cidr": draw(cluster_cidrs)}]
+    networking["serviceNetwork"] = [{"cidr": draw(service_cidrs)}]
+    if draw(sometimes):
+        networking["machineNetwork"] = [{"cidr": draw(machine_cidrs)}]
     services = spec["services"]
-    if draw(st.booleans()):
+    if draw(sometimes):
         services[0]["servicePublishingStrategy"]["nodePort"]["port"] = draw(ports)
-    if draw(st.booleans()):
+    if draw(sometimes):
         services.append(copy.deepcopy(services[draw(st.integers(0, len(services) - 1))]))
-    if draw(st.booleans()):
+    if draw(sometimes):
         del services[draw(st.integers(0, len(services) - 1))]
     for field in ("nodeSelector", "labels"):
-        if draw(st.booleans()):
+        if draw(sometimes):
             spec[field] = draw(labels)
-    if draw(st.booleans()):
+    if draw(sometimes):
         spec["tolerations"] = [{"key": draw(label_keys), "operator": draw(st.sampled_from(["Exists", "Equal", "Maybe"])),
                                 "effect": draw(effects)}]
-    if draw(st.booleans()):
+    if draw(sometimes):
         spec["pausedUntil"] = draw(paused)
     return cluster
 
@@ -198,16 +201,14 @@ PROPERTY = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
 @given(pool=node_pools())
 def test_every_admitted_node_pool_is_planned_or_conditioned(api, pool):
     stored = admitted(api, NodePool, pool)
-    if stored is not None:
-        node_pool_outcome(stored)  # raises on a spec the operator would loop on
+    event("refused" if stored is None else node_pool_outcome(stored).split(":")[0])  # raises if it would loop
 
 
 @PROPERTY
 @given(cluster=hosted_clusters())
 def test_every_admitted_hosted_cluster_is_rendered_or_conditioned(api, cluster):
     stored = admitted(api, HostedCluster, cluster)
-    if stored is not None:
-        hosted_cluster_outcome(stored)
+    event("refused" if stored is None else hosted_cluster_outcome(stored).split(":")[0])
 
 
 def test_the_cli_rendering_is_admitted_and_a_malformed_one_is_not(api):
