@@ -19,6 +19,7 @@ import yaml
 from hcp.api.meta import TaintEffect, Toleration
 from hcp.api.v1beta1.common import AvailabilityPolicy
 from hcp.api.v1beta1.etcd import DEFAULT_ETCD_STORAGE_SIZE
+from hcp.api.v1beta1.nodepool import MAX_NODE_POOL_REPLICAS
 from hcp.cli.options import (
     CIDR,
     DEFAULT_NAMESPACE,
@@ -74,8 +75,8 @@ def node_pool_management(command: Any) -> Any:
               help="Namespace of the HostedCluster; its control plane runs in <namespace>-<name>.")
 @click.option("--release-image", default=DEFAULT_RELEASE_IMAGE, show_default=True,
               help="Release payload of the control plane and the default NodePool.")
-@click.option("--node-pool-replicas", type=click.IntRange(min=-1), default=2, show_default=True,
-              help="Nodes of the default NodePool (named like the cluster); -1 creates no NodePool.")
+@click.option("--node-pool-replicas", type=click.IntRange(min=-1, max=MAX_NODE_POOL_REPLICAS), default=2,
+              show_default=True, help="Nodes of the default NodePool (named like the cluster); -1 creates no NodePool.")
 @click.option("--pull-secret", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help='File with the docker config JSON nodes pull images with. Default: {"auths":{}}, '
                    "as hcp's registry needs no credentials.")
@@ -130,7 +131,9 @@ def create_cluster_kwok(name: str, namespace: str, release_image: str, node_pool
 
     Creates the namespace, Secrets <name>-pull-secret (and <name>-ssh-key),
     the HostedCluster with every control-plane service published as a
-    NodePort of the management cluster, and a NodePool <name>.
+    NodePort of the management cluster, and a NodePool <name>. All or
+    nothing: every object is validated by the API server (dry run) first, and
+    if one is refused, what this command created is removed again.
 
     \b
     Examples:
@@ -214,7 +217,8 @@ def create_nodepool() -> None:
 @click.option("--name", required=True, help="Name of the NodePool.")
 @click.option("--namespace", default=DEFAULT_NAMESPACE, show_default=True,
               help="Namespace of the HostedCluster and the NodePool.")
-@click.option("--node-count", type=click.IntRange(min=0), default=2, show_default=True, help="Number of nodes.")
+@click.option("--node-count", type=click.IntRange(min=0, max=MAX_NODE_POOL_REPLICAS), default=2, show_default=True,
+              help="Number of nodes.")
 @click.option("--release-image", show_default="the HostedCluster's",
               help="Release the nodes run; not newer than the control plane's.")
 @kwok_capacity
@@ -225,7 +229,7 @@ def create_nodepool_kwok(cluster_name: str, name: str, namespace: str, node_coun
                          cpu: str | None, memory: str | None, max_pods: int | None, auto_repair: bool,
                          node_drain_timeout: str | None, render: bool, kubeconfig: Path | None,
                          state_dir: Path) -> None:
-    """Create a NodePool of simulated (kwok) nodes for a hosted cluster.
+    """Create a NodePool of simulated (kwok) nodes for a hosted cluster (validated by a dry run first).
 
     \b
     Examples:
@@ -243,7 +247,7 @@ def create_nodepool_kwok(cluster_name: str, name: str, namespace: str, node_coun
             lifecycle.check_node_pool_release(cluster, pool["spec"]["release"]["image"])
             _render([pool], None, sensitive=False)
             return
-        lifecycle.create_node_pool(kube, pool)
+        lifecycle.create_node_pool(kube, pool, Progress())
     click.echo(f"NodePool {namespace}/{name} created; watch it with `kubectl -n {namespace} get nodepool {name}`")
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from lightkube.utils.quantity import parse_quantity
 
 from hcp.api.types import QUANTITY_PATTERN, parse_duration
 from hcp.hostedcluster.kube import Kube
@@ -55,29 +56,32 @@ def name_options(command: Callable[..., Any], what: str = "hosted cluster") -> C
 
 
 class Duration(click.ParamType):
-    """A Go duration ("90s", "10m", "1h30m"), as HyperShift's flags take; converted to seconds."""
+    """A Go duration ("90s", "10m", "1h30m"), as HyperShift's flags take; converted to seconds.
+
+    Every duration hcp's flags take is a length of time to wait or allow, so a
+    negative one is refused here rather than meaning something surprising later.
+    """
 
     name = "duration"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
         if isinstance(value, int | float):
-            return float(value)
-        try:
-            return parse_duration(value).total_seconds()
-        except ValueError as error:
-            self.fail(str(error), param, ctx)
+            seconds = float(value)
+        else:
+            try:
+                seconds = parse_duration(value).total_seconds()
+            except ValueError as error:
+                self.fail(str(error), param, ctx)
+        if seconds < 0:
+            self.fail(f"{value!r} is negative; give a length of time such as 30s, 5m or 1h30m", param, ctx)
+        return seconds
 
 
-class GoDuration(click.ParamType):
-    """A Go duration kept as text, for API fields of type metav1.Duration (nodeDrainTimeout)."""
-
-    name = "duration"
+class GoDuration(Duration):
+    """A Go duration kept as text, for API fields of type metav1.Duration (nodeDrainTimeout); never negative."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        try:
-            parse_duration(value)
-        except ValueError as error:
-            self.fail(str(error), param, ctx)
+        super().convert(value, param, ctx)
         return value
 
 
@@ -104,14 +108,17 @@ def key_values(values: tuple[str, ...], flag: str, *, commas: bool = False) -> d
 
 
 class Quantity(click.ParamType):
-    """A Kubernetes quantity such as 8Gi, 500m or 4."""
+    """A Kubernetes quantity such as 8Gi, 500m or 4; never negative (every one hcp takes is a size)."""
 
     name = "quantity"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        if not re.match(QUANTITY_PATTERN, str(value)):
+        text = str(value)
+        if not re.match(QUANTITY_PATTERN, text):
             self.fail(f"{value!r} is not a Kubernetes quantity (for example 500m, 8Gi, 4)", param, ctx)
-        return str(value)
+        if parse_quantity(text) < 0:
+            self.fail(f"{value!r} is negative; give a size such as 500m, 8Gi or 4", param, ctx)
+        return text
 
 
 def management_flags(kubeconfig: Path | None, state_dir: Path) -> str:

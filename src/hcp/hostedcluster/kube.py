@@ -1,9 +1,9 @@
-"""One cluster's API for the CLI: lightkube for objects, plain GETs for what lightkube lacks.
+"""One cluster's API for the CLI: lightkube for objects, plain requests for what lightkube lacks.
 
-Discovery (`/api`, `/apis`) and previous container logs (`pods/log?previous=true`)
-are not in lightkube's API, so a plain HTTP client built from the same
-kubeconfig serves them. A transport can be passed in so tests can put a fake
-API server behind both.
+Discovery (`/api`, `/apis`), previous container logs (`pods/log?previous=true`)
+and deletes with preconditions are not in lightkube's API, so a plain HTTP
+client built from the same kubeconfig serves them. A transport can be passed
+in so tests can put a fake API server behind both.
 """
 
 from __future__ import annotations
@@ -62,6 +62,29 @@ class Kube:
             if error.status.code == 404:
                 raise HostedClusterError(_missing_api(resource)) from None
             raise
+
+    def delete(self, resource: type[lk.Resource], name: str, namespace: str | None = None, *,
+               uid: str | None = None) -> None:
+        """Delete one object; with `uid`, only while it is still that object.
+
+        The API server checks the uid (a DeleteOptions precondition), so an
+        object someone else made under the same name in the meantime is never
+        deleted in place of the one meant. Raises ApiError: 404 when it is
+        gone, 409 when the name now holds another object.
+        """
+        info = lk.api_info(resource)
+        group, version = info.resource.group, info.resource.version
+        path = ["api", version] if not group else ["apis", group, version]
+        if namespace is not None:
+            path += ["namespaces", namespace]
+        body: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
+        if uid is not None:
+            body["preconditions"] = {"uid": uid}
+        response = self._http.request("DELETE", "/" + "/".join([*path, info.plural, name]), json=body)
+        if response.is_error:
+            if response.headers.get("Content-Type", "").startswith("application/json"):
+                raise ApiError(request=response.request, response=response)
+            response.raise_for_status()
 
     def list(self, resource: type[lk.Resource], namespace: str | None = None, **selectors: Any) -> list[Any]:
         """Objects of one namespace, of all namespaces when it is None, or of a cluster-scoped kind."""

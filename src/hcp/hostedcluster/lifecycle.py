@@ -1,18 +1,46 @@
 """Creating, waiting for and destroying hosted clusters and NodePools on a management cluster.
 
-`create` applies the HostedCluster last: it is the commit point. Until it
-exists a re-run applies everything again (server-side apply converges), and
-`destroy` finds the rest by HyperShift's `auto-created-for-infra` label; once
-it exists the cluster is complete and a re-run says so.
+Creating is all or nothing, and `hcp create cluster` and `hcp create nodepool`
+share one code path (`create_objects`):
+
+1. Plan: read which objects exist. The last object is the commit point
+   (the HostedCluster, or the one NodePool of `create nodepool`) and must not
+   exist yet: a re-run on an existing HostedCluster says so and changes nothing.
+2. Validate every object with a server-side dry run (`dryRun=All`): schema,
+   CEL rules and admission (policies, webhooks) judge each object exactly as
+   they will for real, so a refusal of any one is reported before anything
+   exists. The API validates nothing inside a namespace that does not exist
+   (the dry run answers NotFound), so a namespace that is missing is created
+   first, for real, and counts as made by this run. Dry-running the rest in
+   another namespace, or skipping them, would not validate what will be sent.
+3. Apply in dependency order: namespace, Secrets, NodePool, HostedCluster.
+   An object that is missing is created (so this run knows it made it, and its
+   uid); one that exists, left by an interrupted run, is applied (server-side
+   apply converges it) and is never removed.
+4. On any failure after something was created, remove exactly what this run
+   created, newest first, each only while it still has the uid it was created
+   with, wait until it is gone, and say so one line per object; what could
+   not be removed is named in the error.
+
+The HostedCluster is applied last rather than before its NodePool because it
+is the only object the operator acts on by itself: until it exists the
+Secrets are inert and the NodePool waits for its cluster, so removing them is
+immediate and cheap, whereas removing a HostedCluster means tearing down a
+control plane that has started. It also keeps re-runs sound: an existing
+HostedCluster means everything before it was made (a re-run says the cluster
+exists), and a run interrupted before it leaves objects a re-run converges and
+`destroy` finds by HyperShift's `auto-created-for-infra` label.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx2
 from lightkube import ApiError
 from lightkube.codecs import resource_registry
 from lightkube.core import resource as lk
@@ -31,6 +59,8 @@ HOSTED_CLUSTERS = resource_of(HostedCluster)
 NODE_POOLS = resource_of(NodePool)
 CONTROL_PLANES = resource_of(HostedControlPlane)
 POLL_SECONDS = 2.0
+ROLLBACK_SECONDS = 60.0
+"""How long a failed create waits for what it removes to be gone (a namespace takes a few seconds)."""
 OPERATOR_LOGS = "kubectl -n hypershift logs deployment/operator"
 
 Log = Callable[[str], None]
@@ -54,40 +84,170 @@ def management_node_address(kube: Kube, state_dir: Path) -> str:
 
 
 def create_cluster(kube: Kube, objects: list[dict[str, Any]], log: Log) -> None:
-    """Apply a cluster's objects, the HostedCluster last; an existing HostedCluster is an error."""
-    cluster = next(o for o in objects if o["kind"] == "HostedCluster")
-    namespace, name = cluster["metadata"]["namespace"], cluster["metadata"]["name"]
-    if kube.get_or_none(HOSTED_CLUSTERS, name, namespace) is not None:
-        raise _exists(namespace, name)
-    for obj in sorted(objects, key=lambda o: o["kind"] == "HostedCluster"):
-        metadata = obj["metadata"]
-        resource = _resource(obj)
-        if obj is cluster:
-            try:
-                kube.client.create(resource(obj))
-            except ApiError as error:
-                if error.status.code == 409:
-                    raise _exists(namespace, name) from None
-                raise
-        else:
-            kube.client.patch(resource, metadata["name"], obj, namespace=metadata.get("namespace"),
-                              patch_type=PatchType.APPLY, field_manager=FIELD_MANAGER, force=True)
-        log(f"created {obj['kind']} {_key(metadata.get('namespace'), metadata['name'])}")
+    """Create a cluster's objects, all or nothing, the HostedCluster last; an existing HostedCluster is an error."""
+    ordered = sorted(objects, key=lambda o: o["kind"] == "HostedCluster")
+    metadata = ordered[-1]["metadata"]
+    create_objects(kube, ordered, log, _exists(metadata["namespace"], metadata["name"]))
 
 
-def create_node_pool(kube: Kube, pool: dict[str, Any]) -> None:
+def create_node_pool(kube: Kube, pool: dict[str, Any], log: Log) -> None:
     """Create a NodePool for an existing HostedCluster, refusing a release newer than its control plane."""
     namespace, name = pool["metadata"]["namespace"], pool["metadata"]["name"]
     cluster = hosted_cluster(kube, namespace, pool["spec"]["clusterName"])
     check_node_pool_release(cluster, pool["spec"]["release"]["image"])
+    create_objects(kube, [pool], log, HostedClusterError(
+        f"NodePool {namespace}/{name} already exists; scale it with "
+        f"`kubectl -n {namespace} scale nodepool/{name} --replicas=N` or pick another --name"))
+
+
+@dataclass
+class _Step:
+    """One object to create: what it is, whether it existed before, and its uid once this run created it."""
+
+    obj: dict[str, Any]
+    resource: type[lk.Resource]
+    existed: bool = False
+    uid: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.obj["metadata"]["name"]
+
+    @property
+    def namespace(self) -> str | None:
+        return self.obj["metadata"].get("namespace")
+
+    @property
+    def what(self) -> str:
+        return f"{self.obj['kind']} {_key(self.namespace, self.name)}"
+
+    @property
+    def is_namespace(self) -> bool:
+        return self.obj["apiVersion"] == "v1" and self.obj["kind"] == "Namespace"
+
+
+def create_objects(kube: Kube, objects: list[dict[str, Any]], log: Log, exists: HostedClusterError) -> None:
+    """Validate `objects` with a server-side dry run, then create them in order; all of them or none.
+
+    The last object is the commit point: `exists` is raised if it exists
+    already. See the module docstring for the steps and why.
+    """
+    steps = [_Step(obj, _resource(obj)) for obj in objects]
+    commit = steps[-1]
+    for this in [commit, *steps[:-1]]:  # the commit point first: it decides "exists" and "operator not installed"
+        this.existed = kube.get_or_none(this.resource, this.name, this.namespace) is not None
+    if commit.existed:
+        raise exists
+    created: list[_Step] = []
+    step, dry_run = commit, True  # what was being sent when a request failed
+
+    def send(this: _Step, *, dry: bool) -> None:
+        nonlocal step, dry_run
+        step, dry_run = this, dry
+        _send(kube, this, commit, dry_run=dry)
+        if this.uid is not None and this not in created:
+            created.append(this)
+
     try:
-        kube.client.create(NODE_POOLS(pool))
+        for this in steps:
+            if this.is_namespace and not this.existed:
+                send(this, dry=True)
+                send(this, dry=False)
+                log(f"{_done(this)} (needed before the objects in it can be validated)")
+            elif not this.is_namespace:
+                send(this, dry=True)
+        log(f"validated {_count(sum(not s.is_namespace for s in steps))} with a server-side dry run")
+        for this in steps:
+            if not this.is_namespace:
+                send(this, dry=False)
+                log(_done(this))
     except ApiError as error:
-        if error.status.code == 409:
-            raise HostedClusterError(
-                f"NodePool {namespace}/{name} already exists; scale it with "
-                f"`kubectl -n {namespace} scale nodepool/{name} --replicas=N` or pick another --name") from None
+        left = _roll_back(kube, created, log)
+        if error.status.code == 409 and step is commit:
+            raise HostedClusterError(f"{exists}{_left(left)}") from None
+        message = " ".join((error.status.message or error.status.reason or "").split())
+        what = f"{step.what} (server-side dry run)" if dry_run else step.what
+        outcome = _left(left) or ("; nothing was created" if not created else
+                                  "; everything this run had created was removed")
+        raise HostedClusterError(f"the API server refused {what}: {message}{outcome}") from None
+    except BaseException:
+        left = _roll_back(kube, created, log)
+        if left:
+            log(f"left behind: {', '.join(left)}")
         raise
+
+
+def _send(kube: Kube, step: _Step, commit: _Step, *, dry_run: bool) -> None:
+    """Create the object if it is missing (recording its uid), else apply it; the commit point is only created.
+
+    An object that appeared since the plan (409) was made by someone else: it
+    is applied like one that existed, and not this run's to remove.
+    """
+    if not step.existed or step is commit:
+        try:
+            made = kube.client.create(step.resource.from_dict(step.obj), dry_run=dry_run)
+            if not dry_run:
+                step.uid = made.metadata.uid
+            return
+        except ApiError as error:
+            if error.status.code != 409 or step is commit:
+                raise
+            step.existed = True
+    kube.client.patch(step.resource, step.name, step.obj, namespace=step.namespace, patch_type=PatchType.APPLY,
+                      field_manager=FIELD_MANAGER, force=True, dry_run=dry_run)
+
+
+def _roll_back(kube: Kube, created: list[_Step], log: Log) -> list[str]:
+    """Remove what this run created, newest first, and wait until each is gone; what is left, if anything."""
+    left: list[str] = []
+    deadline = time.monotonic() + ROLLBACK_SECONDS
+    for step in reversed(created):
+        try:
+            kube.delete(step.resource, step.name, step.namespace, uid=step.uid)
+        except ApiError as error:
+            if error.status.code == 409:  # the uid precondition failed: the name holds another object now
+                log(f"kept {step.what}: it was replaced by an object this run did not create")
+                continue
+            if error.status.code != 404:
+                log(f"could not remove {step.what}: {error.status.message}")
+                left.append(step.what)
+                continue
+        except (httpx2.HTTPError, HostedClusterError) as error:
+            log(f"could not remove {step.what}: {error}")
+            left.append(step.what)
+            continue
+        if _gone(kube, step, deadline):
+            log(f"removed {step.what}")
+        else:
+            log(f"{step.what} is still being deleted")
+            left.append(f"{step.what} (still being deleted)")
+    return left
+
+
+def _gone(kube: Kube, step: _Step, deadline: float) -> bool:
+    """Whether the object this run created is gone (its name may hold another one), waiting until `deadline`."""
+    while True:
+        try:
+            live = kube.get_or_none(step.resource, step.name, step.namespace)
+            if live is None or live.metadata.uid != step.uid:
+                return True
+        except (ApiError, httpx2.HTTPError, HostedClusterError):
+            pass  # not known yet: ask again until the deadline
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(POLL_SECONDS)
+
+
+def _done(step: _Step) -> str:
+    return f"{'created' if step.uid else 'updated existing'} {step.what}"
+
+
+def _count(n: int) -> str:
+    return f"{n} object" + ("" if n == 1 else "s")
+
+
+def _left(left: list[str]) -> str:
+    return f"; could not remove what this run created, left behind: {', '.join(left)}" if left else ""
 
 
 def hosted_cluster(kube: Kube, namespace: str, name: str) -> dict[str, Any]:

@@ -2,8 +2,13 @@
 
 It serves discovery, get/list/create/server-side apply/delete of the kinds in
 KINDS (404 "not found" for missing objects, a detail-less 404 for kinds it
-does not serve), and pods/log with `previous`. `on_delete` hooks stand in for
-controllers (the operator's finalizer, the garbage collector).
+does not serve), and pods/log with `previous`. Like a real API server it
+refuses writes into a namespace that does not exist (404), honours
+`dryRun=All` (everything is checked, nothing is stored) and a delete's uid
+precondition (409). `refuse` makes it refuse one object as admission would
+(422 by default), for real requests, dry runs or both; `on_delete` hooks
+stand in for controllers (the operator's finalizer, the garbage collector).
+Every write is recorded in `writes` as (method, plural, namespace, name, dry run).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import copy
 import json
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -32,6 +38,18 @@ KINDS = {  # plural: (apiVersion, kind, namespaced)
 PLURALS = {kind: plural for plural, (_, kind, _) in KINDS.items()}
 
 Key = tuple[str, str | None, str]  # plural, namespace, name
+Write = tuple[str, str, str | None, str, bool]  # method, plural, namespace, name, dry run
+
+
+@dataclass(frozen=True)
+class Refusal:
+    kind: str
+    name: str
+    message: str
+    methods: frozenset[str]
+    dry_run: bool
+    real: bool
+    code: int
 
 
 class FakeAPI:
@@ -40,7 +58,14 @@ class FakeAPI:
         self.objects: dict[Key, dict[str, Any]] = {}
         self.logs: dict[tuple[str, str, str, bool], str] = {}
         self.on_delete: list[Callable[[FakeAPI, Key], None]] = []
+        self.refusals: list[Refusal] = []
+        self.writes: list[Write] = []
         self.transport = httpx2.MockTransport(self.handle)
+
+    def refuse(self, kind: str, name: str, message: str, *, methods: tuple[str, ...] = ("POST", "PATCH"),
+               dry_run: bool = True, real: bool = True, code: int = 422) -> None:
+        """Refuse writes of one object (422 Invalid, as a schema, CEL rule or admission policy would)."""
+        self.refusals.append(Refusal(kind, name, message, frozenset(methods), dry_run, real, code))
 
     def add(self, obj: dict[str, Any]) -> dict[str, Any]:
         obj = copy.deepcopy(obj)
@@ -89,23 +114,55 @@ class FakeAPI:
         existing = self.objects.get(key)
         if request.method == "GET":
             return httpx2.Response(200, json=existing) if existing else _not_found(plural, name)
+        if request.method in ("POST", "PATCH", "DELETE"):
+            body = json.loads(request.content) if request.content else {}
+            name = name or body["metadata"]["name"]
+            dry_run = params.get("dryRun") == "All"
+            self.writes.append((request.method, plural, namespace, name, dry_run))
+            if namespace is not None and request.method != "DELETE" and \
+                    self.get("Namespace", namespace) is None:
+                return _not_found("namespaces", namespace)  # NamespaceLifecycle admission, dry run or not
+            refused = self._refused(request.method, KINDS[plural][1], name, dry_run)
+            if refused is not None:
+                return refused
+            existing = self.objects.get((plural, namespace, name))
         if request.method == "POST":
-            body = json.loads(request.content)
-            if self.get(body["kind"], body["metadata"]["name"], namespace) is not None:
-                return _status(409, f'{plural} "{body["metadata"]["name"]}" already exists', reason="AlreadyExists")
-            return httpx2.Response(201, json=self.add({**body, "metadata": {**body["metadata"],
-                                                                              "namespace": namespace}}))
+            if existing is not None:
+                return _status(409, f'{plural} "{name}" already exists', reason="AlreadyExists")
+            obj = {**body, "metadata": {**body["metadata"], "namespace": namespace}}
+            return httpx2.Response(201, json=self._would_add(obj) if dry_run else self.add(obj))
         if request.method == "PATCH":
-            body = json.loads(request.content)
             merged = {**(existing or {}), **body,
                       "metadata": {**((existing or {}).get("metadata") or {}), **body["metadata"]}}
-            return httpx2.Response(200, json=self.add(merged))
+            return httpx2.Response(200, json=self._would_add(merged) if dry_run else self.add(merged))
         if request.method == "DELETE":
             if existing is None:
                 return _not_found(plural, name)
-            self.delete(key)
+            uid = ((body.get("preconditions") or {}).get("uid"))
+            if uid and uid != existing["metadata"]["uid"]:
+                return _status(409, f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
+                                    f"{existing['metadata']['uid']}", reason="Conflict")
+            if not dry_run:
+                self.delete(key)
             return httpx2.Response(200, json={"kind": "Status", "apiVersion": "v1", "status": "Success"})
         return _status(405, "method not allowed")
+
+    def _would_add(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """What add() would store, without storing it (a dry run)."""
+        saved = dict(self.objects)
+        try:
+            return self.add(obj)
+        finally:
+            self.objects = saved
+
+    def _refused(self, method: str, kind: str, name: str, dry_run: bool) -> httpx2.Response | None:
+        for refusal in self.refusals:
+            if (refusal.kind, refusal.name) == (kind, name) and method in refusal.methods and \
+                    (refusal.dry_run if dry_run else refusal.real):
+                reason = {422: "Invalid", 403: "Forbidden"}.get(refusal.code, "BadRequest")
+                return _status(refusal.code, refusal.message, reason=reason,
+                               details={"name": name, "kind": PLURALS[kind]})
+        return None
 
     def _discovery(self, parts: list[str]) -> httpx2.Response:
         if parts == ["api"]:

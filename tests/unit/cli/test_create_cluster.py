@@ -142,7 +142,9 @@ def test_wait_reports_each_phase_and_how_to_use_the_cluster(hcp, api, clock):
     result = hcp("create", "cluster", "kwok", "--name", "demo", "--wait", *ADDRESS)
     assert result.code == 0, result.err
     assert_golden("create-cluster-wait.txt", result.out)
-    assert result.progress == ["created Namespace clusters", "created Secret clusters/demo-pull-secret",
+    assert result.progress == ["created Namespace clusters (needed before the objects in it can be validated)",
+                               "validated 3 objects with a server-side dry run",
+                               "created Secret clusters/demo-pull-secret",
                                "created NodePool clusters/demo", "created HostedCluster clusters/demo",
                                "control-plane namespace clusters-demo created", "etcd cluster is available",
                              "API server available at https://10.0.0.2:30443", "2 of 2 nodes ready"]

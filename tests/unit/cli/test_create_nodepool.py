@@ -14,6 +14,7 @@ OLDER = "registry.hcp.internal:5000/hcp/release:v1.36.4"
 
 @pytest.fixture
 def cluster(api):
+    api.add(world.namespace("clusters"))
     return api.add(world.hosted_cluster(available=True))
 
 
