@@ -27,7 +27,11 @@ def parse(model: type[Model], obj: Mapping[str, Any]) -> tuple[Model | None, str
 
 
 def validation_message(error: ValidationError) -> str:
-    shown = [f"{'.'.join(str(part) for part in detail['loc'])}: {detail['msg']}"
-             for detail in error.errors()[:SHOWN_ERRORS]]
+    """One line: each error as `field.path: message` (the path left out for rules of a whole object)."""
+    shown = []
+    for detail in error.errors()[:SHOWN_ERRORS]:
+        message = detail["msg"].removeprefix("Value error, ")
+        path = ".".join(str(part) for part in detail["loc"])
+        shown.append(f"{path}: {message}" if path else message)
     more = error.error_count() - len(shown)
     return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")

@@ -7,8 +7,10 @@ import sys
 import click
 import httpx2
 from lightkube import ApiError
+from pydantic import ValidationError
 
 from hcp import __version__
+from hcp.api.parse import validation_message
 from hcp.cli.completion import completion
 from hcp.cli.create import create
 from hcp.cli.destroy import destroy
@@ -66,6 +68,9 @@ def main() -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
+    except ValidationError as error:  # before ValueError, of which it is one: one line, not pydantic's report
+        click.echo(f"error: {validation_message(error)}", err=True)
+        sys.exit(1)
     except USER_ERRORS as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)

@@ -224,3 +224,12 @@ def test_without_the_operator_installed(hcp, api):
     assert result.code == 1
     assert result.err == ("error: the management cluster does not serve HostedCluster "
                           "(hypershift.openshift.io/v1beta1); install the operator and its CRDs with `hcp install`\n")
+
+
+def test_what_the_models_refuse_is_one_error_line(hcp):
+    result = hcp("create", "cluster", "kwok", "--name", "demo", "--render", *ADDRESS,
+                 "--service-cidr", "10.132.0.0/16")
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "error: CIDR ranges in machineNetwork, clusterNetwork, and serviceNetwork must be unique and "
+        "non-overlapping: clusterNetwork 10.132.0.0/14 overlaps serviceNetwork 10.132.0.0/16"]
