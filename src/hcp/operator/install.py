@@ -1,8 +1,13 @@
-"""What `hcp install` puts on a management cluster: CRDs, namespace, RBAC, the operator and its registry CA.
+"""What `hcp install` puts on a management cluster: CRDs, namespace, admission policy, RBAC, the operator.
 
 The manifests are rendered here (CRDs from the API models, the rest from
 manifests/operator.yaml) and applied with server-side apply, so installing
-again upgrades an older install in place.
+again upgrades an older install in place. The ValidatingAdmissionPolicy that
+confines the operator to control-plane namespaces is applied before the RBAC
+that grants its rights and before the Deployment that runs it: the operator
+never holds the rights without the policy. The API server starts enforcing a
+new policy within a second or so, long before the operator's pod is up, so
+install does not wait for it separately.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-from lightkube import Client
+from lightkube import ApiError, Client
 from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 from lightkube.resources.apps_v1 import Deployment
 
@@ -23,6 +28,8 @@ NAMESPACE = "hypershift"
 DEPLOYMENT = "operator"
 REGISTRY_CA_CONFIGMAP = "registry-ca"
 MANIFEST = Path(__file__).parent / "manifests" / "operator.yaml"
+POLICY = "hcp-operator-least-privilege"
+"""The ValidatingAdmissionPolicy (and its binding) that holds the operator to control-plane namespaces."""
 
 
 class InstallError(RuntimeError):
@@ -30,7 +37,7 @@ class InstallError(RuntimeError):
 
 
 def render(image: str, registry_ca_pem: bytes | None = None) -> list[dict]:
-    """Every object of an install, in apply order."""
+    """Every object of an install, in apply order: CRDs, namespace, registry CA, policy, RBAC, Deployment."""
     documents = [d for d in yaml.safe_load_all(MANIFEST.read_text()) if d]
     for document in documents:
         if document["kind"] == "Deployment":
@@ -46,7 +53,16 @@ def render(image: str, registry_ca_pem: bytes | None = None) -> list[dict]:
 
 def install(client: Client, documents: list[dict], log: Callable[[str], None], timeout: float = 300.0) -> None:
     """Apply the install and wait until the CRDs are established and the operator is available."""
-    apply_all(client, documents)
+    for document in documents:
+        try:
+            apply_all(client, [document])
+        except ApiError as error:
+            if error.status.code == 404 and document["apiVersion"].startswith("admissionregistration.k8s.io/"):
+                raise InstallError(
+                    f"the management cluster does not serve {document['kind']} ({document['apiVersion']}, "
+                    f"Kubernetes 1.30 or newer); hcp needs it to confine its operator") from None
+            raise
+    log(f"admission policy {POLICY} applied")
     deadline = time.monotonic() + timeout
     for document in documents:
         if document["kind"] == "CustomResourceDefinition":

@@ -1,0 +1,188 @@
+"""What `hcp install` renders keeps the operator to least privilege: a deny policy in force first, narrow RBAC.
+
+The policy's behaviour is proven against a real API server in
+tests/integration/test_operator_privileges.py; these tests pin its shape (who it
+matches, that it denies, that it uses the shared label) and the RBAC's limits, so
+a careless edit of the manifest fails fast.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import yaml
+from click.testing import CliRunner
+from lightkube import ApiError
+
+from hcp.api import API_VERSION
+from hcp.api.names import HOSTED_CONTROL_PLANE_LABEL
+from hcp.cli.main import cli
+from hcp.operator import install
+from hcp.release.versions import SUPPORTED_VERSIONS_NAME, SUPPORTED_VERSIONS_NAMESPACE
+
+IMAGE = "registry.test/hcp/operator:1.0.0"
+WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection", "*"}
+ESCALATING_VERBS = {"escalate", "bind", "impersonate", "approve", "sign", "*"}
+
+
+@pytest.fixture(scope="module")
+def documents() -> list[dict]:
+    return install.render(IMAGE)
+
+
+def one(documents: list[dict], kind: str) -> dict:
+    [found] = [d for d in documents if d["kind"] == kind]
+    return found
+
+
+def operator_username(documents: list[dict]) -> str:
+    account = one(documents, "ServiceAccount")["metadata"]
+    return f"system:serviceaccount:{account['namespace']}:{account['name']}"
+
+
+def rules(documents: list[dict]) -> list[dict]:
+    return [rule for d in documents if d["kind"] in ("ClusterRole", "Role") for rule in d["rules"]]
+
+
+def expressions(policy: dict) -> str:
+    spec = policy["spec"]
+    return "\n".join([v["expression"] for v in spec["variables"]]
+                     + [v["expression"] for v in spec["validations"]])
+
+
+def test_the_policy_is_applied_after_crds_and_namespace_and_before_any_right(documents):
+    kinds = [d["kind"] for d in documents]
+    crds = [i for i, kind in enumerate(kinds) if kind == "CustomResourceDefinition"]
+    assert crds == list(range(len(crds))) and crds
+    assert documents[len(crds)] == {"apiVersion": "v1", "kind": "Namespace",
+                                    "metadata": {"name": install.NAMESPACE}}
+    policy = kinds.index("ValidatingAdmissionPolicy")
+    binding = kinds.index("ValidatingAdmissionPolicyBinding")
+    assert len(crds) < policy < binding
+    for kind in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment"):
+        assert kinds.index(kind) > binding, kind
+
+
+def test_the_policy_matches_every_write_of_the_operator_and_fails_closed(documents):
+    policy = one(documents, "ValidatingAdmissionPolicy")
+    spec = policy["spec"]
+    assert policy["metadata"]["name"] == install.POLICY
+    assert spec["failurePolicy"] == "Fail"
+    assert spec["matchConstraints"]["resourceRules"] == [{
+        "apiGroups": ["*"], "apiVersions": ["*"], "operations": ["CREATE", "UPDATE", "DELETE"], "resources": ["*/*"],
+    }]
+    [condition] = spec["matchConditions"]
+    assert f"request.userInfo.username == '{operator_username(documents)}'" in condition["expression"]
+    deployment = one(documents, "Deployment")
+    assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == "operator"
+    assert operator_username(documents) == f"system:serviceaccount:{install.NAMESPACE}:operator"
+
+
+def test_the_binding_denies_what_the_policy_refuses(documents):
+    binding = one(documents, "ValidatingAdmissionPolicyBinding")
+    assert binding["metadata"]["name"] == install.POLICY
+    assert binding["spec"] == {"policyName": install.POLICY, "validationActions": ["Deny"]}
+
+
+def test_the_policy_uses_the_shared_names(documents):
+    text = expressions(one(documents, "ValidatingAdmissionPolicy"))
+    assert text.count(f"'{HOSTED_CONTROL_PLANE_LABEL}'") == 6  # in, == for namespaceObject, object, oldObject
+    assert "hosted-control-plane'" not in text.replace(f"'{HOSTED_CONTROL_PLANE_LABEL}'", "")
+    assert text.count(f"r.apiVersion == '{API_VERSION}'") == 2
+    assert text.count("r.kind == 'HostedCluster'") == 2
+    assert f"variables.requestNamespace == '{install.NAMESPACE}'" in text
+    assert SUPPORTED_VERSIONS_NAMESPACE == install.NAMESPACE  # its ConfigMap is one the policy lets it write
+    assert SUPPORTED_VERSIONS_NAME
+
+
+def test_the_policy_refuses_credentials_and_pods_everywhere(documents):
+    text = expressions(one(documents, "ValidatingAdmissionPolicy"))
+    assert "'kubernetes.io/service-account-token'" in text
+    assert "'bootstrap.kubernetes.io/token'" in text
+    assert "request.resource.resource == 'pods') || request.operation == 'DELETE'" in text
+
+
+def test_every_refusal_names_hcp_and_says_why(documents):
+    for validation in one(documents, "ValidatingAdmissionPolicy")["spec"]["validations"]:
+        assert validation["reason"] == "Forbidden"
+        assert validation["message"].startswith("hcp: the operator ") or validation["message"].startswith(
+            "hcp: outside hosted control-plane namespaces the operator ")
+        assert "\n" not in validation["message"]
+        assert validation["messageExpression"].startswith("'hcp: refused to let the operator ' + variables.target")
+
+
+def test_rbac_has_no_wildcard_and_no_escalation(documents):
+    for rule in rules(documents):
+        for field in ("apiGroups", "resources", "verbs"):
+            assert "*" not in rule[field], rule
+        assert not set(rule["verbs"]) & ESCALATING_VERBS, rule
+        assert not {"rbac.authorization.k8s.io", "admissionregistration.k8s.io",
+                    "apiextensions.k8s.io", "certificates.k8s.io"} & set(rule["apiGroups"]), rule
+        assert "nonResourceURLs" not in rule
+        assert "resourceNames" not in rule
+
+
+def test_rbac_writes_no_service_accounts_pods_or_cluster_objects_but_namespaces(documents):
+    written = {(group, resource) for rule in rules(documents) if set(rule["verbs"]) & WRITE_VERBS
+               for group in rule["apiGroups"] for resource in rule["resources"]}
+    core = {resource for group, resource in written if group == ""}
+    assert not {r for r in core if r.split("/")[0] in ("serviceaccounts", "pods", "persistentvolumeclaims",
+                                                      "nodes", "persistentvolumes")}
+    assert core == {"namespaces", "secrets", "configmaps", "services", "events"}
+    assert {r for g, r in written if g == "apps"} == {"deployments", "statefulsets"}
+    assert {r for g, r in written if g == "policy"} == {"poddisruptionbudgets"}
+    assert {g for g, _ in written} == {"", "apps", "policy", "hypershift.openshift.io", "coordination.k8s.io"}
+
+
+def test_secrets_are_never_deleted_or_replaced_and_nodes_only_read(documents):
+    verbs = {resource: set(rule["verbs"]) for rule in rules(documents) if rule["apiGroups"] == [""]
+             for resource in rule["resources"]}
+    assert verbs["secrets"] == {"get", "list", "create", "patch"}
+    assert verbs["nodes"] == {"get", "list"}
+
+
+def test_hypershift_role_holds_only_the_leader_lease(documents):
+    role = one(documents, "Role")
+    assert role["metadata"]["namespace"] == install.NAMESPACE
+    assert role["rules"] == [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+                              "verbs": ["get", "create", "update"]}]
+
+
+def test_the_rights_are_bound_to_the_operator_only(documents):
+    for binding in (d for d in documents if d["kind"] in ("ClusterRoleBinding", "RoleBinding")):
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "operator",
+                                        "namespace": install.NAMESPACE}]
+
+
+def test_hcp_install_render_shows_the_policy(tmp_path):
+    result = CliRunner().invoke(cli, ["install", "--render", "--state-dir", str(tmp_path / "state")])
+    assert result.exit_code == 0, result.output
+    kinds = [d["kind"] for d in yaml.safe_load_all(result.stdout) if d]
+    assert kinds.count("ValidatingAdmissionPolicy") == 1
+    assert kinds.count("ValidatingAdmissionPolicyBinding") == 1
+
+
+class RefusingPolicies:
+    """A management cluster older than Kubernetes 1.30: it serves no ValidatingAdmissionPolicy."""
+
+    def __init__(self) -> None:
+        self.applied: list[str] = []
+
+    def patch(self, resource, name, document, **_):
+        if document["apiVersion"].startswith("admissionregistration.k8s.io/"):
+            request = httpx.Request("PATCH", f"https://api.test/{name}")
+            response = httpx.Response(404, request=request, json={
+                "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404,
+                "message": "the server could not find the requested resource"})
+            raise ApiError(request=request, response=response)
+        self.applied.append(document["kind"])
+
+
+def test_install_without_admission_policies_fails_with_one_clear_error_before_any_right(documents):
+    client = RefusingPolicies()
+    with pytest.raises(install.InstallError) as error:
+        install.install(client, documents, log=lambda _: None)
+    assert str(error.value) == (
+        "the management cluster does not serve ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, "
+        "Kubernetes 1.30 or newer); hcp needs it to confine its operator")
+    assert "ClusterRole" not in client.applied and "Deployment" not in client.applied
