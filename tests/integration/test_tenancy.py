@@ -14,31 +14,18 @@ import json
 import os
 import signal
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from hcp.api.names import HOSTED_CLUSTER_UID_LABEL
 from hcp.management import binaries
 from hcp.management.layout import Layout
-from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest
+from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, wait_for
 
 pytestmark = pytest.mark.integration
 
 AVAILABLE = 420.0
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 1.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
-        time.sleep(interval)
 
 
 def get(cluster: ManagementCluster, kind: str, name: str, namespace: str | None = None) -> dict | None:

@@ -32,7 +32,7 @@ from hcp.controlplane.context import COMPONENT_IMAGES, Endpoint, RenderContext, 
 from hcp.controlplane.pki import ROOT_CA, admin_kubeconfig_ref, pki_secrets, secret_data
 from hcp.controlplane.render import render
 from hcp.kube.apply import apply, apply_status, owner_reference
-from hcp.kube.conditions import conditions_of, find_condition, set_condition
+from hcp.kube.conditions import find_condition, refused_status, set_condition
 from hcp.kube.controller import Result
 from hcp.kube.events import NORMAL, WARNING, EventRecorder
 from hcp.kube.informer import Informer
@@ -88,7 +88,8 @@ class HostedControlPlaneController:
             return None
         refused = await self._not_servable(live)
         if refused:
-            await self._refuse(live, refused)
+            await apply_status(self.client, HostedControlPlane, name, namespace,
+                               refused_status(live, ("ValidConfiguration", "Available"), refused))
             return None  # a change of the object brings it back
         hcp = HostedControlPlane.model_validate(as_dict(live))
         conditions = list(hcp.status.conditions or []) if hcp.status else []
@@ -199,15 +200,6 @@ class HostedControlPlaneController:
         if not any(s.service == "APIServer" for s in hcp.spec.services):
             return "spec.services must publish the APIServer service"
         return ""
-
-    async def _refuse(self, live: Any, message: str) -> None:
-        """ValidConfiguration and Available False, quoting why; the rest of the status stays as it was."""
-        conditions = conditions_of(live)
-        for type_ in ("ValidConfiguration", "Available"):
-            conditions = set_condition(conditions, type_, "False", "InvalidConfiguration", message,
-                                       live.metadata.generation)
-        status = {**(as_dict(live).get("status") or {}), "conditions": [as_dict(c) for c in conditions]}
-        await apply_status(self.client, HostedControlPlane, live.metadata.name, live.metadata.namespace, status)
 
     async def _published_endpoint(self, hcp: HostedControlPlane, service: Any) -> Endpoint | None:
         """host:port where the API server is published, per spec.services (NodePort or LoadBalancer)."""

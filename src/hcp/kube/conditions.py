@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from collections.abc import Sequence
 from typing import Any
 
 from hcp.api.meta import Condition, ConditionStatus
@@ -28,6 +29,18 @@ def conditions_of(live: Any) -> list[Condition]:
         except ValueError:
             continue
     return conditions
+
+
+def refused_status(live: Any, types: Sequence[str], message: str, reason: str = "InvalidConfiguration") -> dict:
+    """The live object's status with each of `types` False for `reason`, quoting `message`; the rest kept.
+
+    For objects a controller will not act on (invalid, not its own): they say
+    why in one pass instead of failing on every pass.
+    """
+    conditions = conditions_of(live)
+    for type_ in types:
+        conditions = set_condition(conditions, type_, "False", reason, message, live.metadata.generation)
+    return {**(as_dict(live).get("status") or {}), "conditions": [as_dict(c) for c in conditions]}
 
 
 def find_condition(conditions: list[Condition] | None, type: str) -> Condition | None:

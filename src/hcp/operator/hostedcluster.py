@@ -43,7 +43,7 @@ from hcp.api.names import (
     control_plane_namespace,
 )
 from hcp.kube.apply import apply, apply_status, delete_if_exists, owner_reference, resource_of
-from hcp.kube.conditions import conditions_of, find_condition, is_true, set_condition
+from hcp.kube.conditions import find_condition, is_true, refused_status, set_condition
 from hcp.kube.controller import Result
 from hcp.kube.events import NORMAL, EventRecorder
 from hcp.kube.informer import Informer
@@ -108,7 +108,8 @@ class HostedClusterController:
             return await self._delete(live, namespace, name, target)
         hc, invalid = parse(HostedCluster, as_dict(live))
         if hc is None:
-            await self._refuse(live, f"the HostedCluster is invalid: {invalid}")
+            await apply_status(self.client, HostedCluster, name, namespace, refused_status(
+                live, ("ValidConfiguration", "Available"), f"the HostedCluster is invalid: {invalid}"))
             return None  # a change of the object brings it back
         if FINALIZER not in (hc.metadata.finalizers or []):
             await self._set_finalizers(live, [*(hc.metadata.finalizers or []), FINALIZER])
@@ -232,15 +233,6 @@ class HostedClusterController:
                 return False
             raise
         return True
-
-    async def _refuse(self, live: Any, message: str) -> None:
-        """Report an object the models refuse: ValidConfiguration and Available False, quoting why."""
-        generation = live.metadata.generation
-        conditions = conditions_of(live)
-        for type_ in ("ValidConfiguration", "Available"):
-            conditions = set_condition(conditions, type_, "False", "InvalidConfiguration", message, generation)
-        status = {**(as_dict(live).get("status") or {}), "conditions": [as_dict(c) for c in conditions]}
-        await apply_status(self.client, HostedCluster, live.metadata.name, live.metadata.namespace, status)
 
     async def _copy_secrets(self, hc: HostedCluster, namespace: str, target: str,
                             problems: list[str]) -> dict[str, dict[str, Any]]:

@@ -60,7 +60,7 @@ from hcp.api.names import CLUSTER_ANNOTATION, FINALIZER, control_plane_namespace
 from hcp.api.parse import parse
 from hcp.api.types import parse_duration
 from hcp.kube.apply import apply_status, resource_of
-from hcp.kube.conditions import conditions_of, set_condition
+from hcp.kube.conditions import refused_status, set_condition
 from hcp.kube.controller import Controller, Result
 from hcp.kube.events import NORMAL, WARNING, EventRecorder
 from hcp.kube.informer import Informer
@@ -504,19 +504,12 @@ class NodePoolController:
         if live.metadata.deletionTimestamp:
             return await self._delete(live, pool)
         if pool is None:
-            await self._refuse(live, f"the NodePool is invalid: {invalid}")
+            await apply_status(self.client, NodePool, name, namespace, refused_status(
+                live, ("ValidMachineTemplate", "Ready"), f"the NodePool is invalid: {invalid}"))
             return None  # a change of the object brings it back
         if FINALIZER not in (pool.metadata.finalizers or []):
             await self._set_finalizers(live, [*(pool.metadata.finalizers or []), FINALIZER])
         return await _Pass(self, live, pool, self.clusters.get(namespace, pool.spec.cluster_name)).run()
-
-    async def _refuse(self, live: Any, message: str) -> None:
-        """ValidMachineTemplate and Ready False, quoting why; the rest of the status stays as it was."""
-        conditions = conditions_of(live)
-        for type_, reason in (("ValidMachineTemplate", "InvalidConfiguration"), ("Ready", "InvalidConfiguration")):
-            conditions = set_condition(conditions, type_, "False", reason, message, live.metadata.generation)
-        status = {**(as_dict(live).get("status") or {}), "conditions": [as_dict(c) for c in conditions]}
-        await apply_status(self.client, NodePool, live.metadata.name, live.metadata.namespace, status)
 
     async def _delete(self, live: Any, pool: NodePool | None) -> Result | None:
         """Remove the machines first, unless the HostedCluster, and every node with it, is going away.

@@ -5,8 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import pytest
 
 from hcp.management import binaries
 from hcp.management.layout import Layout
-from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest
+from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, wait_for  # noqa: F401
 
 NAMESPACE = "np-e2e"
 CLUSTER = "pools"
@@ -26,17 +25,6 @@ CONTROL_PLANE_TOOLSET = "kubernetes-1.36"
 def release_image(cluster: ManagementCluster, toolset: str) -> str:
     config = Layout(cluster.state_dir).load_config()
     return f"{config.registry}/hcp/release:{binaries.TOOLSETS[toolset].version}"
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 1.0) -> Any:
-    """Poll `check` until it returns something truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
-        time.sleep(interval)
 
 
 @dataclass(frozen=True)
