@@ -157,6 +157,30 @@ def test_unservable_specs_get_a_condition_and_deletion_completes(operator_instal
         cluster.kubectl("delete", "namespace", namespace, "--wait=false", "--ignore-not-found")
 
 
+def test_a_spec_the_api_server_refuses_to_render_gets_a_condition_and_deletion_completes(operator_installed):
+    """nodePort 80 is a valid port, but outside the management cluster's node-port range: a condition, no loop."""
+    cluster = operator_installed
+    manifest = hosted_cluster_manifest(cluster, "port80", "tp")
+    address = Layout(cluster.state_dir).load_config().node_ip
+    manifest = manifest.replace(f"nodePort: {{address: {address}}}", f"nodePort: {{address: {address}, port: 80}}", 1)
+    apply(cluster, manifest)
+    try:
+        hcp = wait_for(lambda: (h := get(cluster, "hostedcontrolplane", "port80", "tp-port80"))
+                       and condition(h, "ValidConfiguration").get("status") == "False" and h, 180,
+                       "ValidConfiguration=False on the HostedControlPlane")
+        message = condition(hcp, "ValidConfiguration")["message"]
+        assert message.startswith("the API server refused a control-plane object:") and "80" in message
+        hc = wait_for(lambda: (h := get(cluster, "hostedcluster", "port80", "tp"))
+                      and condition(h, "Available").get("message") == message and h, 120,
+                      "the HostedCluster to report why")
+        assert condition(hc, "Available")["status"] == "False"
+    finally:
+        delete_and_wait(cluster, "hostedcluster", "port80", "tp", timeout=180)
+        cluster.kubectl("delete", "namespace", "tp", "--wait=false", "--ignore-not-found")
+    assert get(cluster, "namespace", "tp-port80") is None or \
+        get(cluster, "namespace", "tp-port80")["status"]["phase"] == "Terminating"
+
+
 def test_a_pool_hcp_cannot_serve_never_delays_its_sibling_and_deletes_cleanly(operator_installed):
     cluster = operator_installed
     apply(cluster, hosted_cluster_manifest(cluster, "sib", "tn"))
