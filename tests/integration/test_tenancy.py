@@ -5,6 +5,11 @@ the operator installed, and shows the fix: ownership by UID, collisions
 refused, bounded scaling, bad input reported by a condition, deletion that
 always completes, and an operator killed with SIGKILL (not a graceful pod
 delete) during create, update and destroy that converges with no orphans.
+
+One hosted cluster, `c/a-b`, serves the tests that need an available control
+plane (creating one is most of this module's time); it is created with the
+operator killed mid-way and destroyed, with the operator killed again, by the
+last test. Tests run in file order.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import json
 import os
 import signal
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -116,31 +122,6 @@ def test_deleting_a_hosted_cluster_never_deletes_a_namespace_it_does_not_own(ope
     cluster.kubectl("delete", "namespace", "rel-victim", "rel", "--wait=false")
 
 
-def test_two_hosted_clusters_never_share_a_control_plane(operator_installed):
-    """`c/a-b` and `c-a/b` both map to namespace c-a-b: the second is refused and its deletion harms nothing."""
-    cluster = operator_installed
-    apply(cluster, hosted_cluster_manifest(cluster, "a-b", "c"))
-    try:
-        cluster.kubectl("wait", "-n", "c", "hostedcluster/a-b", "--for=condition=Available",
-                        f"--timeout={int(AVAILABLE)}s", timeout=AVAILABLE + 60)
-        etcd_uid = get(cluster, "pod", "etcd-0", "c-a-b")["metadata"]["uid"]
-        apply(cluster, hosted_cluster_manifest(cluster, "b", "c-a"))
-        second = wait_for(lambda: (h := get(cluster, "hostedcluster", "b", "c-a"))
-                          and condition(h, "ValidConfiguration").get("status") == "False" and h, 120,
-                          "the second HostedCluster to be refused")
-        assert "it is the control plane of HostedCluster c/a-b" in condition(second, "ValidConfiguration")["message"]
-        assert condition(second, "Available").get("status") != "True"
-        delete_and_wait(cluster, "hostedcluster", "b", "c-a")
-        first = get(cluster, "hostedcluster", "a-b", "c")
-        assert condition(first, "Available")["status"] == "True"
-        assert get(cluster, "namespace", "c-a-b")["status"]["phase"] == "Active"
-        assert get(cluster, "pod", "etcd-0", "c-a-b")["metadata"]["uid"] == etcd_uid
-    finally:
-        delete_and_wait(cluster, "hostedcluster", "b", "c-a")
-        delete_and_wait(cluster, "hostedcluster", "a-b", "c")
-        cluster.kubectl("delete", "namespace", "c", "c-a", "--wait=false", "--ignore-not-found")
-
-
 def test_unservable_specs_get_a_condition_and_deletion_completes(operator_installed):
     """What the API admits but hcp cannot serve: a condition within one pass, and a clean delete."""
     cluster = operator_installed
@@ -177,93 +158,113 @@ def test_a_spec_the_api_server_refuses_to_render_gets_a_condition_and_deletion_c
     finally:
         delete_and_wait(cluster, "hostedcluster", "port80", "tp", timeout=180)
         cluster.kubectl("delete", "namespace", "tp", "--wait=false", "--ignore-not-found")
-    assert get(cluster, "namespace", "tp-port80") is None or \
-        get(cluster, "namespace", "tp-port80")["status"]["phase"] == "Terminating"
 
 
-def test_a_pool_hcp_cannot_serve_never_delays_its_sibling_and_deletes_cleanly(operator_installed):
+@pytest.fixture(scope="module")
+def tenant(operator_installed) -> dict:
+    """HostedCluster c/a-b, created while its operator is SIGKILLed mid-way; the last test destroys it."""
     cluster = operator_installed
-    apply(cluster, hosted_cluster_manifest(cluster, "sib", "tn"))
+    apply(cluster, hosted_cluster_manifest(cluster, "a-b", "c"))
+    uid = wait_for(lambda: ((get(cluster, "hostedcluster", "a-b", "c") or {}).get("metadata") or {}).get("uid"),
+                   30, "the HostedCluster")
+    wait_for(lambda: get(cluster, "namespace", "c-a-b"), 120, "the control-plane namespace")
+    kill_operator(cluster)
     try:
-        apply(cluster, node_pool_manifest(cluster, "outside", "tn", "sib", 1, platform="None"))
-        apply(cluster, node_pool_manifest(cluster, "sim", "tn", "sib", 2))
-        wait_for(lambda: (get(cluster, "nodepool", "sim", "tn") or {}).get("status", {}).get("replicas") == 2,
-                 AVAILABLE, "2 nodes in the sibling pool")
-        outside = get(cluster, "nodepool", "outside", "tn")
-        assert condition(outside, "ValidPlatformConfig")["status"] == "False"
-        assert "platform None is not supported" in condition(outside, "ValidPlatformConfig")["message"]
-        delete_and_wait(cluster, "nodepool", "outside", "tn", timeout=60)
+        cluster.kubectl("wait", "-n", "c", "hostedcluster/a-b", "--for=condition=Available",
+                        f"--timeout={int(AVAILABLE)}s", timeout=AVAILABLE + 60)
+        yield {"uid": uid}
     finally:
-        delete_and_wait(cluster, "hostedcluster", "sib", "tn")
-        cluster.kubectl("delete", "namespace", "tn", "--wait=false", "--ignore-not-found")
-    assert not get(cluster, "nodepool", "sim", "tn")
+        delete_and_wait(cluster, "hostedcluster", "a-b", "c")
+        cluster.kubectl("delete", "namespace", "c", "c-a", "--wait=false", "--ignore-not-found")
 
 
-def test_a_scale_down_during_a_large_scale_up_takes_effect(operator_installed):
+def test_killed_during_create_the_operator_still_brings_the_control_plane_up(operator_installed, tenant):
+    hc = get(operator_installed, "hostedcluster", "a-b", "c")
+    assert condition(hc, "Available")["status"] == "True"
+    namespace = get(operator_installed, "namespace", "c-a-b")
+    assert namespace["metadata"]["labels"][HOSTED_CLUSTER_UID_LABEL] == tenant["uid"]
+
+
+def test_two_hosted_clusters_never_share_a_control_plane(operator_installed, tenant):
+    """`c/a-b` and `c-a/b` both map to namespace c-a-b: the second is refused and its deletion harms nothing."""
+    cluster = operator_installed
+    etcd_uid = get(cluster, "pod", "etcd-0", "c-a-b")["metadata"]["uid"]
+    apply(cluster, hosted_cluster_manifest(cluster, "b", "c-a"))
+    try:
+        second = wait_for(lambda: (h := get(cluster, "hostedcluster", "b", "c-a"))
+                          and condition(h, "ValidConfiguration").get("status") == "False" and h, 120,
+                          "the second HostedCluster to be refused")
+        assert "it is the control plane of HostedCluster c/a-b" in condition(second, "ValidConfiguration")["message"]
+        assert condition(second, "Available").get("status") != "True"
+    finally:
+        delete_and_wait(cluster, "hostedcluster", "b", "c-a")
+    first = get(cluster, "hostedcluster", "a-b", "c")
+    assert condition(first, "Available")["status"] == "True"
+    assert get(cluster, "namespace", "c-a-b")["status"]["phase"] == "Active"
+    assert get(cluster, "pod", "etcd-0", "c-a-b")["metadata"]["uid"] == etcd_uid
+
+
+def test_a_pool_hcp_cannot_serve_never_delays_its_sibling(operator_installed, tenant):
+    """And a pool updated while the operator is SIGKILLed still converges."""
+    cluster = operator_installed
+    apply(cluster, node_pool_manifest(cluster, "outside", "c", "a-b", 1, platform="None"))
+    apply(cluster, node_pool_manifest(cluster, "sim", "c", "a-b", 2))
+    wait_for(lambda: get(cluster, "nodepool", "sim", "c"), 30, "the NodePool")
+    kill_operator(cluster)
+    wait_for(lambda: (get(cluster, "nodepool", "sim", "c") or {}).get("status", {}).get("replicas") == 2,
+             AVAILABLE, "2 nodes in the sibling pool after the operator was killed")
+    outside = get(cluster, "nodepool", "outside", "c")
+    assert condition(outside, "ValidPlatformConfig")["status"] == "False"
+    assert "platform None is not supported" in condition(outside, "ValidPlatformConfig")["message"]
+    delete_and_wait(cluster, "nodepool", "outside", "c", timeout=60)
+
+
+def hosted_nodes(cluster: ManagementCluster, namespace: str, name: str) -> Callable[[], int]:
+    secret = cluster.kubectl("get", "secret", "-n", namespace, f"{name}-admin-kubeconfig",
+                             "-o", "jsonpath={.data.kubeconfig}").stdout
+    kubeconfig = cluster.state_dir / f"{namespace}-{name}.kubeconfig"
+    kubeconfig.write_bytes(base64.b64decode(secret))
+    kubeconfig.chmod(0o600)
+
+    def count() -> int:
+        out = subprocess.run([str(binaries.binary("kubernetes", "kubectl")), "--kubeconfig", str(kubeconfig),
+                              "get", "nodes", "--no-headers"], capture_output=True, text=True, timeout=60)
+        return len(out.stdout.splitlines())
+
+    return count
+
+
+def test_a_scale_down_during_a_large_scale_up_takes_effect(operator_installed, tenant):
     """Machines come in bounded batches, each re-reading the desired count: 1000 → 0 stops the growth."""
     cluster = operator_installed
-    apply(cluster, hosted_cluster_manifest(cluster, "big", "scale"))
-    try:
-        too_many = cluster.kubectl("apply", "-f", "-", check=False,
-                                   input=node_pool_manifest(cluster, "huge", "scale", "big", 100000))
-        assert too_many.returncode != 0 and "1000" in too_many.stderr
-        apply(cluster, node_pool_manifest(cluster, "grow", "scale", "big", 1000))
-        cluster.kubectl("wait", "-n", "scale", "hostedcluster/big", "--for=condition=Available",
-                        f"--timeout={int(AVAILABLE)}s", timeout=AVAILABLE + 60)
-        secret = cluster.kubectl("get", "secret", "-n", "scale", "big-admin-kubeconfig",
-                                 "-o", "jsonpath={.data.kubeconfig}").stdout
-        kubeconfig = cluster.state_dir / "big.kubeconfig"
-        kubeconfig.write_bytes(base64.b64decode(secret))
-        kubeconfig.chmod(0o600)
+    too_many = cluster.kubectl("apply", "-f", "-", check=False,
+                               input=node_pool_manifest(cluster, "huge", "c", "a-b", 100000))
+    assert too_many.returncode != 0 and "1000" in too_many.stderr
+    nodes = hosted_nodes(cluster, "c", "a-b")
+    before = nodes()
+    apply(cluster, node_pool_manifest(cluster, "grow", "c", "a-b", 1000))
+    wait_for(lambda: nodes() >= before + 100, 300, "the scale-up to pass 100 nodes")
+    cluster.kubectl("scale", "-n", "c", "nodepool/grow", "--replicas=0")
+    peak = 0
 
-        def nodes() -> int:
-            out = subprocess.run([str(binaries.binary("kubernetes", "kubectl")), "--kubeconfig", str(kubeconfig),
-                                  "get", "nodes", "--no-headers"], capture_output=True, text=True, timeout=60)
-            return len(out.stdout.splitlines())
+    def shrunk() -> bool:
+        nonlocal peak
+        count = nodes() - before
+        peak = max(peak, count)
+        return count == 0
 
-        wait_for(lambda: nodes() >= 100, 300, "the scale-up to pass 100 nodes")
-        cluster.kubectl("scale", "-n", "scale", "nodepool/grow", "--replicas=0")
-        peak = 0
-
-        def gone() -> bool:
-            nonlocal peak
-            count = nodes()
-            peak = max(peak, count)
-            return count == 0
-
-        wait_for(gone, 600, "the pool to shrink to 0 nodes", interval=2.0)
-        assert peak < 1000, f"the scale-up ran to {peak} nodes after the pool was scaled to 0"
-    finally:
-        delete_and_wait(cluster, "hostedcluster", "big", "scale", timeout=600)
-        cluster.kubectl("delete", "namespace", "scale", "--wait=false", "--ignore-not-found")
+    wait_for(shrunk, 600, "the pool to shrink to 0 nodes", interval=2.0)
+    assert peak < 1000, f"the scale-up ran to {peak} nodes after the pool was scaled to 0"
+    delete_and_wait(cluster, "nodepool", "grow", "c", timeout=120)
 
 
-def test_operator_killed_during_create_update_and_destroy_converges_with_no_orphans(operator_installed):
+def test_killed_during_destroy_the_operator_leaves_no_orphans(operator_installed, tenant):
     cluster = operator_installed
-    apply(cluster, hosted_cluster_manifest(cluster, "crash", "kill"))
-    uid = wait_for(lambda: ((get(cluster, "hostedcluster", "crash", "kill") or {}).get("metadata") or {}).get("uid"),
-                   30, "the HostedCluster")
-    try:
-        wait_for(lambda: get(cluster, "namespace", "kill-crash"), 120, "the control-plane namespace")
-        kill_operator(cluster)
-        cluster.kubectl("wait", "-n", "kill", "hostedcluster/crash", "--for=condition=Available",
-                        f"--timeout={int(AVAILABLE)}s", timeout=AVAILABLE + 60)
-
-        apply(cluster, node_pool_manifest(cluster, "workers", "kill", "crash", 3))
-        wait_for(lambda: get(cluster, "nodepool", "workers", "kill"), 30, "the NodePool")
-        wait_operator_running(cluster)
-        kill_operator(cluster)
-        wait_for(lambda: (get(cluster, "nodepool", "workers", "kill") or {}).get("status", {}).get("replicas") == 3,
-                 AVAILABLE, "3 nodes after the operator was killed")
-
-        cluster.kubectl("delete", "-n", "kill", "hostedcluster/crash", "--wait=false")
-        wait_operator_running(cluster)
-        kill_operator(cluster)
-        wait_for(lambda: get(cluster, "hostedcluster", "crash", "kill") is None, 420,
-                 "the HostedCluster to be deleted after the operator was killed")
-        wait_for(lambda: get(cluster, "namespace", "kill-crash") is None, 300, "the control-plane namespace to go")
-        assert get(cluster, "nodepool", "workers", "kill") is None
-        assert owned_by(cluster, uid) == []
-    finally:
-        delete_and_wait(cluster, "hostedcluster", "crash", "kill")
-        cluster.kubectl("delete", "namespace", "kill", "--wait=false", "--ignore-not-found")
+    cluster.kubectl("delete", "-n", "c", "hostedcluster/a-b", "--wait=false")
+    wait_operator_running(cluster)
+    kill_operator(cluster)
+    wait_for(lambda: get(cluster, "hostedcluster", "a-b", "c") is None, 420,
+             "the HostedCluster to be deleted after the operator was killed")
+    wait_for(lambda: get(cluster, "namespace", "c-a-b") is None, 300, "the control-plane namespace to go")
+    assert get(cluster, "nodepool", "sim", "c") is None
+    assert owned_by(cluster, tenant["uid"]) == []
