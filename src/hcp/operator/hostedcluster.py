@@ -50,7 +50,7 @@ from hcp.kube.informer import Informer
 from hcp.kube.objects import as_dict, split_key
 from hcp.api.pause import pause_state
 from hcp.api.parse import parse
-from hcp.operator.validation import hosted_cluster_problems, namespace_owner_problem
+from hcp.api.validation import hosted_cluster_problems, namespace_owner_problem
 from hcp.release.resolver import Releases
 from hcp.release import ReleaseError
 

@@ -66,7 +66,7 @@ from hcp.kube.events import NORMAL, WARNING, EventRecorder
 from hcp.kube.informer import Informer
 from hcp.kube.objects import as_dict, make_key, split_key
 from hcp.api.pause import pause_state
-from hcp.operator.validation import node_pool_problems
+from hcp.api.validation import node_pool_problems
 from hcp.release.resolver import Releases
 from hcp.platforms import NODE_POOL_LABEL, PROVIDERS, Machine, MachineProvider, MachineTemplate, PlatformContext
 from hcp.platforms.hosted import HostedAccess

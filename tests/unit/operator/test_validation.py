@@ -11,7 +11,7 @@ from hcp.api import HostedCluster, NodePool
 from hcp.api.names import CLUSTER_ANNOTATION, HOSTED_CLUSTER_UID_LABEL, HOSTED_CONTROL_PLANE_LABEL
 from hcp.api.parse import parse
 from hcp.hostedcluster import objects
-from hcp.operator.validation import hosted_cluster_problems, namespace_owner_problem, node_pool_problems
+from hcp.api.validation import hosted_cluster_problems, namespace_owner_problem, node_pool_problems
 
 UID = "11111111-2222-3333-4444-555555555555"
 

@@ -1,4 +1,4 @@
-"""What the operator checks before it acts: problems become conditions, never exceptions.
+"""What a HostedCluster or NodePool needs beyond its schema to be served; the operator reports problems as conditions.
 
 The CRD schemas refuse malformed specs at admission, generated from the same
 models. What remains is what a schema cannot know, or what an object admitted
