@@ -11,7 +11,9 @@ operator restarts. Secret names and keys are HyperShift's:
     etcd-peer-tls           peer.crt peer.key peer-ca.crt
     etcd-client-tls         etcd-client.crt etcd-client.key etcd-client-ca.crt
     kas-server-crt          tls.crt tls.key     the API server's serving certificate
-    kas-kubelet-client-crt  tls.crt tls.key     the API server's client certificate for kubelets
+    kas-kubelet-client-crt  tls.crt tls.key     the API server's client certificate for kubelets (user
+                                                kube-apiserver-kubelet-client, in no group: hcp.dataplane
+                                                binds it to system:kubelet-api-admin in the hosted cluster)
     sa-signing-key          service-account.key service-account.pub
     kube-controller-manager-kubeconfig, kube-scheduler-kubeconfig   kubeconfig (in-cluster Service URL)
     kwok-kubeconfig         kubeconfig          kwok, on the KWOK platform only (in-cluster Service URL)
@@ -19,8 +21,8 @@ operator restarts. Secret names and keys are HyperShift's:
                                                 (name and key from spec.kubeconfig when set)
 
 A kept Secret must still be usable: every key present, its certificate issued
-by the current CA and matching its key, its SANs covering what is wanted now,
-and a kubeconfig pointing at the wanted server. That is how a change of the
+by the current CA and matching its key, its subject (user and groups) and SANs
+what is wanted now, and a kubeconfig pointing at the wanted server. That is how a change of the
 published endpoint re-issues exactly kas-server-crt and admin-kubeconfig.
 """
 
@@ -36,6 +38,7 @@ import yaml
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
 
 from hcp.api import HostedControlPlane
 from hcp.api.v1beta1.platform import PlatformType
@@ -56,6 +59,10 @@ KCM_KUBECONFIG = "kube-controller-manager-kubeconfig"
 SCHEDULER_KUBECONFIG = "kube-scheduler-kubeconfig"
 KWOK_KUBECONFIG = "kwok-kubeconfig"
 ADMIN_KUBECONFIG = "admin-kubeconfig"
+
+KAS_KUBELET_CLIENT_USER = "kube-apiserver-kubelet-client"
+"""The API server's user towards kubelets (kubeadm's name), in no group: kubelets authorize it through
+the hosted cluster's RBAC, where hcp.dataplane binds it to system:kubelet-api-admin and nothing more."""
 
 # Keys within them.
 CA_CERT_KEY = "ca.crt"
@@ -152,11 +159,10 @@ def _leaves(namespace: str, hcp: HostedControlPlane, endpoint: Endpoint) -> list
         _Leaf(KAS_SERVER_CRT, ROOT_CA, "kubernetes", TLS_CERT_KEY, TLS_KEY_KEY, CA_CERT_KEY,
               organizations=("kubernetes",), dns_names=tuple(dict.fromkeys(kas_names)),
               ip_addresses=tuple(dict.fromkeys(kas_ips)), server=True),
-        # Upstream kubelets authorize the API server through RBAC of the hosted cluster; like
-        # kubeadm's apiserver-kubelet-client, the certificate is in system:masters so that works
-        # without a binding installed first.
-        _Leaf(KAS_KUBELET_CLIENT_CRT, ROOT_CA, "kube-apiserver-kubelet-client", TLS_CERT_KEY, TLS_KEY_KEY,
-              CA_CERT_KEY, organizations=("system:masters",), client=True),
+        # Kubelets authorize the API server through the hosted cluster's RBAC (webhook authorization).
+        # Not system:masters: a kubelet client key is then worth the kubelet API, not the whole cluster.
+        _Leaf(KAS_KUBELET_CLIENT_CRT, ROOT_CA, KAS_KUBELET_CLIENT_USER, TLS_CERT_KEY, TLS_KEY_KEY,
+              CA_CERT_KEY, client=True),
     ]
 
 
@@ -324,9 +330,18 @@ def _usable_leaf(leaf: _Leaf, data: Mapping[str, bytes], ca: KeyPair) -> bool:
     cert = _load_cert(data[leaf.cert_key])
     if cert is None or not _issued_by(cert, ca.cert_pem) or not _key_matches(cert, data[leaf.key_key]):
         return False
+    if _subject(cert) != (leaf.common_name, sorted(leaf.organizations)):
+        return False  # another user or other groups: e.g. an identity narrowed since it was issued
     dns_names, ips = _sans(cert)
     wanted_ips = {ipaddress.ip_address(ip) for ip in leaf.ip_addresses}
     return set(leaf.dns_names) <= dns_names and wanted_ips <= ips
+
+
+def _subject(cert: x509.Certificate) -> tuple[str, list[str]]:
+    """(CN, sorted O): the user and groups Kubernetes reads from a client certificate."""
+    common_names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    organizations = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    return (str(common_names[0].value) if common_names else "", sorted(str(o.value) for o in organizations))
 
 
 def _usable_service_account_key(data: Mapping[str, bytes]) -> bool:

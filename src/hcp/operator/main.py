@@ -1,6 +1,6 @@
 """`python -m hcp.operator`: the operator process, in a pod or on a host for debugging.
 
-One manager runs the HostedCluster, NodePool and HostedControlPlane controllers while
+One manager runs the HostedCluster, NodePool, HostedControlPlane and data-plane controllers while
 holding the leader Lease in the operator's namespace, so a second replica
 waits instead of fighting. On start it also publishes the supported-versions
 ConfigMap, as HyperShift's operator does.
@@ -20,6 +20,7 @@ from hcp import __version__
 from hcp.api.types import parse_duration
 from hcp.api import HostedCluster, HostedControlPlane, NodePool
 from hcp.controlplane.controller import HostedControlPlaneController
+from hcp.dataplane.controller import DataPlaneController
 from hcp.kube.apply import apply, resource_of
 from hcp.kube.client import async_client_for
 from hcp.kube.controller import Controller, Manager
@@ -89,6 +90,10 @@ async def run(options: argparse.Namespace) -> None:
     for informer in workloads.values():
         control_plane_controller.watch(informer, owner_keys("HostedControlPlane"))
 
+    # Node identity and trust inside each hosted cluster: bootstrap RBAC and tokens, kubelet serving CSRs.
+    data_plane_controller = DataPlaneController(client, events, control_planes=control_planes,
+                                                node_pools=node_pools).controller
+
     identity = os.environ.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}"
     elector = LeaderElector(client, namespace=options.namespace, name="hypershift-operator", identity=identity) \
         if options.leader_elect else None
@@ -96,6 +101,7 @@ async def run(options: argparse.Namespace) -> None:
     manager.add(cluster_controller)
     manager.add(node_pool_controller)
     manager.add(control_plane_controller)
+    manager.add(data_plane_controller)
     try:
         await manager.run()
     finally:

@@ -16,6 +16,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hcp.controlplane import pki_secrets, secret_data
 from hcp.controlplane.labels import HOSTED_CONTROL_PLANE_LABEL, MANAGED_BY_LABEL
+from hcp.pki import KeyPair, issue
 from tests.unit.controlplane.conftest import HIGHLY_AVAILABLE, NAMESPACE, SINGLE_REPLICA, make_hcp
 
 NAMES = [
@@ -278,7 +279,19 @@ def test_kubeconfig_users_and_servers(data):
         config = kubeconfig(data[name]["kubeconfig"])
         assert config["server"] == server
         assert subject(cert(config["cert"])) == user
-    assert subject(cert(data["kas-kubelet-client-crt"]["tls.crt"]))[1] == ["system:masters"]
+    # Its own user, in no group: the hosted cluster's RBAC grants it the kubelet API and nothing more.
+    assert subject(cert(data["kas-kubelet-client-crt"]["tls.crt"])) == ("kube-apiserver-kubelet-client", [])
+
+
+def test_a_certificate_issued_for_other_groups_is_reissued(hcp, data):
+    """A kubelet client certificate minted before the identity was narrowed (in system:masters) is replaced."""
+    root = KeyPair(data["root-ca"]["ca.crt"], data["root-ca"]["ca.key"])
+    old = issue(root, "kube-apiserver-kubelet-client", organizations=("system:masters",), client=True)
+    existing = {**data, "kas-kubelet-client-crt": {**data["kas-kubelet-client-crt"], "tls.crt": old.cert_pem,
+                                                   "tls.key": old.key_pem}}
+    after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, existing, endpoint_port=PORT))
+    assert changed(existing, after) == {"kas-kubelet-client-crt"}
+    assert subject(cert(after["kas-kubelet-client-crt"]["tls.crt"])) == ("kube-apiserver-kubelet-client", [])
 
 
 def test_service_account_key_pair_matches(data):

@@ -401,6 +401,9 @@ def test_api_server_flags_for_the_defaults(single_ctx):
     assert flag(arguments, "endpoint-reconciler-type") == "none"
     assert flag(arguments, "secure-port") == "6443"
     assert flag(arguments, "authorization-mode") == "Node,RBAC"
+    assert flag(arguments, "enable-admission-plugins") == "NodeRestriction"
+    assert flag(arguments, "enable-bootstrap-token-auth") == "true"
+    assert flag(arguments, "kubelet-insecure-tls") is None
     assert flag(arguments, "feature-gates") is None
     assert flag(arguments, "encryption-provider-config") is None
 
@@ -416,12 +419,17 @@ def test_api_server_flags_from_the_spec(ha_ctx):
 def test_api_server_files_exist_in_the_pod(ha_ctx):
     objects = render(ha_ctx)
     seen = files(pod_spec(objects, "Deployment/kube-apiserver"), "kube-apiserver", objects)
+    arguments = args(objects, "Deployment/kube-apiserver", "kube-apiserver")
     for name in ("client-ca-file", "tls-cert-file", "tls-private-key-file", "etcd-cafile", "etcd-certfile",
-                 "etcd-keyfile", "kubelet-client-certificate", "kubelet-client-key", "service-account-key-file",
-                 "service-account-signing-key-file", "encryption-provider-config"):
-        path = flag(args(objects, "Deployment/kube-apiserver", "kube-apiserver"), name)
+                 "etcd-keyfile", "kubelet-client-certificate", "kubelet-client-key", "kubelet-certificate-authority",
+                 "service-account-key-file", "service-account-signing-key-file", "encryption-provider-config"):
+        path = flag(arguments, name)
         assert path in seen, f"--{name}={path} is not mounted"
     assert seen["/etc/kubernetes/certs/client-ca/ca.crt"] == ("root-ca", "ca.crt")
+    assert seen[flag(arguments, "kubelet-client-certificate")] == ("kas-kubelet-client-crt", "tls.crt")
+    assert seen[flag(arguments, "kubelet-client-key")] == ("kas-kubelet-client-crt", "tls.key")
+    # Kubelet serving certificates come from kube-controller-manager's signer, the root CA.
+    assert seen[flag(arguments, "kubelet-certificate-authority")] == ("root-ca", "ca.crt")
     assert not [path for path, (secret, key) in seen.items() if key == "ca.key"], "no CA key in the API server"
 
 
@@ -571,6 +579,12 @@ def test_controller_manager_signs_with_the_root_ca(ha_ctx):
     assert seen[flag(arguments, "root-ca-file")] == ("root-ca", "ca.crt")
     assert seen[flag(arguments, "service-account-private-key-file")] == ("sa-signing-key", "service-account.key")
     assert seen[flag(arguments, "kubeconfig")] == ("kube-controller-manager-kubeconfig", "kubeconfig")
+
+
+def test_controller_manager_runs_the_bootstrap_token_controllers(single_ctx, ha_ctx):
+    for ctx in (single_ctx, ha_ctx):
+        arguments = args(render(ctx), "Deployment/kube-controller-manager", "kube-controller-manager")
+        assert flag(arguments, "controllers") == "*,bootstrapsigner,tokencleaner"
 
 
 def test_scheduler_flags(single_ctx, ha_ctx):

@@ -1,7 +1,10 @@
 """kube-apiserver: a Deployment of 1 or 3 replicas, published by the Service kube-apiserver.
 
 Flags are those of the management cluster's own API server (host_processes.py)
-with the hosted cluster's etcd, networks, issuer and certificates; the Service
+with the hosted cluster's etcd, networks, issuer and certificates, plus what
+real nodes need (static, in kube-apiserver.yaml): bootstrap-token
+authentication, the Node authorizer and NodeRestriction, a client certificate
+for kubelets and the root CA to verify their serving certificates. The Service
 is NodePort or LoadBalancer as spec.services says for APIServer. With
 spec.secretEncryption aescbc, Secrets are encrypted at rest with the keys the
 controller read into `ctx.encryption_keys` (EncryptionConfiguration in the

@@ -1,8 +1,12 @@
 """kube-controller-manager: a Deployment of 1 or 2 replicas (leader election when 2).
 
 It reaches the API server through the Service with its kubeconfig Secret,
-signs node CSRs with the root CA, and gets the pod and Service networks of
-spec.networking (HyperShift's defaults when unset).
+signs node CSRs (client and kubelet-serving) with the root CA, runs the
+bootstrap-token controllers besides the defaults (tokencleaner,
+bootstrapsigner), and gets the pod and Service networks of spec.networking
+(HyperShift's defaults when unset). Its csrapproving controller approves node
+client certificates, for bootstrap tokens and renewals, as the node-bootstrap
+RBAC that hcp.dataplane keeps in the hosted cluster allows.
 """
 
 from __future__ import annotations
