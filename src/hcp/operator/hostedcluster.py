@@ -171,7 +171,7 @@ class HostedClusterController:
             return Result(requeue_after=60.0)
 
         control_plane = self.control_planes.get(target, name)
-        hcp = HostedControlPlane.model_validate(as_dict(control_plane)) if control_plane else None
+        hcp = parse(HostedControlPlane, as_dict(control_plane))[0] if control_plane else None  # invalid: reported there
         kubeconfig, conflict = await self._publish_kubeconfig(live, hcp, namespace, name, target)
         hcp_conditions = hcp.status.conditions if hcp and hcp.status else None
         for type_ in ("Available", "Degraded"):

@@ -55,7 +55,7 @@ from lightkube.resources.core_v1 import Node, Pod, Secret
 from lightkube.types import PatchType
 from lightkube.utils.quantity import parse_quantity
 
-from hcp.api import HostedCluster, HostedControlPlane, NodePool
+from hcp.api import HostedControlPlane, NodePool
 from hcp.api.names import CLUSTER_ANNOTATION, FINALIZER, control_plane_namespace
 from hcp.api.parse import parse
 from hcp.api.types import parse_duration
@@ -561,7 +561,7 @@ class NodePoolController:
         """(control-plane namespace, HostedControlPlane) once it has published its admin kubeconfig."""
         target = control_plane_namespace(namespace, cluster)
         control_plane = self.control_planes.get(target, cluster)
-        hcp = HostedControlPlane.model_validate(as_dict(control_plane)) if control_plane else None
+        hcp = parse(HostedControlPlane, as_dict(control_plane))[0] if control_plane else None
         if hcp is None or hcp.status is None or hcp.status.kube_config is None:
             return None
         return target, hcp
@@ -773,7 +773,7 @@ class _Pass:
         """The NodePool's Kubernetes version, if its release is valid and not newer than the control plane's."""
         try:
             release = await self.owner.releases.resolve(self.pool.spec.release.image)
-            cluster_image = HostedCluster.model_validate(as_dict(self.cluster)).spec.release.image
+            cluster_image = ((as_dict(self.cluster).get("spec") or {}).get("release") or {}).get("image", "")
             control_plane = await self.owner.releases.resolve(cluster_image)
         except ReleaseError as error:
             self.condition("ValidReleaseImage", False, "InvalidImage", str(error))
