@@ -19,6 +19,7 @@ import itertools
 import re
 from typing import Any
 
+from hcp.api.formats import DNS1123_LABEL
 from hcp.api.names import (
     CLUSTER_ANNOTATION,
     HOSTED_CLUSTER_UID_LABEL,
@@ -36,14 +37,13 @@ HOSTED_CLUSTER_PLATFORMS = (PlatformType.KWOK, PlatformType.NONE)
 MAX_NODE_POOL_NAME = 57
 """A machine is named `<nodepool>-<5 characters>`, and a node name must fit a 63-character label value."""
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 def hosted_cluster_problems(hc: HostedCluster) -> list[str]:
     """Why this HostedCluster cannot be served, beyond what its schema checks (empty: none)."""
     problems = []
     namespace, name = hc.metadata.namespace or "", hc.metadata.name or ""
     target = control_plane_namespace(namespace, name)
-    if len(target) > MAX_CONTROL_PLANE_NAMESPACE or not _DNS_LABEL.match(target):
+    if len(target) > MAX_CONTROL_PLANE_NAMESPACE or not re.fullmatch(DNS1123_LABEL, target):
         problems.append(f"the control-plane namespace name {target!r} (<namespace>-<name>) must be a DNS label of "
                         f"at most {MAX_CONTROL_PLANE_NAMESPACE} characters; use a shorter name or namespace")
     if hc.spec.platform.type not in HOSTED_CLUSTER_PLATFORMS:
