@@ -71,6 +71,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: hello, namespace: {namespace}}}
 spec:
+  terminationGracePeriodSeconds: 1  # sleep ignores SIGTERM; the teardown need not wait 30 s
   containers:
     - name: hello
       image: {image}
@@ -90,6 +91,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: web, namespace: {namespace}, labels: {{app: web}}}}
 spec:
+  terminationGracePeriodSeconds: 1  # sleep ignores SIGTERM; the teardown need not wait 30 s
   containers:
     - name: web
       image: {image}
@@ -110,6 +112,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: client, namespace: {namespace}}}
 spec:
+  terminationGracePeriodSeconds: 1  # sleep ignores SIGTERM; the teardown need not wait 30 s
   containers:
     - name: client
       image: {image}
@@ -139,6 +142,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: {name}, namespace: {namespace}}}
 spec:
+  terminationGracePeriodSeconds: 1  # sleep ignores SIGTERM; the teardown need not wait 30 s
   containers:
     - name: main
       image: {image}

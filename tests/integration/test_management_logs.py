@@ -32,6 +32,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: talker, namespace: {namespace}}}
 spec:
+  terminationGracePeriodSeconds: 1  # sleep ignores SIGTERM; cleanup need not wait 30 s
   containers:
     - name: main
       image: {cluster.image("hcp/busybox")}
