@@ -22,8 +22,6 @@ left alone, like the rest of its control plane.
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -60,6 +58,7 @@ from hcp.kube.apply import apply, delete_if_exists, owner_reference
 from hcp.kube.controller import Controller, Result
 from hcp.kube.events import NORMAL, WARNING, EventRecorder
 from hcp.kube.informer import Informer
+from hcp.kube.watched import WatchedClusters
 from hcp.kube.objects import as_dict, make_key, split_key
 from hcp.api.validation import node_pool_problems
 
@@ -81,8 +80,7 @@ class DataPlaneController:
         self.events = events
         self.control_planes = control_planes
         self.node_pools = node_pools
-        self._access: dict[str, DataPlaneAccess] = {}
-        self._access_lock = asyncio.Lock()
+        self._watched = WatchedClusters(client, self._watch)
         self.controller = Controller("dataplane", self.reconcile, workers=workers)
         self.controller.watch(control_planes)
         self.controller.watch(node_pools, self._control_plane_keys)
@@ -102,12 +100,12 @@ class DataPlaneController:
         if live is not None and not live.metadata.deletionTimestamp:
             hcp = parse(HostedControlPlane, as_dict(live))[0]
         if hcp is None:
-            await self._forget(key)
+            await self._watched.release(lambda watched: watched != key)
             return None
         pause = pause_state(hcp.spec.paused_until)
         if pause.paused:
             return Result(requeue_after=pause.resume_in)
-        access = await self._access_for(key, hcp)
+        access = await self._watched.get(key, hcp)
         if access is None:
             return None  # the HostedControlPlane's status, once ready, brings it back
         if not access.synced:
@@ -125,40 +123,10 @@ class DataPlaneController:
 
     # The hosted cluster.
 
-    async def _access_for(self, key: str, hcp: HostedControlPlane) -> DataPlaneAccess | None:
-        """The hosted cluster's client and caches: built once the control plane is ready, then kept
-        (through rollouts) until its admin kubeconfig changes."""
-        reference = hcp.status.kube_config if hcp.status else None
-        if reference is None:
-            return None
-        try:
-            secret = await self.client.get(Secret, reference.name, namespace=hcp.metadata.namespace)
-        except ApiError as error:
-            if error.status.code == 404:
-                return None
-            raise
-        encoded = (secret.data or {}).get(reference.key)
-        if not encoded:
-            return None
-        kubeconfig = base64.b64decode(encoded)
-        async with self._access_lock:
-            current = self._access.get(key)
-            if current is not None and current.kubeconfig == kubeconfig:
-                return current
-            if not hcp.status.ready:
-                return None
-            if current is not None:
-                await current.close()
-            log.info("watching the hosted cluster's CSRs, node-bootstrap RBAC and bootstrap tokens",
-                     extra={"control_plane": key})
-            self._access[key] = DataPlaneAccess(key, kubeconfig, lambda event, obj: self.controller.queue.add(key))
-            return self._access[key]
-
-    async def _forget(self, key: str) -> None:
-        async with self._access_lock:
-            access = self._access.pop(key, None)
-        if access is not None:
-            await access.close()
+    def _watch(self, key: str, kubeconfig: bytes) -> DataPlaneAccess:
+        log.info("watching the hosted cluster's CSRs, node-bootstrap RBAC and bootstrap tokens",
+                 extra={"control_plane": key})
+        return DataPlaneAccess(key, kubeconfig, lambda event, obj: self.controller.queue.add(key))
 
     # RBAC.
 

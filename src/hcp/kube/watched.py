@@ -10,10 +10,13 @@ made, woken by their events rather than by polling.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 import yaml
-from lightkube import AsyncClient, KubeConfig
+from lightkube import ApiError, AsyncClient, KubeConfig
+from lightkube.resources.core_v1 import Secret
 
 from hcp.kube.client import FIELD_MANAGER
 from hcp.kube.informer import Handler, Informer
@@ -69,3 +72,52 @@ class WatchedCluster:
     def _notify(self, event: str, obj: object) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
+
+
+Watched = TypeVar("Watched", bound=WatchedCluster)
+
+
+class WatchedClusters(Generic[Watched]):
+    """One watched hosted cluster per key, built from its HostedControlPlane's published admin kubeconfig.
+
+    A cluster is first watched once its control plane is ready, then kept
+    (through rollouts) until the kubeconfig changes, e.g. a moved endpoint.
+    """
+
+    def __init__(self, client: AsyncClient, build: Callable[[str, bytes], Watched]) -> None:
+        self._client = client
+        self._build = build
+        self._watched: dict[str, Watched] = {}
+        self._lock = asyncio.Lock()
+
+    async def get(self, key: str, hcp: Any) -> Watched | None:
+        """The watched cluster of `hcp` (a HostedControlPlane) under `key`; None until it can be built."""
+        reference = hcp.status.kube_config if hcp is not None and hcp.status else None
+        if reference is None:
+            return None
+        try:
+            secret = await self._client.get(Secret, reference.name, namespace=hcp.metadata.namespace)
+        except ApiError as error:
+            if error.status.code == 404:
+                return None
+            raise
+        encoded = (secret.data or {}).get(reference.key)
+        if not encoded:
+            return None
+        kubeconfig = base64.b64decode(encoded)
+        async with self._lock:
+            current = self._watched.get(key)
+            if current is not None and current.kubeconfig == kubeconfig:
+                return current
+            if not hcp.status.ready:
+                return None
+            if current is not None:
+                await current.close()
+            self._watched[key] = self._build(key, kubeconfig)
+            return self._watched[key]
+
+    async def release(self, keep: Callable[[str], bool] = lambda key: False) -> None:
+        """Stop watching the clusters whose key `keep` rejects (all, by default)."""
+        async with self._lock:
+            for key in [key for key in self._watched if not keep(key)]:
+                await self._watched.pop(key).close()

@@ -37,7 +37,6 @@ that says why, never a retry loop, and never delays another pool.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import math
 import re
@@ -51,7 +50,7 @@ from typing import Any
 
 from lightkube import ApiError, AsyncClient
 from lightkube.models.meta_v1 import ObjectMeta
-from lightkube.resources.core_v1 import Node, Pod, Secret
+from lightkube.resources.core_v1 import Node, Pod
 from lightkube.types import PatchType
 from lightkube.utils.quantity import parse_quantity
 
@@ -64,6 +63,7 @@ from hcp.kube.conditions import refused_status, set_condition
 from hcp.kube.controller import Controller, Result
 from hcp.kube.events import NORMAL, WARNING, EventRecorder
 from hcp.kube.informer import Informer
+from hcp.kube.watched import WatchedClusters
 from hcp.kube.objects import as_dict, make_key, split_key
 from hcp.api.pause import pause_state
 from hcp.api.validation import node_pool_problems
@@ -458,8 +458,7 @@ class NodePoolController:
         self.clusters = clusters
         self.control_planes = control_planes
         self.settings = settings
-        self._access: dict[str, HostedAccess] = {}
-        self._access_lock = asyncio.Lock()
+        self._watched = WatchedClusters(client, self._watch)
         self.controller = Controller("nodepool", self.reconcile, workers=workers)
         self.controller.watch(node_pools)
         self.controller.watch(clusters, lambda hc: self._pool_keys(hc.metadata.namespace, hc.metadata.name))
@@ -567,43 +566,18 @@ class NodePoolController:
         return target, hcp
 
     async def access(self, namespace: str, cluster: str) -> HostedAccess | None:
-        """The hosted cluster's client and caches: first built once its control plane is ready, then
-        kept (through rollouts) until its admin kubeconfig changes."""
+        """The hosted cluster's client and caches, once its control plane has published a kubeconfig."""
         published = self._kubeconfig_ref(namespace, cluster)
-        if published is None:
-            return None
-        target, hcp = published
-        reference = hcp.status.kube_config
-        try:
-            secret = await self.client.get(Secret, reference.name, namespace=target)
-        except ApiError as error:
-            if error.status.code == 404:
-                return None
-            raise
-        encoded = (secret.data or {}).get(reference.key)
-        if not encoded:
-            return None
-        kubeconfig = base64.b64decode(encoded)
-        key = make_key(namespace, cluster)
-        async with self._access_lock:
-            current = self._access.get(key)
-            if current is not None and current.kubeconfig == kubeconfig:
-                return current
-            if not hcp.status.ready:
-                return None
-            if current is not None:
-                await current.close()
-            log.info("watching the hosted cluster's nodes and pods", extra={"cluster": key})
-            self._access[key] = HostedAccess(key, kubeconfig, self._hosted_event_handler(namespace, cluster))
-            return self._access[key]
+        return await self._watched.get(make_key(namespace, cluster), published[1]) if published else None
+
+    def _watch(self, key: str, kubeconfig: bytes) -> HostedAccess:
+        namespace, cluster = split_key(key)
+        log.info("watching the hosted cluster's nodes and pods", extra={"cluster": key})
+        return HostedAccess(key, kubeconfig, self._hosted_event_handler(namespace, cluster))
 
     async def _release_unused_access(self) -> None:
         """Stop watching hosted clusters no NodePool refers to any more."""
-        async with self._access_lock:
-            for key in list(self._access):
-                namespace, cluster = split_key(key)
-                if not self._pool_keys(namespace, cluster):
-                    await self._access.pop(key).close()
+        await self._watched.release(lambda key: bool(self._pool_keys(*split_key(key))))
 
     def provider(self, pool: NodePool, access: HostedAccess) -> MachineProvider:
         target = control_plane_namespace(pool.metadata.namespace, pool.spec.cluster_name)
