@@ -137,7 +137,7 @@ def test_autoscaling_follows_pending_pods_and_the_documented_patches_switch_it(h
     # 5 pods of 1.5 CPU: two fit a 4-CPU node, so three nodes are needed.
     cluster.hosted("apply", "-f", "-", input=deployment("burst", 5, cpu="1500m"))
     wait_for(lambda: len(cluster.ready_nodes("auto")) == 3, 240, "autoscaling up to 3 nodes")
-    wait_for(lambda: len(running_pods(cluster, "burst")) == 5, 60, "every burst pod Running")
+    wait_for(lambda: len(running_pods(cluster, "burst")) == 5, 180, "every burst pod Running")  # scheduler backoff
     assert len(cluster.nodes("auto")) == 3, "autoscaling went past what the pods needed"
 
     cluster.hosted("delete", "deployment", "burst")
