@@ -19,6 +19,7 @@ import yaml
 from hcp.api.meta import TaintEffect, Toleration
 from hcp.api.v1beta1.common import AvailabilityPolicy
 from hcp.api.v1beta1.etcd import DEFAULT_ETCD_STORAGE_SIZE
+from hcp.api.v1beta1.networking import NetworkType
 from hcp.api.v1beta1.nodepool import MAX_NODE_POOL_REPLICAS
 from hcp.cli.options import (
     CIDR,
@@ -96,6 +97,10 @@ def node_pool_management(command: Any) -> Any:
               help="Service network; repeat for dual stack. Default: 172.31.0.0/16.")
 @click.option("--cluster-cidr", type=CIDR(), multiple=True,
               help="Pod network; repeat for dual stack. Default: 10.132.0.0/14.")
+@click.option("--network-type", type=click.Choice([t.value for t in NetworkType]),
+              default=objects.ClusterOptions.network_type.value, show_default=True,
+              help="CNI of the hosted cluster: hcp deploys Flannel (vxlan); with Other you bring your own. "
+                   "hcp cannot deploy OpenShiftSDN, Calico or OVNKubernetes.")
 @click.option("--node-selector", multiple=True,
               help="key=value[,key=value] the control-plane pods must run on (management node labels).")
 @click.option("--toleration", multiple=True,
@@ -120,7 +125,8 @@ def node_pool_management(command: Any) -> Any:
 def create_cluster_kwok(name: str, namespace: str, release_image: str, node_pool_replicas: int,
                         pull_secret: Path | None, ssh_key: Path | None, generate_ssh: bool, base_domain: str,
                         availability: str, etcd_storage_class: str | None, etcd_storage_size: str,
-                        service_cidr: tuple[str, ...], cluster_cidr: tuple[str, ...], node_selector: tuple[str, ...],
+                        service_cidr: tuple[str, ...], cluster_cidr: tuple[str, ...], network_type: str,
+                        node_selector: tuple[str, ...],
                         toleration: tuple[str, ...], annotations: tuple[str, ...], labels: tuple[str, ...],
                         paused_until: str | None, auto_repair: bool, node_drain_timeout: str | None,
                         cpu: str | None, memory: str | None, max_pods: int | None,
@@ -160,7 +166,8 @@ def create_cluster_kwok(name: str, namespace: str, release_image: str, node_pool
         if pull_secret else objects.EMPTY_PULL_SECRET,
         ssh_public_key=public_key, ssh_private_key=private_key,
         availability_policy=AvailabilityPolicy(availability), etcd_storage_class=etcd_storage_class,
-        etcd_storage_size=etcd_storage_size, node_selector=key_values(node_selector, "--node-selector", commas=True),
+        etcd_storage_size=etcd_storage_size, network_type=NetworkType(network_type),
+        node_selector=key_values(node_selector, "--node-selector", commas=True),
         tolerations=tuple(parse_toleration(t) for t in toleration),
         annotations=key_values(annotations, "--annotations"), labels=key_values(labels, "--labels"),
         paused_until=paused_until,

@@ -22,7 +22,9 @@ from hcp.api.v1beta1.networking import ClusterNetworking
 DEFAULT_ISSUER_URL = "https://kubernetes.default.svc"
 """Service-account token issuer when spec.issuerURL is empty (HyperShift's default)."""
 
-COMPONENT_IMAGES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+COMPONENT_IMAGES = (
+    "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "konnectivity-server",
+)
 """The keys of `RenderContext.images`: one pull spec per control-plane component."""
 
 
@@ -32,7 +34,7 @@ class RenderError(ValueError):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where clients outside the management cluster reach the hosted API server."""
+    """Where clients outside the management cluster reach a published service (the API server, konnectivity)."""
 
     host: str
     port: int
@@ -61,6 +63,10 @@ class RenderContext:
     """Kubernetes version of the release, e.g. "1.37.1" (for version-dependent settings)."""
     api_endpoint: Endpoint
     """The API server's published endpoint (host, port)."""
+    konnectivity_endpoint: Endpoint | None = None
+    """Where agents on the nodes reach the konnectivity server (spec.services Konnectivity); None until
+    published (a LoadBalancer without ingress yet). Nothing on the control-plane side needs it to run:
+    it is for what tells nodes where to dial."""
     restart_date: str | None = None
     """Value of the hypershift.openshift.io/restart-date annotation, if any."""
     encryption_keys: Mapping[str, bytes] = field(default_factory=lambda: MappingProxyType({}))
@@ -75,6 +81,7 @@ class RenderContext:
         kubernetes_version: str,
         api_endpoint: Endpoint | tuple[str, int],
         encryption_keys: Mapping[str, bytes] | None = None,
+        konnectivity_endpoint: Endpoint | None = None,
     ) -> RenderContext:
         """A context whose namespace and restart date are read from the HostedControlPlane itself."""
         if not hcp.metadata.namespace:
@@ -86,6 +93,7 @@ class RenderContext:
             images=images,
             kubernetes_version=kubernetes_version,
             api_endpoint=endpoint,
+            konnectivity_endpoint=konnectivity_endpoint,
             restart_date=(hcp.metadata.annotations or {}).get(RESTART_DATE_ANNOTATION),
             encryption_keys=encryption_keys or {},
         )

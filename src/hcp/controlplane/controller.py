@@ -1,10 +1,13 @@
 """The HostedControlPlane controller: from a HostedControlPlane to running control-plane pods.
 
 Every pass recomputes the whole desired state: resolve the release, publish
-the API server, keep the PKI, render every component and apply it all with
-server-side apply, owned by the HostedControlPlane so that deleting it removes
-everything. Status is derived from what is observed (workloads rolled out,
-the published endpoint answering /readyz), never remembered.
+the API server and the konnectivity server, keep the PKI, render every
+component and apply it all with server-side apply, owned by the
+HostedControlPlane so that deleting it removes everything. Status is
+derived from what is observed (workloads rolled out, the published endpoint
+answering /readyz), never remembered. The konnectivity endpoint is learnt
+the same way as the API server's but not waited for: the control plane runs
+without agents, and Available means what it meant before.
 
 A HostedControlPlane is served only in a control-plane namespace that hcp
 made for a HostedCluster (it carries the HostedCluster's UID mark); one
@@ -28,8 +31,12 @@ from hcp.api import HostedControlPlane
 from hcp.api.meta import Condition
 from hcp.api.names import HOSTED_CLUSTER_UID_LABEL, HOSTED_CONTROL_PLANE_LABEL
 from hcp.api.parse import parse
+from hcp.api.v1beta1.networking import ServiceType
 from hcp.controlplane.context import COMPONENT_IMAGES, Endpoint, RenderContext, RenderError
-from hcp.controlplane.pki import ROOT_CA, admin_kubeconfig_ref, pki_secrets, secret_data
+from hcp.controlplane.pki import (
+    KAS_SERVICE, KONNECTIVITY_SERVICE, ROOT_CA, admin_kubeconfig_ref, pki_secrets, secret_data,
+)
+from hcp.controlplane.publishing import needs_node_addresses, published_endpoint, service_strategy
 from hcp.controlplane.render import render
 from hcp.kube.apply import apply, apply_status, owner_reference
 from hcp.kube.conditions import find_condition, refused_status, set_condition
@@ -43,7 +50,9 @@ from hcp.release import Release, ReleaseError
 
 log = logging.getLogger(__name__)
 
-API_SERVER_SERVICE = "kube-apiserver"
+PUBLISHED_SERVICES = ((ServiceType.API_SERVER, KAS_SERVICE), (ServiceType.KONNECTIVITY, KONNECTIVITY_SERVICE))
+"""The services published outside the management cluster, with the Service of each: applied from the
+provisional render, so that their endpoints are known before the PKI and the rest are rendered."""
 WORKLOADS = (("StatefulSet", "etcd"), ("Deployment", "kube-apiserver"),
              ("Deployment", "kube-controller-manager"), ("Deployment", "kube-scheduler"))
 PROGRESS_RECHECK = 5.0
@@ -165,21 +174,23 @@ class HostedControlPlaneController:
                    async for s in self.client.list(Secret, namespace=namespace)}
         encryption_keys = {name: data["key"] for name, data in secrets.items() if "key" in data}
 
-        def context(endpoint: Endpoint) -> RenderContext:
+        def context(endpoint: Endpoint, konnectivity: Endpoint | None) -> RenderContext:
             return RenderContext.for_hcp(hcp, images=images, kubernetes_version=release.version,
-                                         api_endpoint=endpoint, encryption_keys=encryption_keys)
+                                         api_endpoint=endpoint, encryption_keys=encryption_keys,
+                                         konnectivity_endpoint=konnectivity)
 
-        provisional = render(context(Endpoint("0.0.0.0", 6443)))
-        service = next(o for o in provisional if o["kind"] == "Service" and o["metadata"]["name"] == API_SERVER_SERVICE)
-        live_service = await apply(self.client, _owned(service, owner))
-        endpoint = await self._published_endpoint(hcp, live_service)
+        endpoints = await self._publish(hcp, render(context(Endpoint("0.0.0.0", 6443), None)), owner)
+        endpoint = endpoints[ServiceType.API_SERVER]
         if endpoint is None:
             return Observed({name: False for _, name in WORKLOADS}, None, False)
+        # Not waited for: the control plane runs without it; its certificate gains the host once known.
+        konnectivity = endpoints[ServiceType.KONNECTIVITY]
 
-        for secret in pki_secrets(namespace, hcp, endpoint.host, secrets, endpoint_port=endpoint.port):
+        for secret in pki_secrets(namespace, hcp, endpoint.host, secrets, endpoint_port=endpoint.port,
+                                  konnectivity_host=konnectivity.host if konnectivity else None):
             if secret_data(secret) != secrets.get(secret["metadata"]["name"]):
                 await apply(self.client, _owned(secret, owner))
-        for obj in render(context(endpoint)):
+        for obj in render(context(endpoint, konnectivity)):
             await apply(self.client, _owned(obj, owner))
 
         rolled_out = {name: _rolled_out(self.workloads[kind].get(namespace, name)) for kind, name in WORKLOADS}
@@ -201,24 +212,26 @@ class HostedControlPlaneController:
             return "spec.services must publish the APIServer service"
         return ""
 
-    async def _published_endpoint(self, hcp: HostedControlPlane, service: Any) -> Endpoint | None:
-        """host:port where the API server is published, per spec.services (NodePort or LoadBalancer)."""
-        strategy = next(s.service_publishing_strategy for s in hcp.spec.services if s.service == "APIServer")
-        if service.spec.type == "LoadBalancer":
-            ingress = (service.status.loadBalancer.ingress or []) if service.status and service.status.loadBalancer else []
-            if not ingress:
-                return None
-            host = strategy.load_balancer.hostname if strategy.load_balancer and strategy.load_balancer.hostname \
-                else (ingress[0].ip or ingress[0].hostname)
-            return Endpoint(host, service.spec.ports[0].port)
-        port = service.spec.ports[0].nodePort
-        address = strategy.node_port.address if strategy.node_port else None
-        if not address:
-            async for node in self.client.list(Node):
-                address = next((a.address for a in node.status.addresses or [] if a.type == "InternalIP"), None)
-                if address:
-                    break
-        return Endpoint(address, port) if address and port else None
+    async def _publish(self, hcp: HostedControlPlane, provisional: list[dict[str, Any]],
+                       owner: dict) -> dict[ServiceType, Endpoint | None]:
+        """Apply each published Service from the provisional render and read where it is reached."""
+        strategies = {service_type: service_strategy(hcp, service_type) for service_type, _ in PUBLISHED_SERVICES}
+        node_addresses = await self._node_addresses() if any(map(needs_node_addresses, strategies.values())) else []
+        endpoints = {}
+        for service_type, name in PUBLISHED_SERVICES:
+            service = next(o for o in provisional if o["kind"] == "Service" and o["metadata"]["name"] == name)
+            live_service = await apply(self.client, _owned(service, owner))
+            endpoints[service_type] = published_endpoint(strategies[service_type], as_dict(live_service),
+                                                         node_addresses)
+        return endpoints
+
+    async def _node_addresses(self) -> list[str]:
+        """The management nodes' InternalIPs, where a NodePort without an address is reached."""
+        addresses = []
+        async for node in self.client.list(Node):
+            addresses += [a.address for a in (node.status.addresses if node.status else None) or []
+                          if a.type == "InternalIP"][:1]
+        return addresses
 
     async def _write_status(self, hcp: HostedControlPlane, conditions: list[Condition], *,
                             observed: Observed | None = None, release: Release | None = None,

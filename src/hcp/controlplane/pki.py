@@ -14,6 +14,19 @@ operator restarts. Secret names and keys are HyperShift's:
     kas-kubelet-client-crt  tls.crt tls.key     the API server's client certificate for kubelets (user
                                                 kube-apiserver-kubelet-client, in no group: hcp.dataplane
                                                 binds it to system:kubelet-api-admin in the hosted cluster)
+    kas-aggregator-client-signer  ca.crt ca.key the aggregation layer's (front-proxy) CA: aggregated API
+                                                servers trust any user the API server names in request
+                                                headers under a certificate of this CA, so it signs
+                                                nothing else
+    kas-aggregator-crt      tls.crt tls.key     the API server's front-proxy client certificate
+                                                (user front-proxy-client, kubeadm's name)
+    konnectivity-signer     ca.crt ca.key       signs konnectivity's certificates only: an agent's
+                                                certificate is worth nothing against the hosted API,
+                                                and no client of the hosted API can pose as an agent
+    konnectivity-cluster    tls.crt tls.key     the konnectivity server's certificate for agents (SANs:
+                                                its Service and the published Konnectivity host)
+    konnectivity-agent      tls.crt tls.key     the agents' client certificate, copied into the hosted
+                                                cluster (kube-system) by the data plane
     sa-signing-key          service-account.key service-account.pub
     kube-controller-manager-kubeconfig, kube-scheduler-kubeconfig   kubeconfig (in-cluster Service URL)
     kwok-kubeconfig         kubeconfig          kwok, on the KWOK platform only (in-cluster Service URL)
@@ -42,7 +55,7 @@ from cryptography.x509.oid import NameOID
 
 from hcp.api import HostedControlPlane
 from hcp.api.v1beta1.platform import PlatformType
-from hcp.controlplane.context import Endpoint, first_service_ips
+from hcp.controlplane.context import Endpoint, first_service_ips, is_ip
 from hcp.controlplane.labels import stamp
 from hcp.pki import KeyPair, issue, kubeconfig, new_ca, new_service_account_key
 
@@ -54,6 +67,11 @@ ETCD_PEER_TLS = "etcd-peer-tls"
 ETCD_CLIENT_TLS = "etcd-client-tls"
 KAS_SERVER_CRT = "kas-server-crt"
 KAS_KUBELET_CLIENT_CRT = "kas-kubelet-client-crt"
+AGGREGATOR_CLIENT_SIGNER = "kas-aggregator-client-signer"
+KAS_AGGREGATOR_CRT = "kas-aggregator-crt"
+KONNECTIVITY_SIGNER = "konnectivity-signer"
+KONNECTIVITY_CLUSTER = "konnectivity-cluster"
+KONNECTIVITY_AGENT = "konnectivity-agent"
 SA_SIGNING_KEY = "sa-signing-key"
 KCM_KUBECONFIG = "kube-controller-manager-kubeconfig"
 SCHEDULER_KUBECONFIG = "kube-scheduler-kubeconfig"
@@ -63,6 +81,10 @@ ADMIN_KUBECONFIG = "admin-kubeconfig"
 KAS_KUBELET_CLIENT_USER = "kube-apiserver-kubelet-client"
 """The API server's user towards kubelets (kubeadm's name), in no group: kubelets authorize it through
 the hosted cluster's RBAC, where hcp.dataplane binds it to system:kubelet-api-admin and nothing more."""
+AGGREGATOR_CLIENT_USER = "front-proxy-client"
+"""The API server's user towards aggregated API servers (kubeadm's name); its --requestheader-allowed-names."""
+KONNECTIVITY_AGENT_USER = "konnectivity-agent"
+"""Subject of the agents' certificate; the server checks only that konnectivity-signer issued it."""
 
 # Keys within them.
 CA_CERT_KEY = "ca.crt"
@@ -82,6 +104,7 @@ KAS_SERVICE = "kube-apiserver"
 KAS_PORT = 6443
 ETCD_CLIENT_SERVICE = "etcd-client"
 ETCD_DISCOVERY_SERVICE = "etcd-discovery"
+KONNECTIVITY_SERVICE = "konnectivity-server"
 CLUSTER_DOMAIN = "cluster.local"
 
 
@@ -124,7 +147,13 @@ class _Kubeconfig:
     server: str
 
 
-def _leaves(namespace: str, hcp: HostedControlPlane, endpoint: Endpoint) -> list[_Leaf]:
+SIGNERS = (ROOT_CA, ETCD_SIGNER, AGGREGATOR_CLIENT_SIGNER, KONNECTIVITY_SIGNER)
+"""The CAs, each its own Secret; a signer's name is also its certificate's common name."""
+
+
+def _leaves(
+    namespace: str, hcp: HostedControlPlane, endpoint: Endpoint, konnectivity_host: str | None,
+) -> list[_Leaf]:
     svc = f"{namespace}.svc"
     etcd_server_names = (
         ETCD_CLIENT_SERVICE,
@@ -148,6 +177,11 @@ def _leaves(namespace: str, hcp: HostedControlPlane, endpoint: Endpoint) -> list
     ]
     kas_ips = ["127.0.0.1", "::1", *first_service_ips(hcp)]
     (kas_ips if endpoint.host_is_ip else kas_names).append(endpoint.host)
+    konnectivity_names = [KONNECTIVITY_SERVICE, f"{KONNECTIVITY_SERVICE}.{svc}",
+                          f"{KONNECTIVITY_SERVICE}.{svc}.{CLUSTER_DOMAIN}"]
+    konnectivity_ips: list[str] = []
+    if konnectivity_host:
+        (konnectivity_ips if is_ip(konnectivity_host) else konnectivity_names).append(konnectivity_host)
     return [
         _Leaf(ETCD_SERVER_TLS, ETCD_SIGNER, "etcd-server", ETCD_SERVER_CERT_KEY, ETCD_SERVER_KEY_KEY,
               ETCD_SERVER_CA_KEY, dns_names=etcd_server_names, ip_addresses=("127.0.0.1",),
@@ -162,6 +196,14 @@ def _leaves(namespace: str, hcp: HostedControlPlane, endpoint: Endpoint) -> list
         # Kubelets authorize the API server through the hosted cluster's RBAC (webhook authorization).
         # Not system:masters: a kubelet client key is then worth the kubelet API, not the whole cluster.
         _Leaf(KAS_KUBELET_CLIENT_CRT, ROOT_CA, KAS_KUBELET_CLIENT_USER, TLS_CERT_KEY, TLS_KEY_KEY,
+              CA_CERT_KEY, client=True),
+        _Leaf(KAS_AGGREGATOR_CRT, AGGREGATOR_CLIENT_SIGNER, AGGREGATOR_CLIENT_USER, TLS_CERT_KEY, TLS_KEY_KEY,
+              CA_CERT_KEY, client=True),
+        # ca.crt is also the server's --cluster-ca-cert: the CA of the agents' client certificates.
+        _Leaf(KONNECTIVITY_CLUSTER, KONNECTIVITY_SIGNER, KONNECTIVITY_SERVICE, TLS_CERT_KEY, TLS_KEY_KEY,
+              CA_CERT_KEY, dns_names=tuple(dict.fromkeys(konnectivity_names)),
+              ip_addresses=tuple(konnectivity_ips), server=True),
+        _Leaf(KONNECTIVITY_AGENT, KONNECTIVITY_SIGNER, KONNECTIVITY_AGENT_USER, TLS_CERT_KEY, TLS_KEY_KEY,
               CA_CERT_KEY, client=True),
     ]
 
@@ -189,28 +231,31 @@ def pki_secrets(
     existing: Mapping[str, Mapping[str, bytes]],
     *,
     endpoint_port: int,
+    konnectivity_host: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every PKI Secret of the control plane: `existing` data where still usable, freshly minted otherwise.
 
     `existing` maps Secret names to their decoded data (see `secret_data`). The
     endpoint is the published API endpoint: it goes into the API server's
-    certificate and the admin kubeconfig's server URL.
+    certificate and the admin kubeconfig's server URL. `konnectivity_host` is
+    the published Konnectivity host, a SAN of the server's certificate for
+    agents; None while unknown (the certificate is re-issued once it is).
     """
     endpoint = Endpoint(endpoint_host, endpoint_port)
     cluster = hcp.metadata.name or namespace
     data: dict[str, dict[str, bytes]] = {}
     signers: dict[str, KeyPair] = {}
 
-    for name, common_name in ((ROOT_CA, "root-ca"), (ETCD_SIGNER, "etcd-signer")):
+    for name in SIGNERS:
         current = existing.get(name, {})
         if _usable_ca(current):
             pair = KeyPair(current[CA_CERT_KEY], current[CA_KEY_KEY])
         else:
-            pair = new_ca(common_name)
+            pair = new_ca(name)
         signers[name] = pair
         data[name] = {CA_CERT_KEY: pair.cert_pem, CA_KEY_KEY: pair.key_pem}
 
-    for leaf in _leaves(namespace, hcp, endpoint):
+    for leaf in _leaves(namespace, hcp, endpoint, konnectivity_host):
         ca = signers[leaf.signer]
         current = existing.get(leaf.name, {})
         if _usable_leaf(leaf, current, ca):

@@ -94,6 +94,8 @@ class ClusterOptions:
     etcd_storage_size: str | None = None
     service_cidrs: tuple[str, ...] = ("172.31.0.0/16",)
     cluster_cidrs: tuple[str, ...] = ("10.132.0.0/14",)
+    network_type: NetworkType = NetworkType.FLANNEL
+    """hcp's default, as OVNKubernetes is HyperShift's: the CNI hcp deploys (kwok nodes ignore it)."""
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: tuple[Toleration, ...] = ()
     annotations: dict[str, str] = field(default_factory=dict)
@@ -190,8 +192,7 @@ def hosted_cluster(options: ClusterOptions, labels: dict[str, str], pull_secret:
         networking=ClusterNetworking(
             cluster_network=[ClusterNetworkEntry(cidr=cidr) for cidr in options.cluster_cidrs],
             service_network=[ServiceNetworkEntry(cidr=cidr) for cidr in options.service_cidrs],
-            # hcp runs no OVN-Kubernetes in hosted clusters; the pod network is the nodes' business.
-            network_type=NetworkType.OTHER,
+            network_type=options.network_type,
         ),
         etcd=EtcdSpec(management_type=EtcdManagementType.MANAGED, managed=ManagedEtcdSpec(
             storage=ManagedEtcdStorageSpec(type=ManagedEtcdStorageType.PERSISTENT_VOLUME,

@@ -2,7 +2,8 @@
 
 Each toolset is one folder of tools/ with a go.mod that requires one upstream
 module at one version and lists the commands to build as `tool` directives.
-Builds are static (CGO_ENABLED=0) so the same files run on the host and in
+Builds are static (CGO_ENABLED=0; or cgo with static linking for a command with
+C parts, see Toolset.cgo) so the same files run on the host and in
 FROM-scratch images. A build lands in the cache under a key made of the
 version and a hash of the module files and flags, so a second run finds it
 and a changed pin rebuilds. A directory of prebuilt binaries may be supplied
@@ -55,6 +56,16 @@ def _registry_version_flags(version: str) -> list[str]:
     return [f"-X github.com/distribution/distribution/v3/version.version={version}"]
 
 
+def _flannel_version_flags(version: str) -> list[str]:
+    return [f"-X github.com/flannel-io/flannel/pkg/version.Version={version}"]
+
+
+def _metrics_server_version_flags(version: str) -> list[str]:
+    # Only client-go's, as metrics-server's Makefile: component-base's version is the apiserver
+    # library's binary version, which feature gates and emulation compare against Kubernetes'.
+    return [f"-X k8s.io/client-go/pkg/version.gitVersion={version}"]
+
+
 @dataclass(frozen=True)
 class Toolset:
     """A folder of tools/: one pinned upstream module and the commands built from it."""
@@ -63,6 +74,9 @@ class Toolset:
     module: str
     commands: dict[str, str]
     version_flags: Callable[[str], list[str]] = field(default=lambda version: [])
+    cgo: bool = False
+    """Build with cgo, still static (glibc's libc.a, the pure-Go resolver and user lookup): for
+    commands with C parts that have no pure-Go build (flanneld's udp backend on amd64)."""
 
     @property
     def directory(self) -> Path:
@@ -114,6 +128,24 @@ TOOLSETS: dict[str, Toolset] = {
             "github.com/rancher/local-path-provisioner",
             {"local-path-provisioner": "github.com/rancher/local-path-provisioner"},
         ),
+        Toolset(
+            "konnectivity",
+            "sigs.k8s.io/apiserver-network-proxy",
+            {
+                "proxy-server": "sigs.k8s.io/apiserver-network-proxy/cmd/server",
+                "proxy-agent": "sigs.k8s.io/apiserver-network-proxy/cmd/agent",
+            },
+        ),
+        Toolset(
+            "flannel", "github.com/flannel-io/flannel", {"flanneld": "github.com/flannel-io/flannel"},
+            _flannel_version_flags, cgo=True,
+        ),
+        Toolset(
+            "metrics-server",
+            "sigs.k8s.io/metrics-server",
+            {"metrics-server": "sigs.k8s.io/metrics-server/cmd/metrics-server"},
+            _metrics_server_version_flags,
+        ),
     )
 }
 
@@ -131,6 +163,8 @@ def _build_key(toolset: Toolset) -> str:
     for name in ("go.mod", "go.sum"):
         digest.update((toolset.directory / name).read_bytes())
     digest.update(" ".join(toolset.version_flags(toolset.version)).encode())
+    if toolset.cgo:  # only then, so that the keys of the pure-Go toolsets stay as they were
+        digest.update(" ".join(["cgo", _CGO_LDFLAGS, *_CGO_BUILD_FLAGS]).encode())
     return f"{toolset.name}-{toolset.version}-{digest.hexdigest()[:12]}"
 
 
@@ -174,17 +208,22 @@ def ensure(toolset_name: str, log: Callable[[str], None] = lambda _: None) -> Pa
     return target
 
 
+_CGO_LDFLAGS = '-extldflags "-static"'
+_CGO_BUILD_FLAGS = ("-tags", "netgo,osusergo")
+"""A static cgo build must not call glibc's NSS (DNS, users), which needs shared libraries at run time."""
+
+
 def _go_build(toolset: Toolset, output: Path) -> None:
     go = shutil.which("go")
     if not go:
         raise BuildError("the Go toolchain (`go`) is not on PATH; it builds the upstream binaries")
-    ldflags = " ".join(["-s", "-w", *toolset.version_flags(toolset.version)])
-    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod", "GOWORK": "off"}
+    ldflags = " ".join(["-s", "-w", *toolset.version_flags(toolset.version), *([_CGO_LDFLAGS] if toolset.cgo else [])])
+    env = {**os.environ, "CGO_ENABLED": "1" if toolset.cgo else "0", "GOFLAGS": "-mod=mod", "GOWORK": "off"}
     log_file = output / "build.log"
     with log_file.open("wb") as log:
         result = subprocess.run(
-            [go, "build", "-trimpath", "-ldflags", ldflags, "-o", str(output) + "/",
-             *toolset.commands.values()],
+            [go, "build", "-trimpath", *(_CGO_BUILD_FLAGS if toolset.cgo else ()), "-ldflags", ldflags,
+             "-o", str(output) + "/", *toolset.commands.values()],
             cwd=toolset.directory, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
     if result.returncode != 0:

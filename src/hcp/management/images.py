@@ -2,7 +2,9 @@
 
 Each image is named `<registry>/hcp/<component>:<component version>`. Images
 that need a shell (etcd, for `etcdctl` in the pod; the volume helper) carry
-Debian's static busybox as a layer of its own, shared between them.
+Debian's static busybox as a layer of its own, shared between them. Images
+whose command programs the node's packet filter (flanneld, kube-proxy) carry
+Debian's iptables and conntrack (hcp.images.netfilter), also a shared layer.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from hcp.images import File, ImageSpec, RegistryClient, build
+from hcp.images import File, ImageSpec, RegistryClient, build, netfilter
 from hcp.management import binaries
 
 BIN = "/usr/local/bin"
@@ -66,6 +68,7 @@ class ComponentImage:
     entrypoint: tuple[str, ...] = ()
     cmd: tuple[str, ...] = ()
     user: str = ""
+    env: tuple[str, ...] = ImageSpec.env
 
     @property
     def ref(self) -> ImageRef:
@@ -74,7 +77,7 @@ class ComponentImage:
     def spec(self) -> ImageSpec:
         return ImageSpec(
             name=self.repository, tag=self.version(), layers=self.layers(),
-            entrypoint=self.entrypoint, cmd=self.cmd, user=self.user,
+            entrypoint=self.entrypoint, cmd=self.cmd, user=self.user, env=self.env,
         )
 
 
@@ -82,11 +85,33 @@ def _toolset_version(toolset: str) -> Callable[[], str]:
     return lambda: binaries.TOOLSETS[toolset].version
 
 
-def _binary_image(toolset: str, command: str, shell: bool = False) -> ComponentImage:
+def _binary_image(toolset: str, command: str, shell: bool = False, component: str | None = None) -> ComponentImage:
+    """The image of one command, named hcp/<component>: the command's name unless the release calls the
+    component otherwise (konnectivity's proxy-server is the component konnectivity-server)."""
     def layers() -> tuple[tuple[File, ...], ...]:
         return ((_busybox_layer(),) if shell else ()) + (_binaries_layer(toolset, (command,)),)
 
-    return ComponentImage(f"hcp/{command}", _toolset_version(toolset), layers, entrypoint=(f"{BIN}/{command}",))
+    return ComponentImage(f"hcp/{component or command}", _toolset_version(toolset), layers,
+                          entrypoint=(f"{BIN}/{command}",))
+
+
+@cache
+def _busybox_usr_layer() -> tuple[File, ...]:
+    """Busybox in /usr/bin, for images with a Debian layer: that layer makes /bin a link to usr/bin (merged
+    /usr), which the /bin directory of the usual busybox layer would replace."""
+    return tuple(
+        File("/usr" + f.path, source=f.source, symlink_to=f.symlink_to and "/usr" + f.symlink_to)
+        for f in _busybox_layer()
+    )
+
+
+def _netfilter_image(toolset: str, command: str, shell: bool = False, component: str | None = None) -> ComponentImage:
+    """The image of a command that calls iptables and conntrack, with Debian's (nft backend) beside it."""
+    def layers() -> tuple[tuple[File, ...], ...]:
+        return (netfilter.layer(), *((_busybox_usr_layer(),) if shell else ()), _binaries_layer(toolset, (command,)))
+
+    return ComponentImage(f"hcp/{component or command}", _toolset_version(toolset), layers,
+                          entrypoint=(f"{BIN}/{command}",), env=(netfilter.PATH,))
 
 
 CONTROL_PLANE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
@@ -113,6 +138,16 @@ IMAGES: tuple[ComponentImage, ...] = (
     _binary_image("coredns", "coredns"),
     _binary_image("kwok", "kwok"),
     _binary_image("local-path-provisioner", "local-path-provisioner"),
+    _binary_image("konnectivity", "proxy-server", component="konnectivity-server"),
+    _binary_image("konnectivity", "proxy-agent", component="konnectivity-agent"),
+    # Not run as a container: the ignition server copies the kubelet out of it (hence the shell) and hands
+    # it to joining machines.
+    _binary_image("kubernetes", "kubelet", shell=True),
+    # The hosted clusters' pod network; its shell writes the node's CNI config (hcp.dataplane.components.flannel).
+    _netfilter_image("flannel", "flanneld", shell=True, component="flannel"),
+    # Only the newest Kubernetes toolset builds kube-proxy: every release has this one (see release.payload).
+    _netfilter_image("kubernetes", "kube-proxy"),
+    _binary_image("metrics-server", "metrics-server"),
 )
 
 

@@ -39,6 +39,10 @@ API_VERSION = "hcp.io/v1"
 VERSION_LABEL = "io.hcp.release.version"
 COMPONENTS = (
     "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "coredns", "pause",
+    "konnectivity-server", "konnectivity-agent", "kubelet",
+    # The hosted cluster's own network and metrics. kube-proxy is built by the newest Kubernetes toolset
+    # only, so every release shares it (see hcp.dataplane.components.kube_proxy on the skew).
+    "flannel", "kube-proxy", "metrics-server",
 )
 
 # A payload layer is a few kilobytes; anything larger is some other image's

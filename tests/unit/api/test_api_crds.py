@@ -332,7 +332,10 @@ def test_conditions_are_a_list_map_keyed_by_type(schema_by_kind):
 
 def test_enums_as_hypershift(schema_by_kind):
     hc = schema_by_kind["HostedCluster"]
-    assert node_at(hc, ".spec.networking.networkType")["enum"] == ["OpenShiftSDN", "Calico", "OVNKubernetes", "Other"]
+    # HyperShift's four, then hcp's own Flannel
+    assert node_at(hc, ".spec.networking.networkType")["enum"] == [
+        "OpenShiftSDN", "Calico", "OVNKubernetes", "Other", "Flannel"
+    ]
     assert node_at(hc, ".spec.services[].service")["enum"] == [
         "APIServer", "OAuthServer", "OIDC", "Konnectivity", "Ignition", "OVNSbDb"
     ]

@@ -18,6 +18,7 @@ IMAGES = {
     "kube-controller-manager": "registry.hcp.local:5000/hcp/kube-controller-manager:v1.37.1",
     "kube-scheduler": "registry.hcp.local:5000/hcp/kube-scheduler:v1.37.1",
     "kwok": "registry.hcp.local:5000/hcp/kwok:v0.8.0",
+    "konnectivity-server": "registry.hcp.local:5000/hcp/konnectivity-server:v0.34.0",
 }
 ACTIVE_KEY = bytes(range(32))
 BACKUP_KEY = bytes(range(32, 64))

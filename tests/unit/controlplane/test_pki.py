@@ -22,11 +22,16 @@ from tests.unit.controlplane.conftest import HIGHLY_AVAILABLE, NAMESPACE, SINGLE
 NAMES = [
     "root-ca",
     "etcd-signer",
+    "kas-aggregator-client-signer",
+    "konnectivity-signer",
     "etcd-server-tls",
     "etcd-peer-tls",
     "etcd-client-tls",
     "kas-server-crt",
     "kas-kubelet-client-crt",
+    "kas-aggregator-crt",
+    "konnectivity-cluster",
+    "konnectivity-agent",
     "sa-signing-key",
     "kube-controller-manager-kubeconfig",
     "kube-scheduler-kubeconfig",
@@ -36,11 +41,16 @@ NAMES = [
 KEYS = {
     "root-ca": {"ca.crt", "ca.key"},
     "etcd-signer": {"ca.crt", "ca.key"},
+    "kas-aggregator-client-signer": {"ca.crt", "ca.key"},
+    "konnectivity-signer": {"ca.crt", "ca.key"},
     "etcd-server-tls": {"server.crt", "server.key", "server-ca.crt"},
     "etcd-peer-tls": {"peer.crt", "peer.key", "peer-ca.crt"},
     "etcd-client-tls": {"etcd-client.crt", "etcd-client.key", "etcd-client-ca.crt"},
     "kas-server-crt": {"tls.crt", "tls.key", "ca.crt"},
     "kas-kubelet-client-crt": {"tls.crt", "tls.key", "ca.crt"},
+    "kas-aggregator-crt": {"tls.crt", "tls.key", "ca.crt"},
+    "konnectivity-cluster": {"tls.crt", "tls.key", "ca.crt"},
+    "konnectivity-agent": {"tls.crt", "tls.key", "ca.crt"},
     "sa-signing-key": {"service-account.key", "service-account.pub"},
     "kube-controller-manager-kubeconfig": {"kubeconfig"},
     "kube-scheduler-kubeconfig": {"kubeconfig"},
@@ -48,6 +58,7 @@ KEYS = {
     "kwok-kubeconfig": {"kubeconfig"},
 }
 HOST, PORT = "192.168.126.10", 30443
+KONNECTIVITY_HOST = "192.168.126.11"
 
 
 def as_existing(secrets: list[dict[str, Any]]) -> dict[str, dict[str, bytes]]:
@@ -203,6 +214,21 @@ def test_another_service_network_reissues_only_the_api_server_certificate(hcp, d
     assert "172.29.0.1" in sans(cert(after["kas-server-crt"]["tls.crt"]))[1]
 
 
+def test_the_konnectivity_host_reissues_only_the_konnectivity_server_certificate(hcp, data):
+    """Unknown at first (a pending load balancer), then published: the agents' server certificate gains it."""
+    after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, data, endpoint_port=PORT,
+                                    konnectivity_host=KONNECTIVITY_HOST))
+    assert changed(data, after) == {"konnectivity-cluster"}
+    assert KONNECTIVITY_HOST in sans(cert(after["konnectivity-cluster"]["tls.crt"]))[1]
+    again = as_existing(pki_secrets(NAMESPACE, hcp, HOST, after, endpoint_port=PORT,
+                                    konnectivity_host=KONNECTIVITY_HOST))
+    assert again == after
+    renamed = as_existing(pki_secrets(NAMESPACE, hcp, HOST, after, endpoint_port=PORT,
+                                      konnectivity_host="konnectivity.example.com"))
+    assert changed(after, renamed) == {"konnectivity-cluster"}
+    assert "konnectivity.example.com" in sans(cert(renamed["konnectivity-cluster"]["tls.crt"]))[0]
+
+
 def test_an_ipv6_endpoint_is_an_ip_san_and_a_bracketed_url(hcp):
     after = as_existing(pki_secrets(NAMESPACE, hcp, "fd00::10", {}, endpoint_port=PORT))
     _, ips = sans(cert(after["kas-server-crt"]["tls.crt"]))
@@ -246,6 +272,35 @@ def test_api_server_certificate_names(data):
     } <= dns_names
     assert {"127.0.0.1", "172.31.0.1", HOST} <= ips
     assert usages(cert(data["kas-server-crt"]["tls.crt"])) == {ExtendedKeyUsageOID.SERVER_AUTH}
+
+
+def test_konnectivity_certificates(hcp, data):
+    signer = cert(data["konnectivity-signer"]["ca.crt"])
+    assert signer.subject not in {cert(data[ca]["ca.crt"]).subject for ca in ("root-ca", "etcd-signer")}
+    for name in ("konnectivity-cluster", "konnectivity-agent"):
+        cert(data[name]["tls.crt"]).verify_directly_issued_by(signer)
+        assert data[name]["ca.crt"] == data["konnectivity-signer"]["ca.crt"]
+    dns_names, ips = sans(cert(data["konnectivity-cluster"]["tls.crt"]))
+    assert dns_names == {"konnectivity-server", f"konnectivity-server.{NAMESPACE}.svc",
+                         f"konnectivity-server.{NAMESPACE}.svc.cluster.local"}
+    assert ips == set()
+    assert usages(cert(data["konnectivity-cluster"]["tls.crt"])) == {ExtendedKeyUsageOID.SERVER_AUTH}
+    agent = cert(data["konnectivity-agent"]["tls.crt"])
+    assert subject(agent) == ("konnectivity-agent", [])
+    assert usages(agent) == {ExtendedKeyUsageOID.CLIENT_AUTH}
+    published = as_existing(pki_secrets(NAMESPACE, hcp, HOST, {}, endpoint_port=PORT,
+                                        konnectivity_host="konnectivity.example.com"))
+    assert "konnectivity.example.com" in sans(cert(published["konnectivity-cluster"]["tls.crt"]))[0]
+
+
+def test_aggregator_front_proxy_certificate(data):
+    signer = cert(data["kas-aggregator-client-signer"]["ca.crt"])
+    assert signer.subject != cert(data["root-ca"]["ca.crt"]).subject
+    proxy = cert(data["kas-aggregator-crt"]["tls.crt"])
+    proxy.verify_directly_issued_by(signer)
+    assert subject(proxy) == ("front-proxy-client", [])
+    assert usages(proxy) == {ExtendedKeyUsageOID.CLIENT_AUTH}
+    assert data["kas-aggregator-crt"]["ca.crt"] == data["kas-aggregator-client-signer"]["ca.crt"]
 
 
 def test_the_first_service_ip_of_the_spec_network_is_in_the_api_server_certificate():
@@ -380,6 +435,20 @@ def test_a_client_of_another_ca_is_refused(tmp_path, data):
     with pytest.raises(ssl.SSLError):
         handshake(tmp_path, server, data["etcd-signer"]["ca.crt"], "localhost",
                   client=(stranger["cert"], stranger["key"]), client_ca=data["etcd-signer"]["ca.crt"])
+
+
+def test_konnectivity_agent_and_server_tls(tmp_path, hcp, data):
+    """What the agent checks (the server's name, the published host) and what the server checks (the agent's CA)."""
+    published = as_existing(pki_secrets(NAMESPACE, hcp, HOST, data, endpoint_port=PORT,
+                                        konnectivity_host=KONNECTIVITY_HOST))
+    ca = published["konnectivity-signer"]["ca.crt"]
+    server = (published["konnectivity-cluster"]["tls.crt"], published["konnectivity-cluster"]["tls.key"])
+    agent = (published["konnectivity-agent"]["tls.crt"], published["konnectivity-agent"]["tls.key"])
+    for hostname in (KONNECTIVITY_HOST, f"konnectivity-server.{NAMESPACE}.svc"):
+        handshake(tmp_path, server, ca, hostname, client=agent, client_ca=ca)
+    stranger = kubeconfig(data["admin-kubeconfig"]["kubeconfig"])  # a hosted-cluster admin is no agent
+    with pytest.raises(ssl.SSLError):
+        handshake(tmp_path, server, ca, KONNECTIVITY_HOST, client=(stranger["cert"], stranger["key"]), client_ca=ca)
 
 
 def test_ips_in_sans_are_real_addresses(data):

@@ -552,6 +552,118 @@ def test_an_ipv6_endpoint_is_advertised():
     assert ctx.api_endpoint.url == "https://[fd00::10]:30443"
 
 
+# konnectivity and the aggregation layer.
+
+
+def mount_of(pod: dict[str, Any], container_name: str, volume: str) -> str:
+    container = next(c for c in pod["containers"] if c["name"] == container_name)
+    return next(m["mountPath"] for m in container["volumeMounts"] if m["name"] == volume)
+
+
+@pytest.mark.parametrize(("fixture", "replicas"), [("single_ctx", 1), ("ha_ctx", 3)])
+def test_konnectivity_server_runs_beside_each_api_server(fixture, replicas, request):
+    ctx = request.getfixturevalue(fixture)
+    objects = render(ctx)
+    pod = pod_spec(objects, "Deployment/kube-apiserver")
+    server = main_container(objects, "Deployment/kube-apiserver", "konnectivity-server")
+    assert server["image"] == ctx.images["konnectivity-server"]
+    assert server["command"] == ["/usr/local/bin/proxy-server"]
+    arguments = server["args"]
+    # Agents keep dialling through the Service until they hold a tunnel to every server.
+    assert flag(arguments, "server-count") == str(replicas)
+    assert flag(arguments, "mode") == "grpc"
+    assert flag(arguments, "server-port") == "0", "the API server connects over the socket only"
+    assert flag(arguments, "agent-port") == "8091"
+    assert flag(arguments, "proxy-strategies") == "destHost,default"
+    assert flag(arguments, "keepalive-time") == "30s"
+    ports = {p["name"]: p["containerPort"] for p in server["ports"]}
+    assert ports == {"konnectivity": 8091, "proxy-health": 8092}
+    assert flag(arguments, "health-port") == str(ports["proxy-health"])
+    # Not /readyz, which waits for an agent: the pod must be ready before any agent can reach it.
+    for probe in (server["readinessProbe"], server["livenessProbe"]):
+        assert probe["httpGet"] == {"path": "/healthz", "port": "proxy-health", "scheme": "HTTP"}
+    assert server["resources"] == {"requests": {"cpu": "10m", "memory": "30Mi"}}
+    # The socket is in an emptyDir both containers mount at the same place.
+    socket = flag(arguments, "uds-name")
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["konnectivity-uds"] == {"name": "konnectivity-uds", "emptyDir": {}}
+    for name in ("kube-apiserver", "konnectivity-server"):
+        assert socket.startswith(mount_of(pod, name, "konnectivity-uds") + "/")
+
+
+def test_the_api_server_reaches_nodes_and_pods_only_through_konnectivity(single_ctx):
+    objects = render(single_ctx)
+    pod = pod_spec(objects, "Deployment/kube-apiserver")
+    arguments = args(objects, "Deployment/kube-apiserver", "kube-apiserver")
+    path = flag(arguments, "egress-selector-config-file")
+    configmap = by_key(objects)["ConfigMap/kas-egress-selector-config"]
+    volume = next(v for v in pod["volumes"] if v["name"] == "egress-selector-config")
+    assert volume["configMap"]["name"] == configmap["metadata"]["name"]
+    directory, key = path.rsplit("/", 1)
+    assert directory == mount_of(pod, "kube-apiserver", "egress-selector-config")
+    config = yaml.safe_load(configmap["data"][key])
+    assert (config["apiVersion"], config["kind"]) == ("apiserver.k8s.io/v1beta1", "EgressSelectorConfiguration")
+    selections = {s["name"]: s["connection"] for s in config["egressSelections"]}
+    socket = flag(main_container(objects, "Deployment/kube-apiserver", "konnectivity-server")["args"], "uds-name")
+    assert selections == {
+        "cluster": {"proxyProtocol": "GRPC", "transport": {"uds": {"udsName": socket}}},
+        "controlplane": {"proxyProtocol": "Direct"},
+        "etcd": {"proxyProtocol": "Direct"},
+    }
+    # A changed configuration rolls the API servers.
+    template = by_key(objects)["Deployment/kube-apiserver"]["spec"]["template"]
+    assert "component.hypershift.openshift.io/config-hash" in template["metadata"]["annotations"]
+
+
+def test_konnectivity_server_certificates_exist_in_the_pod(ha_ctx):
+    objects = render(ha_ctx)
+    pod = pod_spec(objects, "Deployment/kube-apiserver")
+    seen = files(pod, "konnectivity-server", objects)
+    arguments = main_container(objects, "Deployment/kube-apiserver", "konnectivity-server")["args"]
+    assert seen[flag(arguments, "cluster-cert")] == ("konnectivity-cluster", "tls.crt")
+    assert seen[flag(arguments, "cluster-key")] == ("konnectivity-cluster", "tls.key")
+    # Agents' client certificates are verified against konnectivity's own signer.
+    assert seen[flag(arguments, "cluster-ca-cert")] == ("konnectivity-cluster", "ca.crt")
+    pki = {s["metadata"]["name"]: secret_data(s) for s in PKI}
+    assert pki["konnectivity-cluster"]["ca.crt"] == pki["konnectivity-signer"]["ca.crt"]
+    assert "konnectivity-cluster" not in {secret for secret, _ in files(pod, "kube-apiserver", objects).values()}
+
+
+def test_aggregation_layer_flags_and_files(ha_ctx):
+    objects = render(ha_ctx)
+    seen = files(pod_spec(objects, "Deployment/kube-apiserver"), "kube-apiserver", objects)
+    arguments = args(objects, "Deployment/kube-apiserver", "kube-apiserver")
+    assert seen[flag(arguments, "requestheader-client-ca-file")] == ("kas-aggregator-client-signer", "ca.crt")
+    assert seen[flag(arguments, "proxy-client-cert-file")] == ("kas-aggregator-crt", "tls.crt")
+    assert seen[flag(arguments, "proxy-client-key-file")] == ("kas-aggregator-crt", "tls.key")
+    assert ("kas-aggregator-client-signer", "ca.key") not in seen.values()
+    assert flag(arguments, "requestheader-allowed-names") == "front-proxy-client"
+    assert flag(arguments, "requestheader-username-headers") == "X-Remote-User"
+    assert flag(arguments, "requestheader-group-headers") == "X-Remote-Group"
+    assert flag(arguments, "requestheader-extra-headers-prefix") == "X-Remote-Extra-"
+    assert flag(arguments, "enable-aggregator-routing") == "true"
+
+
+def konnectivity_published(publishing: dict[str, Any]) -> Any:
+    services = [e for e in SINGLE_REPLICA["spec"]["services"] if e["service"] != "Konnectivity"]
+    return make_hcp(SINGLE_REPLICA, services=[*services, {"service": "Konnectivity",
+                                                          "servicePublishingStrategy": publishing}])
+
+
+def test_konnectivity_service_is_published_as_spec_services_says(single_ctx):
+    service = by_key(render(single_ctx))["Service/konnectivity-server"]["spec"]
+    assert service["type"] == "NodePort"
+    assert service["selector"] == {"app": "kube-apiserver"}
+    assert service["ports"] == [{"name": "konnectivity", "port": 8091, "protocol": "TCP",
+                                 "targetPort": "konnectivity"}]
+    fixed = konnectivity_published({"type": "NodePort", "nodePort": {"address": "192.168.126.10", "port": 30091}})
+    assert by_key(render(make_context(fixed)))["Service/konnectivity-server"]["spec"]["ports"][0]["nodePort"] == 30091
+    balanced = konnectivity_published({"type": "LoadBalancer"})
+    assert by_key(render(make_context(balanced)))["Service/konnectivity-server"]["spec"]["type"] == "LoadBalancer"
+    with pytest.raises(RenderError, match="Konnectivity publishing strategy Route"):
+        render(make_context(konnectivity_published({"type": "Route"})))
+
+
 # kube-controller-manager and kube-scheduler.
 
 

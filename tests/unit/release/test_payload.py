@@ -61,12 +61,20 @@ def test_payload_spec_lists_every_component_on_the_registry():
     components = document["components"]
     assert list(components) == [
         "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "coredns", "pause",
+        "konnectivity-server", "konnectivity-agent", "kubelet", "flannel", "kube-proxy", "metrics-server",
     ]
     for name, ref in components.items():
         assert ref.startswith(f"{REGISTRY}/hcp/{name}:v"), ref
     for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
         assert components[name] == f"{REGISTRY}/hcp/{name}:{version}"
     assert components["etcd"] == f"{REGISTRY}/hcp/etcd:{TOOLSETS['etcd'].version}"
+    # Named for the component, built from konnectivity's proxy-server and proxy-agent.
+    for name in ("konnectivity-server", "konnectivity-agent"):
+        assert components[name] == f"{REGISTRY}/hcp/{name}:{TOOLSETS['konnectivity'].version}"
+    assert components["flannel"] == f"{REGISTRY}/hcp/flannel:{TOOLSETS['flannel'].version}"
+    assert components["metrics-server"] == f"{REGISTRY}/hcp/metrics-server:{TOOLSETS['metrics-server'].version}"
+    # Only the newest Kubernetes toolset builds kube-proxy; every release has that one.
+    assert components["kube-proxy"] == f"{REGISTRY}/hcp/kube-proxy:{TOOLSETS['kubernetes'].version}"
     assert json.loads(build(spec).config.data)["config"]["Labels"] == {"io.hcp.release.version": version[1:]}
 
 
@@ -168,7 +176,8 @@ def test_resolve_unsupported_version(registry, client):
     ({"kind": "Other"}, "want kind ReleasePayload and apiVersion hcp.io/v1"),
     ({"version": "v1.37.1"}, "version 'v1.37.1' is not a Kubernetes version like 1.37.1"),
     ({"components": {"etcd": f"{REGISTRY}/hcp/etcd:v1"}},
-     "no image for kube-apiserver, kube-controller-manager, kube-scheduler, kwok, coredns, pause"),
+     "no image for kube-apiserver, kube-controller-manager, kube-scheduler, kwok, coredns, pause, "
+     "konnectivity-server, konnectivity-agent, kubelet, flannel, kube-proxy, metrics-server"),
     ({"components": {c: 1 for c in COMPONENTS}},
      "components must map each component name to an image pull spec"),
 ])

@@ -86,12 +86,25 @@ NETWORKS_DISJOINT = Rule(
 
 
 class NetworkType(StrEnum):
-    """The pod network (CNI) provider of the hosted cluster."""
+    """The pod network (CNI) provider of the hosted cluster.
+
+    The first four are HyperShift's; Flannel is hcp's own (as platform KWOK is). What hcp
+    keeps in the hosted cluster for each (hcp.dataplane.components):
+
+    - Flannel: flannel with the vxlan backend as the CNI, on the node pod CIDRs that
+      kube-controller-manager allocates (always, whatever allocateNodeCIDRs says), plus
+      kube-proxy and CoreDNS;
+    - Other: the user brings the CNI; hcp keeps kube-proxy and CoreDNS;
+    - OpenShiftSDN, Calico, OVNKubernetes: HyperShift's names, kept so that HyperShift's
+      manifests are accepted; hcp cannot deploy these CNIs and deploys none (kube-proxy and
+      CoreDNS only), which the hosted cluster's status reports.
+    """
 
     OPENSHIFT_SDN = "OpenShiftSDN"
     CALICO = "Calico"
     OVN_KUBERNETES = "OVNKubernetes"
     OTHER = "Other"
+    FLANNEL = "Flannel"
 
 
 class AllocateNodeCIDRsMode(StrEnum):
@@ -181,7 +194,7 @@ class ClusterNetworking(KubeModel):
     )
     """Service networks (one, or two for dual stack)."""
     network_type: NetworkType = NetworkType.OVN_KUBERNETES
-    """The pod network provider."""
+    """The pod network provider; hcp deploys Flannel (with node pod CIDRs allocated), with Other the user brings one."""
     allocate_node_cidrs: AllocateNodeCIDRsMode | None = Field(
         default=None,
         alias="allocateNodeCIDRs",

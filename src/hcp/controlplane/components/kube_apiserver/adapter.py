@@ -9,6 +9,16 @@ is NodePort or LoadBalancer as spec.services says for APIServer. With
 spec.secretEncryption aescbc, Secrets are encrypted at rest with the keys the
 controller read into `ctx.encryption_keys` (EncryptionConfiguration in the
 Secret kas-secret-encryption-config, as HyperShift names it).
+
+Each pod also runs the konnectivity server, published by the Service
+konnectivity-server as spec.services says for Konnectivity. Real nodes join
+from other networks, so the API server's `cluster` egress (kubelets, pods,
+Services: logs, exec, port-forward, webhooks, aggregated APIs) goes through
+it over a Unix socket in the pod, to the agents the nodes run; `controlplane`
+and `etcd` stay direct. --server-count is the number of API servers, so an
+agent keeps connecting through the Service until it holds a tunnel to each.
+The aggregation layer's front-proxy flags complete what aggregated API
+servers need.
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ import yaml
 
 from hcp.api.v1beta1.common import SecretEncryptionType
 from hcp.api.v1beta1.etcd import EtcdManagementType
-from hcp.api.v1beta1.networking import PublishingStrategyType, ServicePublishingStrategy, ServiceType
+from hcp.api.v1beta1.networking import ServiceType
 from hcp.controlplane.components.component import (
     CONFIG_HASH_ANNOTATION,
     adapt_pod,
@@ -31,7 +41,8 @@ from hcp.controlplane.components.component import (
     requests,
 )
 from hcp.controlplane.context import RenderContext, RenderError
-from hcp.controlplane.pki import ETCD_CLIENT_SERVICE
+from hcp.controlplane.pki import AGGREGATOR_CLIENT_USER, ETCD_CLIENT_SERVICE, KONNECTIVITY_SERVICE
+from hcp.controlplane.publishing import publish
 
 NAME = "kube-apiserver"
 HA_REPLICAS = 3
@@ -44,11 +55,21 @@ AESCBC_SECRET_KEY = "key"
 """Data key of the Secrets spec.secretEncryption.aescbc.{activeKey,backupKey} name."""
 AESCBC_KEY_SIZES = (16, 24, 32)
 
+KONNECTIVITY_SERVER = "konnectivity-server"
+"""The sidecar container, and its image's component name in the release."""
+KONNECTIVITY_SOCKET = "/run/konnectivity/konnectivity-server.socket"
+"""The server's Unix socket for the API server, in the emptyDir both containers mount at /run/konnectivity."""
+EGRESS_SELECTOR_CONFIGMAP = "kas-egress-selector-config"
+EGRESS_SELECTOR_CONFIG_KEY = "config.yaml"
+EGRESS_SELECTOR_MOUNT = "/etc/kubernetes/egress-selector"
+
 
 def render(ctx: RenderContext) -> list[dict[str, Any]]:
     templates = load(__package__, "kube-apiserver.yaml")
     service = templates["Service/kube-apiserver"]
-    publish(ctx, service)
+    publish(ctx, service, ServiceType.API_SERVER)
+    konnectivity_service = templates[f"Service/{KONNECTIVITY_SERVICE}"]
+    publish(ctx, konnectivity_service, ServiceType.KONNECTIVITY)
 
     deployment = templates["Deployment/kube-apiserver"]
     replicas = ctx.replicas(HA_REPLICAS)
@@ -70,10 +91,22 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
         f"--etcd-servers={etcd_url(ctx, pod)}",
         f"--service-account-issuer={ctx.issuer_url}",
         f"--service-cluster-ip-range={','.join(ctx.service_cidrs)}",
+        f"--requestheader-allowed-names={AGGREGATOR_CLIENT_USER}",
+        f"--egress-selector-config-file={EGRESS_SELECTOR_MOUNT}/{EGRESS_SELECTOR_CONFIG_KEY}",
         *feature_gates(ctx),
     ]
 
-    objects = [service]
+    proxy = container(pod["spec"], KONNECTIVITY_SERVER)
+    proxy["image"] = ctx.image(KONNECTIVITY_SERVER)
+    proxy["resources"] = requests("10m", "30Mi")
+    proxy["args"] += [f"--uds-name={KONNECTIVITY_SOCKET}", f"--server-count={replicas}"]
+
+    egress = egress_selector_config()
+    egress_configmap = templates[f"ConfigMap/{EGRESS_SELECTOR_CONFIGMAP}"]
+    egress_configmap["data"] = {EGRESS_SELECTOR_CONFIG_KEY: egress}
+    hashed = [egress]
+
+    objects = [service, konnectivity_service, egress_configmap]
     config = encryption_config(ctx)
     if config is not None:
         secret = templates[f"Secret/{ENCRYPTION_SECRET}"]
@@ -84,8 +117,9 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
         pod["spec"]["volumes"].append(
             {"name": ENCRYPTION_SECRET, "secret": {"secretName": ENCRYPTION_SECRET, "defaultMode": 0o640}}
         )
-        # The API server reads the file once: a new key must roll the pods.
-        pod["metadata"].setdefault("annotations", {})[CONFIG_HASH_ANNOTATION] = config_hash(config.decode())
+        hashed.append(config.decode())
+    # The API server reads its configuration files once: a change (a new key) must roll the pods.
+    pod["metadata"].setdefault("annotations", {})[CONFIG_HASH_ANNOTATION] = config_hash(*hashed)
 
     objects.append(deployment)
     if ctx.highly_available:
@@ -94,26 +128,26 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
     return objects
 
 
-def api_server_strategy(ctx: RenderContext) -> ServicePublishingStrategy:
-    for mapping in ctx.hcp.spec.services:
-        if mapping.service == ServiceType.API_SERVER:
-            return mapping.service_publishing_strategy
-    raise RenderError("spec.services has no entry for APIServer")
+def egress_selector_config() -> str:
+    """The EgressSelectorConfiguration: `cluster` through the konnectivity server's socket, the rest direct.
 
+    GRPC over the socket rather than HTTPConnect over TCP: the socket is private
+    to the pod, so it needs neither a port nor a client certificate.
+    """
+    def direct(name: str) -> dict[str, Any]:
+        return {"name": name, "connection": {"proxyProtocol": "Direct"}}
 
-def publish(ctx: RenderContext, service: dict[str, Any]) -> None:
-    """The Service type and node port of spec.services[APIServer]."""
-    strategy = api_server_strategy(ctx)
-    if strategy.type == PublishingStrategyType.NODE_PORT:
-        service["spec"]["type"] = "NodePort"
-        if strategy.node_port and strategy.node_port.port:
-            service["spec"]["ports"][0]["nodePort"] = strategy.node_port.port
-    elif strategy.type == PublishingStrategyType.LOAD_BALANCER:
-        service["spec"]["type"] = "LoadBalancer"
-    else:
-        raise RenderError(
-            f"the APIServer publishing strategy {strategy.type.value} is not supported; use NodePort or LoadBalancer"
-        )
+    config = {
+        "apiVersion": "apiserver.k8s.io/v1beta1",
+        "kind": "EgressSelectorConfiguration",
+        "egressSelections": [
+            {"name": "cluster", "connection": {"proxyProtocol": "GRPC",
+                                               "transport": {"uds": {"udsName": KONNECTIVITY_SOCKET}}}},
+            direct("controlplane"),
+            direct("etcd"),
+        ],
+    }
+    return yaml.safe_dump(config, sort_keys=False)
 
 
 def etcd_url(ctx: RenderContext, pod: dict[str, Any]) -> str:

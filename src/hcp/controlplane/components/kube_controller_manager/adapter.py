@@ -4,16 +4,21 @@ It reaches the API server through the Service with its kubeconfig Secret,
 signs node CSRs (client and kubelet-serving) with the root CA, runs the
 bootstrap-token controllers besides the defaults (tokencleaner,
 bootstrapsigner), and gets the pod and Service networks of spec.networking
-(HyperShift's defaults when unset). Its csrapproving controller approves node
-client certificates, for bootstrap tokens and renewals, as the node-bootstrap
-RBAC that hcp.dataplane keeps in the hosted cluster allows.
+(HyperShift's defaults when unset). It allocates every node a pod CIDR (a
+/hostPrefix slice of the pod network; /24 or /64 when unset) when
+allocateNodeCIDRs is Enabled, and always with networkType Flannel, whose
+subnet manager takes each node's subnet from its spec.podCIDR. Its
+csrapproving controller approves node client certificates, for bootstrap
+tokens and renewals, as the node-bootstrap RBAC that hcp.dataplane keeps in
+the hosted cluster allows.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
-from hcp.api.v1beta1.networking import AllocateNodeCIDRsMode
+from hcp.api.v1beta1.networking import AllocateNodeCIDRsMode, ClusterNetworking, NetworkType
 from hcp.controlplane.components.component import leader_elected_deployment
 from hcp.controlplane.context import RenderContext
 
@@ -27,11 +32,26 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
         f"--cluster-cidr={','.join(ctx.cluster_cidrs)}",
         f"--service-cluster-ip-range={','.join(ctx.service_cidrs)}",
     ]
-    if networking.allocate_node_cidrs == AllocateNodeCIDRsMode.ENABLED:
+    if allocates_node_cidrs(networking):
         main["args"].append("--allocate-node-cidrs=true")
-        host_prefix = networking.cluster_network[0].host_prefix
-        if host_prefix and len(networking.cluster_network) == 1:
-            main["args"].append(f"--node-cidr-mask-size={host_prefix}")
+        main["args"] += _node_cidr_mask_flags(networking)
     else:
         main["args"].append("--allocate-node-cidrs=false")
     return [deployment]
+
+
+def allocates_node_cidrs(networking: ClusterNetworking) -> bool:
+    """Whether nodes get spec.podCIDRs: asked for (allocateNodeCIDRs), or needed by the CNI hcp deploys."""
+    return (networking.allocate_node_cidrs == AllocateNodeCIDRsMode.ENABLED
+            or networking.network_type == NetworkType.FLANNEL)
+
+
+def _node_cidr_mask_flags(networking: ClusterNetworking) -> list[str]:
+    """The per-node block size from hostPrefix: one flag for one network, one per family for dual stack."""
+    entries = networking.cluster_network
+    if len(entries) == 1:
+        return [f"--node-cidr-mask-size={entries[0].host_prefix}"] if entries[0].host_prefix else []
+    return [
+        f"--node-cidr-mask-size-ipv{ipaddress.ip_network(entry.cidr, strict=False).version}={entry.host_prefix}"
+        for entry in entries if entry.host_prefix
+    ]
