@@ -170,7 +170,7 @@ TOLERATION = "spec.tolerations"
 LONG_63 = "a" * 63
 LONG_64 = "a" * 64
 SERVICE_PORT = "spec.services.0.servicePublishingStrategy.nodePort.port"
-PLATFORMS = "platform type must be KWOK or None, the platforms hcp has"
+PLATFORMS = "platform type must be KWOK, None or Container, the platforms hcp has"
 
 REFUSED = [
     # 1. Durations: Go syntax, not negative, not beyond Go's range.

@@ -20,7 +20,10 @@ import pytest
 
 from hcp.api import API_VERSION
 from hcp.api.names import HOSTED_CONTROL_PLANE_LABEL
+from hcp.api.v1beta1.nodepool import NodePoolPlatform
 from hcp.operator.install import NAMESPACE, POLICY
+from hcp.platforms import MachineTemplate
+from hcp.platforms.container import machine_pod
 from tests.integration.conftest import ManagementCluster
 
 pytestmark = pytest.mark.integration
@@ -132,8 +135,8 @@ def test_the_policy_is_in_force_with_deny(cluster):
 def test_rbac_grants_no_tokens_pods_rbac_or_impersonation(cluster, namespaces):
     assert not can_i(cluster, "create", "serviceaccounts", "kube-system", subresource="token")
     assert not can_i(cluster, "create", "serviceaccounts", namespaces.control_plane)
-    assert not can_i(cluster, "create", "pods", namespaces.control_plane)
     assert not can_i(cluster, "create", "pods", "kube-system", subresource="eviction")
+    assert not can_i(cluster, "patch", "pods", namespaces.control_plane)
     assert not can_i(cluster, "delete", "persistentvolumeclaims", namespaces.control_plane)
     assert not can_i(cluster, "delete", "secrets", "kube-system")
     assert not can_i(cluster, "update", "secrets", "kube-system")
@@ -153,6 +156,8 @@ def test_rbac_grants_what_the_controllers_use(cluster, namespaces):
     assert can_i(cluster, "create", "hostedcontrolplanes.hypershift.openshift.io", namespaces.control_plane)
     assert can_i(cluster, "patch", "deployments.apps", namespaces.control_plane)
     assert can_i(cluster, "update", "leases.coordination.k8s.io", NAMESPACE)
+    # Machines of platform Container; the policy confines which pods (test_only_container_machines_as_pods).
+    assert can_i(cluster, "create", "pods", namespaces.control_plane)
 
 
 @pytest.mark.parametrize("account", KUBE_SYSTEM_CONTROLLERS)
@@ -218,12 +223,25 @@ def test_a_secret_owned_by_a_hosted_cluster_is_the_operators(cluster, namespaces
     allowed(dry_run_create(cluster, secret("demo-admin-kubeconfig", namespaces.user, owner="demo")))
 
 
-def test_no_pod_anywhere(cluster, namespaces):
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "planted", "namespace": namespaces.control_plane},
-           "spec": {"containers": [{"name": "c", "image": "registry.test/none:1"}]}}
-    result = dry_run_create(cluster, pod)
-    assert result.returncode != 0
-    assert 'cannot create resource "pods"' in result.stderr, result.stderr
+def machine(namespace: str) -> dict:
+    """A machine pod of platform Container, as hcp.platforms.container renders it."""
+    template = MachineTemplate(pool="workers", kubernetes_version="1.37.1", arch="amd64", labels={}, taints=(),
+                               platform=NodePoolPlatform.model_validate({"type": "Container"}))
+    return machine_pod("workers-abcde", namespace, template, "https://192.0.2.1:30443", "sha256//AAAA",
+                       "registry.test/hcp/node:v1")
+
+
+def test_only_container_machines_as_pods(cluster, namespaces):
+    allowed(dry_run_create(cluster, machine(namespaces.control_plane)))
+    planted = {"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": "planted", "namespace": namespaces.control_plane},
+               "spec": {"containers": [{"name": "c", "image": "registry.test/none:1"}]}}
+    refused_by_policy(dry_run_create(cluster, planted), "it creates no Pods on the management cluster but the machines")
+    with_token = machine(namespaces.control_plane)
+    with_token["spec"]["automountServiceAccountToken"] = True
+    refused_by_policy(dry_run_create(cluster, with_token), "automountServiceAccountToken false")
+    refused_by_policy(dry_run_create(cluster, machine(namespaces.user)),
+                      "it creates no Pods on the management cluster but the machines")
 
 
 def test_a_control_plane_namespace_takes_the_operators_workloads(cluster, namespaces):

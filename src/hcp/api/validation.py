@@ -31,7 +31,7 @@ from hcp.api.v1beta1.hostedcluster import HostedCluster
 from hcp.api.v1beta1.nodepool import MAX_NODE_POOL_REPLICAS, NodePool
 from hcp.api.v1beta1.platform import PlatformType
 
-HOSTED_CLUSTER_PLATFORMS = (PlatformType.KWOK, PlatformType.NONE)
+HOSTED_CLUSTER_PLATFORMS = (PlatformType.KWOK, PlatformType.NONE, PlatformType.CONTAINER)
 """Platforms a HostedCluster may have: its control plane does not depend on the platform."""
 
 MAX_NODE_POOL_NAME = 57

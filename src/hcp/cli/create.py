@@ -21,6 +21,7 @@ from hcp.api.v1beta1.common import AvailabilityPolicy
 from hcp.api.v1beta1.etcd import DEFAULT_ETCD_STORAGE_SIZE
 from hcp.api.v1beta1.networking import NetworkType
 from hcp.api.v1beta1.nodepool import MAX_NODE_POOL_REPLICAS
+from hcp.api.v1beta1.platform import PlatformType
 from hcp.cli.options import (
     CIDR,
     DEFAULT_NAMESPACE,
@@ -33,12 +34,16 @@ from hcp.cli.options import (
     management_options,
 )
 from hcp.hostedcluster import lifecycle, objects
+from hcp.hostedcluster.join import wait_for_join_command
+from hcp.hostedcluster.kube import HostedClusterError
 from hcp.hostedcluster.kubeconfig import admin_kubeconfig, merged_kubeconfig
 from hcp.management.layout import REGISTRY_HOST, REGISTRY_PORT
 from hcp.progress import Progress
 from hcp.release import newest_release_image
 
 DEFAULT_RELEASE_IMAGE = newest_release_image(f"{REGISTRY_HOST}:{REGISTRY_PORT}")
+JOINING_PLATFORMS = (PlatformType.NONE,)
+"""Platforms whose machines join with a join command, rather than being made by hcp."""
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
@@ -70,69 +75,71 @@ def node_pool_management(command: Any) -> Any:
                         help="Replace nodes that stay unhealthy (machine health checks).")(command)
 
 
+def cluster_options(command: Any) -> Any:
+    """The options of `hcp create cluster` on every platform."""
+    for option in reversed(_CLUSTER_OPTIONS):
+        command = option(command)
+    return command
+
+
+_CLUSTER_OPTIONS = [
+    click.option("--name", required=True, help="Name of the hosted cluster (a DNS label)."),
+    click.option("--namespace", default=DEFAULT_NAMESPACE, show_default=True,
+                  help="Namespace of the HostedCluster; its control plane runs in <namespace>-<name>."),
+    click.option("--release-image", default=DEFAULT_RELEASE_IMAGE, show_default=True,
+                  help="Release payload of the control plane and the default NodePool."),
+    click.option("--node-pool-replicas", type=click.IntRange(min=-1, max=MAX_NODE_POOL_REPLICAS), default=2,
+                  show_default=True, help="Nodes of the default NodePool (named like the cluster); -1 creates no NodePool."),
+    click.option("--pull-secret", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+                  help='File with the docker config JSON nodes pull images with. Default: {"auths":{}}, '
+                       "as hcp's registry needs no credentials."),
+    click.option("--ssh-key", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+                  help="Public SSH key file authorized on every node."),
+    click.option("--generate-ssh", is_flag=True,
+                  help="Generate an ed25519 key pair, kept in Secret <name>-ssh-key (id_rsa, id_rsa.pub)."),
+    click.option("--base-domain", default="hcp.local", show_default=True, help="Base domain of the cluster."),
+    click.option("--control-plane-availability-policy", "availability",
+                  type=click.Choice([p.value for p in AvailabilityPolicy]),
+                  default=AvailabilityPolicy.SINGLE_REPLICA.value, show_default=True,
+                  help="HighlyAvailable runs 3 etcd members and several API servers."),
+    click.option("--etcd-storage-class", help="StorageClass of etcd's volumes. Default: the cluster's default class."),
+    click.option("--etcd-storage-size", type=Quantity(), default=DEFAULT_ETCD_STORAGE_SIZE, show_default=True,
+                  help="Size of each etcd member's volume."),
+    click.option("--service-cidr", type=CIDR(), multiple=True,
+                  help="Service network; repeat for dual stack. Default: 172.31.0.0/16."),
+    click.option("--cluster-cidr", type=CIDR(), multiple=True,
+                  help="Pod network; repeat for dual stack. Default: 10.132.0.0/14."),
+    click.option("--network-type", type=click.Choice([t.value for t in NetworkType]),
+                  default=objects.ClusterOptions.network_type.value, show_default=True,
+                  help="CNI of the hosted cluster: hcp deploys Flannel (vxlan); with Other you bring your own. "
+                       "hcp cannot deploy OpenShiftSDN, Calico or OVNKubernetes."),
+    click.option("--node-selector", multiple=True,
+                  help="key=value[,key=value] the control-plane pods must run on (management node labels)."),
+    click.option("--toleration", multiple=True,
+                  help="key=value:effect (or key:effect for any value) the control-plane pods tolerate; repeatable."),
+    click.option("--annotations", multiple=True, help="key=value annotation of the HostedCluster; repeatable."),
+    click.option("--labels", multiple=True, help="key=value label of the HostedCluster; repeatable."),
+    click.option("--pausedUntil", "paused_until",
+                  help='Create paused: "true" (until the field is removed) or an RFC3339 time.'),
+    node_pool_management,
+    click.option("--api-server-address",
+                  help="Address the control plane's node ports are published on. "
+                       "Default: the management cluster's node address (needs the management cluster)."),
+    click.option("--render", is_flag=True, help="Print the objects as YAML instead of creating them (no Secrets)."),
+    click.option("--render-sensitive", is_flag=True, help="With --render, include the Secrets."),
+    click.option("--render-into", type=click.Path(path_type=Path, dir_okay=False),
+                  help="Write the rendered YAML into this file (implies --render)."),
+    click.option("--wait", is_flag=True, help="Wait until the control plane is available and the nodes are ready."),
+    click.option("--timeout", type=Duration(), default="0s", show_default=True,
+                  help="With --wait, give up after this long (e.g. 15m); 0s waits forever."),
+    management_options,
+]
+
+
 @create_cluster.command("kwok")
-@click.option("--name", required=True, help="Name of the hosted cluster (a DNS label).")
-@click.option("--namespace", default=DEFAULT_NAMESPACE, show_default=True,
-              help="Namespace of the HostedCluster; its control plane runs in <namespace>-<name>.")
-@click.option("--release-image", default=DEFAULT_RELEASE_IMAGE, show_default=True,
-              help="Release payload of the control plane and the default NodePool.")
-@click.option("--node-pool-replicas", type=click.IntRange(min=-1, max=MAX_NODE_POOL_REPLICAS), default=2,
-              show_default=True, help="Nodes of the default NodePool (named like the cluster); -1 creates no NodePool.")
-@click.option("--pull-secret", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help='File with the docker config JSON nodes pull images with. Default: {"auths":{}}, '
-                   "as hcp's registry needs no credentials.")
-@click.option("--ssh-key", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="Public SSH key file authorized on every node.")
-@click.option("--generate-ssh", is_flag=True,
-              help="Generate an ed25519 key pair, kept in Secret <name>-ssh-key (id_rsa, id_rsa.pub).")
-@click.option("--base-domain", default="hcp.local", show_default=True, help="Base domain of the cluster.")
-@click.option("--control-plane-availability-policy", "availability",
-              type=click.Choice([p.value for p in AvailabilityPolicy]),
-              default=AvailabilityPolicy.SINGLE_REPLICA.value, show_default=True,
-              help="HighlyAvailable runs 3 etcd members and several API servers.")
-@click.option("--etcd-storage-class", help="StorageClass of etcd's volumes. Default: the cluster's default class.")
-@click.option("--etcd-storage-size", type=Quantity(), default=DEFAULT_ETCD_STORAGE_SIZE, show_default=True,
-              help="Size of each etcd member's volume.")
-@click.option("--service-cidr", type=CIDR(), multiple=True,
-              help="Service network; repeat for dual stack. Default: 172.31.0.0/16.")
-@click.option("--cluster-cidr", type=CIDR(), multiple=True,
-              help="Pod network; repeat for dual stack. Default: 10.132.0.0/14.")
-@click.option("--network-type", type=click.Choice([t.value for t in NetworkType]),
-              default=objects.ClusterOptions.network_type.value, show_default=True,
-              help="CNI of the hosted cluster: hcp deploys Flannel (vxlan); with Other you bring your own. "
-                   "hcp cannot deploy OpenShiftSDN, Calico or OVNKubernetes.")
-@click.option("--node-selector", multiple=True,
-              help="key=value[,key=value] the control-plane pods must run on (management node labels).")
-@click.option("--toleration", multiple=True,
-              help="key=value:effect (or key:effect for any value) the control-plane pods tolerate; repeatable.")
-@click.option("--annotations", multiple=True, help="key=value annotation of the HostedCluster; repeatable.")
-@click.option("--labels", multiple=True, help="key=value label of the HostedCluster; repeatable.")
-@click.option("--pausedUntil", "paused_until",
-              help='Create paused: "true" (until the field is removed) or an RFC3339 time.')
-@node_pool_management
+@cluster_options
 @kwok_capacity
-@click.option("--api-server-address",
-              help="Address the control plane's node ports are published on. "
-                   "Default: the management cluster's node address (needs the management cluster).")
-@click.option("--render", is_flag=True, help="Print the objects as YAML instead of creating them (no Secrets).")
-@click.option("--render-sensitive", is_flag=True, help="With --render, include the Secrets.")
-@click.option("--render-into", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the rendered YAML into this file (implies --render).")
-@click.option("--wait", is_flag=True, help="Wait until the control plane is available and the nodes are ready.")
-@click.option("--timeout", type=Duration(), default="0s", show_default=True,
-              help="With --wait, give up after this long (e.g. 15m); 0s waits forever.")
-@management_options
-def create_cluster_kwok(name: str, namespace: str, release_image: str, node_pool_replicas: int,
-                        pull_secret: Path | None, ssh_key: Path | None, generate_ssh: bool, base_domain: str,
-                        availability: str, etcd_storage_class: str | None, etcd_storage_size: str,
-                        service_cidr: tuple[str, ...], cluster_cidr: tuple[str, ...], network_type: str,
-                        node_selector: tuple[str, ...],
-                        toleration: tuple[str, ...], annotations: tuple[str, ...], labels: tuple[str, ...],
-                        paused_until: str | None, auto_repair: bool, node_drain_timeout: str | None,
-                        cpu: str | None, memory: str | None, max_pods: int | None,
-                        api_server_address: str | None, render: bool, render_sensitive: bool,
-                        render_into: Path | None, wait: bool, timeout: float, kubeconfig: Path | None,
-                        state_dir: Path) -> None:
+def create_cluster_kwok(**options: Any) -> None:
     """Create a hosted cluster whose machines are simulated (kwok nodes in the hosted cluster).
 
     Creates the namespace, Secrets <name>-pull-secret (and <name>-ssh-key),
@@ -148,6 +155,39 @@ def create_cluster_kwok(name: str, namespace: str, release_image: str, node_pool
       hcp create cluster kwok --name ha --control-plane-availability-policy HighlyAvailable \\
           --etcd-storage-size 4Gi --generate-ssh --timeout 15m --wait
     """
+    _create_cluster(PlatformType.KWOK, **options)
+
+
+@create_cluster.command("none")
+@cluster_options
+def create_cluster_none(**options: Any) -> None:
+    """Create a hosted cluster whose machines come from anywhere and join on their own (platform None).
+
+    The same objects as `hcp create cluster kwok`, of platform None. Its
+    control plane serves each NodePool's join payload (the Ignition service);
+    a machine becomes a node of a pool when root runs the pool's join command
+    on it (`hcp create join-command`): a fresh Debian machine that reaches the
+    published services is enough. --wait waits for the control plane only.
+
+    \b
+    Examples:
+      hcp create cluster none --name edge --node-pool-replicas 2 --wait
+      hcp create join-command --cluster-name edge --nodepool edge     # run its output on each machine
+    """
+    _create_cluster(PlatformType.NONE, **options)
+
+
+def _create_cluster(platform: PlatformType, *, name: str, namespace: str, release_image: str,
+                    node_pool_replicas: int, pull_secret: Path | None, ssh_key: Path | None, generate_ssh: bool,
+                    base_domain: str, availability: str, etcd_storage_class: str | None, etcd_storage_size: str,
+                    service_cidr: tuple[str, ...], cluster_cidr: tuple[str, ...], network_type: str,
+                    node_selector: tuple[str, ...], toleration: tuple[str, ...], annotations: tuple[str, ...],
+                    labels: tuple[str, ...], paused_until: str | None, auto_repair: bool,
+                    node_drain_timeout: str | None, api_server_address: str | None, render: bool,
+                    render_sensitive: bool, render_into: Path | None, wait: bool, timeout: float,
+                    kubeconfig: Path | None, state_dir: Path, cpu: str | None = None, memory: str | None = None,
+                    max_pods: int | None = None) -> None:
+    """The HostedCluster, its Secrets and its default NodePool on `platform` (see the commands' help)."""
     objects.check_names(namespace, name)
     render = render or render_into is not None
     if render_sensitive and not render:
@@ -166,7 +206,7 @@ def create_cluster_kwok(name: str, namespace: str, release_image: str, node_pool
         if pull_secret else objects.EMPTY_PULL_SECRET,
         ssh_public_key=public_key, ssh_private_key=private_key,
         availability_policy=AvailabilityPolicy(availability), etcd_storage_class=etcd_storage_class,
-        etcd_storage_size=etcd_storage_size, network_type=NetworkType(network_type),
+        etcd_storage_size=etcd_storage_size, network_type=NetworkType(network_type), platform=platform,
         node_selector=key_values(node_selector, "--node-selector", commas=True),
         tolerations=tuple(parse_toleration(t) for t in toleration),
         annotations=key_values(annotations, "--annotations"), labels=key_values(labels, "--labels"),
@@ -182,7 +222,7 @@ def create_cluster_kwok(name: str, namespace: str, release_image: str, node_pool
             name=name, namespace=namespace, cluster_name=name, replicas=node_pool_replicas,
             release_image=release_image, auto_repair=auto_repair, node_drain_timeout=node_drain_timeout,
             cpu=cpu, memory=memory, max_pods=max_pods, paused_until=paused_until,
-            labels={objects.AUTO_CREATED_LABEL: name})
+            labels={objects.AUTO_CREATED_LABEL: name}, platform=platform)
     elif auto_repair or node_drain_timeout or cpu or memory or max_pods:
         raise click.UsageError("--auto-repair, --node-drain-timeout, --cpu, --memory and --max-pods configure "
                                "the default NodePool, which --node-pool-replicas -1 does not create")
@@ -198,7 +238,9 @@ def create_cluster_kwok(name: str, namespace: str, release_image: str, node_pool
         progress = Progress()
         lifecycle.create_cluster(kube, documents, progress)
         if wait:
-            lifecycle.wait_for_cluster(kube, namespace, name, max(node_pool_replicas, 0), progress, timeout)
+            # Machines of a joining platform come once the user runs the join command: not waited for.
+            nodes = max(node_pool_replicas, 0) if platform not in JOINING_PLATFORMS else 0
+            lifecycle.wait_for_cluster(kube, namespace, name, nodes, progress, timeout)
     flags = management_flags(kubeconfig, state_dir)
     if wait:
         click.echo(f"hosted cluster {namespace}/{name} is available. Use it:")
@@ -207,6 +249,9 @@ def create_cluster_kwok(name: str, namespace: str, release_image: str, node_pool
                    f"(`kubectl -n {namespace} get hostedcluster {name}`, or re-run with --wait). Then use it:")
     click.echo(f"  hcp create kubeconfig{flags} --namespace {namespace} --name {name} > {name}.kubeconfig\n"
                f"  kubectl --kubeconfig {name}.kubeconfig get nodes")
+    if pool is not None and platform in JOINING_PLATFORMS:
+        click.echo(f"Machines join NodePool {name} with the command this prints (run it as root on each):\n"
+                   f"  hcp create join-command{flags} --namespace {namespace} --cluster-name {name} --nodepool {name}")
 
 
 def generate_ssh_key() -> tuple[bytes, bytes]:
@@ -216,7 +261,7 @@ def generate_ssh_key() -> tuple[bytes, bytes]:
 
 @create.group("nodepool")
 def create_nodepool() -> None:
-    """Add a NodePool to an existing hosted cluster. Platforms: kwok."""
+    """Add a NodePool to an existing hosted cluster. Platforms: kwok (simulated), none (machines that join)."""
 
 
 @create_nodepool.command("kwok")
@@ -256,6 +301,80 @@ def create_nodepool_kwok(cluster_name: str, name: str, namespace: str, node_coun
             return
         lifecycle.create_node_pool(kube, pool, Progress())
     click.echo(f"NodePool {namespace}/{name} created; watch it with `kubectl -n {namespace} get nodepool {name}`")
+
+
+@create_nodepool.command("none")
+@click.option("--cluster-name", required=True, help="The HostedCluster the machines join.")
+@click.option("--name", required=True, help="Name of the NodePool.")
+@click.option("--namespace", default=DEFAULT_NAMESPACE, show_default=True,
+              help="Namespace of the HostedCluster and the NodePool.")
+@click.option("--node-count", type=click.IntRange(min=0, max=MAX_NODE_POOL_REPLICAS), default=1, show_default=True,
+              help="Machines the pool expects; it is Ready once that many have joined.")
+@click.option("--release-image", show_default="the HostedCluster's",
+              help="Release whose kubelet the machines run; not newer than the control plane's.")
+@click.option("--render", is_flag=True, help="Print the NodePool as YAML instead of creating it.")
+@management_options
+def create_nodepool_none(cluster_name: str, name: str, namespace: str, node_count: int, release_image: str | None,
+                         render: bool, kubeconfig: Path | None, state_dir: Path) -> None:
+    """Create a NodePool whose machines join on their own (platform None), then print how they join.
+
+    \b
+    Examples:
+      hcp create nodepool none --cluster-name demo --name edge --node-count 2
+      hcp create join-command --cluster-name demo --nodepool edge    # run its output as root on a machine
+    """
+    objects.check_names(namespace, name)
+    with connect(kubeconfig, state_dir) as kube:
+        cluster = lifecycle.hosted_cluster(kube, namespace, cluster_name)
+        pool = objects.node_pool_object(objects.NodePoolOptions(
+            name=name, namespace=namespace, cluster_name=cluster_name, replicas=node_count,
+            release_image=release_image or cluster["spec"]["release"]["image"], platform=PlatformType.NONE))
+        if render:
+            lifecycle.check_node_pool_release(cluster, pool["spec"]["release"]["image"])
+            _render([pool], None, sensitive=False)
+            return
+        lifecycle.create_node_pool(kube, pool, Progress())
+    flags = management_flags(kubeconfig, state_dir)
+    click.echo(f"NodePool {namespace}/{name} created. Machines join it with the command this prints "
+               f"(run it as root on each):\n"
+               f"  hcp create join-command{flags} --namespace {namespace} --cluster-name {cluster_name} "
+               f"--nodepool {name}")
+
+
+@create.command("join-command")
+@click.option("--cluster-name", required=True, help="The HostedCluster.")
+@click.option("--nodepool", required=True, help="The NodePool (platform None) the machine joins.")
+@click.option("--namespace", default=DEFAULT_NAMESPACE, show_default=True,
+              help="Namespace of the HostedCluster and the NodePool.")
+@click.option("--timeout", type=Duration(), default="5m", show_default=True,
+              help="How long to wait for the control plane to serve the pool (0s: forever).")
+@management_options
+def create_join_command(cluster_name: str, nodepool: str, namespace: str, timeout: float,
+                        kubeconfig: Path | None, state_dir: Path) -> None:
+    """Print the command that makes a machine a node of a NodePool; run it as root on the machine.
+
+    The command fetches the pool's join script from the cluster's ignition
+    server (its key pinned) with the pool's current bootstrap token, which the
+    operator rotates: print it again for a machine that joins later. The
+    machine needs curl and Debian's packages (or containerd, runc, the CNI
+    plugins, iptables and conntrack already installed).
+
+    \b
+    Examples:
+      hcp create join-command --cluster-name demo --nodepool edge > join.sh
+      ssh root@machine sh < join.sh
+    """
+    with connect(kubeconfig, state_dir) as kube:
+        pool = lifecycle.node_pool(kube, namespace, nodepool)
+        platform = (pool.get("spec") or {}).get("platform", {}).get("type")
+        if (pool.get("spec") or {}).get("clusterName") != cluster_name:
+            raise HostedClusterError(f"NodePool {namespace}/{nodepool} belongs to cluster "
+                                     f"{pool['spec'].get('clusterName')}, not {cluster_name}")
+        if platform not in JOINING_PLATFORMS:
+            raise HostedClusterError(f"NodePool {namespace}/{nodepool} is of platform {platform}, whose machines hcp "
+                                     f"makes itself; only platform None machines join with a command")
+        command = wait_for_join_command(kube, namespace, cluster_name, nodepool, Progress(), timeout or None)
+    click.echo(command)
 
 
 @create.command("kubeconfig")

@@ -43,8 +43,10 @@ def install(kubeconfig: Path | None, image: str | None, render: bool, state_dir:
     if image is None and render:
         image = f"{config.registry if config else 'REGISTRY'}/{operator_image.REPOSITORY}:{__version__}"
     ca_pem = registry_ca.read_bytes() if config and registry_ca.exists() else None
+    # Hosted nodes are outside the management cluster: they reach its registry at the node's address.
+    node_registries = {config.registry: config.registry_url} if config else None
     if render:
-        documents = operator_install.render(image, ca_pem)
+        documents = operator_install.render(image, ca_pem, node_registries)
         click.echo(yaml.safe_dump_all(documents, sort_keys=False), nl=False)
         return
 
@@ -57,4 +59,5 @@ def install(kubeconfig: Path | None, image: str | None, render: bool, state_dir:
         with RegistryClient(config.registry_url, ca_file=registry_ca) as registry:
             image = operator_image.publish_operator_image(registry, config.registry)
         progress(f"pushed {image}")
-    operator_install.install(client_for(kubeconfig), operator_install.render(image, ca_pem), progress)
+    operator_install.install(client_for(kubeconfig), operator_install.render(image, ca_pem, node_registries),
+                             progress)

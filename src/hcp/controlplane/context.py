@@ -17,15 +17,19 @@ from hcp.api import HostedControlPlane
 from hcp.api.names import RESTART_DATE_ANNOTATION
 from hcp.api.v1beta1.common import AvailabilityPolicy
 from hcp.api.v1beta1.networking import ClusterNetworking
+from hcp.ignition.join import RegistryMirror
 
 
 DEFAULT_ISSUER_URL = "https://kubernetes.default.svc"
 """Service-account token issuer when spec.issuerURL is empty (HyperShift's default)."""
 
+HOSTED_COMPONENT_IMAGES = ("coredns", "kube-proxy", "flannel", "metrics-server", "konnectivity-agent")
+"""Images of the components that run inside the hosted cluster (hcp.dataplane.components)."""
 COMPONENT_IMAGES = (
     "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "konnectivity-server",
+    "kubelet", "pause", *HOSTED_COMPONENT_IMAGES,
 )
-"""The keys of `RenderContext.images`: one pull spec per control-plane component."""
+"""The keys of `RenderContext.images`: one pull spec per component the control plane renders or names."""
 
 
 class RenderError(ValueError):
@@ -67,6 +71,13 @@ class RenderContext:
     """Where agents on the nodes reach the konnectivity server (spec.services Konnectivity); None until
     published (a LoadBalancer without ingress yet). Nothing on the control-plane side needs it to run:
     it is for what tells nodes where to dial."""
+    ignition_endpoint: Endpoint | None = None
+    """Where machines reach the ignition server (spec.services Ignition); None until published."""
+    operator_image: str = ""
+    """hcp's own image (the operator's), which runs hcp's control-plane services such as the ignition
+    server; empty when the operator does not know it (run outside its Deployment)."""
+    registry_mirrors: tuple[RegistryMirror, ...] = ()
+    """How nodes pull the release's images: registry names in pull specs -> where nodes reach them."""
     restart_date: str | None = None
     """Value of the hypershift.openshift.io/restart-date annotation, if any."""
     encryption_keys: Mapping[str, bytes] = field(default_factory=lambda: MappingProxyType({}))
@@ -82,6 +93,9 @@ class RenderContext:
         api_endpoint: Endpoint | tuple[str, int],
         encryption_keys: Mapping[str, bytes] | None = None,
         konnectivity_endpoint: Endpoint | None = None,
+        ignition_endpoint: Endpoint | None = None,
+        operator_image: str = "",
+        registry_mirrors: tuple[RegistryMirror, ...] = (),
     ) -> RenderContext:
         """A context whose namespace and restart date are read from the HostedControlPlane itself."""
         if not hcp.metadata.namespace:
@@ -94,6 +108,9 @@ class RenderContext:
             kubernetes_version=kubernetes_version,
             api_endpoint=endpoint,
             konnectivity_endpoint=konnectivity_endpoint,
+            ignition_endpoint=ignition_endpoint,
+            operator_image=operator_image,
+            registry_mirrors=registry_mirrors,
             restart_date=(hcp.metadata.annotations or {}).get(RESTART_DATE_ANNOTATION),
             encryption_keys=encryption_keys or {},
         )
@@ -151,3 +168,8 @@ def service_cidrs(hcp: HostedControlPlane) -> list[str]:
 def first_service_ips(hcp: HostedControlPlane) -> list[str]:
     """The `kubernetes` Service's ClusterIP in each service network: its first usable address."""
     return [str(ipaddress.ip_network(cidr, strict=False).network_address + 1) for cidr in service_cidrs(hcp)]
+
+
+def dns_service_ip(hcp: HostedControlPlane) -> str:
+    """The cluster DNS Service's ClusterIP: the tenth address of the first service network (kubeadm's)."""
+    return str(ipaddress.ip_network(service_cidrs(hcp)[0], strict=False).network_address + 10)

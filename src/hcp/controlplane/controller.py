@@ -34,10 +34,11 @@ from hcp.api.parse import parse
 from hcp.api.v1beta1.networking import ServiceType
 from hcp.controlplane.context import COMPONENT_IMAGES, Endpoint, RenderContext, RenderError
 from hcp.controlplane.pki import (
-    KAS_SERVICE, KONNECTIVITY_SERVICE, ROOT_CA, admin_kubeconfig_ref, pki_secrets, secret_data,
+    IGNITION_SERVICE, KAS_SERVICE, KONNECTIVITY_SERVICE, ROOT_CA, admin_kubeconfig_ref, pki_secrets, secret_data,
 )
 from hcp.controlplane.publishing import needs_node_addresses, published_endpoint, service_strategy
 from hcp.controlplane.render import render
+from hcp.ignition.join import RegistryMirror
 from hcp.kube.apply import apply, apply_status, owner_reference
 from hcp.kube.conditions import find_condition, refused_status, set_condition
 from hcp.kube.controller import Result
@@ -50,13 +51,24 @@ from hcp.release import Release, ReleaseError
 
 log = logging.getLogger(__name__)
 
-PUBLISHED_SERVICES = ((ServiceType.API_SERVER, KAS_SERVICE), (ServiceType.KONNECTIVITY, KONNECTIVITY_SERVICE))
+PUBLISHED_SERVICES = ((ServiceType.API_SERVER, KAS_SERVICE), (ServiceType.KONNECTIVITY, KONNECTIVITY_SERVICE),
+                      (ServiceType.IGNITION, IGNITION_SERVICE))
 """The services published outside the management cluster, with the Service of each: applied from the
 provisional render, so that their endpoints are known before the PKI and the rest are rendered."""
 WORKLOADS = (("StatefulSet", "etcd"), ("Deployment", "kube-apiserver"),
              ("Deployment", "kube-controller-manager"), ("Deployment", "kube-scheduler"))
 PROGRESS_RECHECK = 5.0
 HEALTH_RECHECK = 60.0
+
+
+@dataclass(frozen=True)
+class ControlPlaneSettings:
+    """What the operator is told about its world that control planes render from."""
+
+    image: str = ""
+    """The operator's own image (OPERATOR_IMAGE): hcp's services in control planes run it."""
+    registry_mirrors: tuple[RegistryMirror, ...] = ()
+    """Where nodes pull the release's images from (operator flag --node-registry)."""
 
 
 @dataclass
@@ -83,8 +95,10 @@ def _rolled_out(workload: Any | None) -> bool:
 
 class HostedControlPlaneController:
     def __init__(self, client: AsyncClient, releases: Releases, events: EventRecorder, *,
-                 control_planes: Informer, workloads: dict[str, Informer]):
+                 control_planes: Informer, workloads: dict[str, Informer],
+                 settings: ControlPlaneSettings = ControlPlaneSettings()):
         self.client = client
+        self.settings = settings
         self.releases = releases
         self.events = events
         self.control_planes = control_planes
@@ -174,23 +188,27 @@ class HostedControlPlaneController:
                    async for s in self.client.list(Secret, namespace=namespace)}
         encryption_keys = {name: data["key"] for name, data in secrets.items() if "key" in data}
 
-        def context(endpoint: Endpoint, konnectivity: Endpoint | None) -> RenderContext:
+        def context(endpoint: Endpoint, published: dict[ServiceType, Endpoint | None]) -> RenderContext:
             return RenderContext.for_hcp(hcp, images=images, kubernetes_version=release.version,
                                          api_endpoint=endpoint, encryption_keys=encryption_keys,
-                                         konnectivity_endpoint=konnectivity)
+                                         konnectivity_endpoint=published.get(ServiceType.KONNECTIVITY),
+                                         ignition_endpoint=published.get(ServiceType.IGNITION),
+                                         operator_image=self.settings.image,
+                                         registry_mirrors=self.settings.registry_mirrors)
 
-        endpoints = await self._publish(hcp, render(context(Endpoint("0.0.0.0", 6443), None)), owner)
+        endpoints = await self._publish(hcp, render(context(Endpoint("0.0.0.0", 6443), {})), owner)
         endpoint = endpoints[ServiceType.API_SERVER]
         if endpoint is None:
             return Observed({name: False for _, name in WORKLOADS}, None, False)
         # Not waited for: the control plane runs without it; its certificate gains the host once known.
-        konnectivity = endpoints[ServiceType.KONNECTIVITY]
+        konnectivity, ignition = endpoints[ServiceType.KONNECTIVITY], endpoints[ServiceType.IGNITION]
 
         for secret in pki_secrets(namespace, hcp, endpoint.host, secrets, endpoint_port=endpoint.port,
-                                  konnectivity_host=konnectivity.host if konnectivity else None):
+                                  konnectivity_host=konnectivity.host if konnectivity else None,
+                                  ignition_host=ignition.host if ignition else None):
             if secret_data(secret) != secrets.get(secret["metadata"]["name"]):
                 await apply(self.client, _owned(secret, owner))
-        for obj in render(context(endpoint, konnectivity)):
+        for obj in render(context(endpoint, endpoints)):
             await apply(self.client, _owned(obj, owner))
 
         rolled_out = {name: _rolled_out(self.workloads[kind].get(namespace, name)) for kind, name in WORKLOADS}
@@ -215,11 +233,13 @@ class HostedControlPlaneController:
     async def _publish(self, hcp: HostedControlPlane, provisional: list[dict[str, Any]],
                        owner: dict) -> dict[ServiceType, Endpoint | None]:
         """Apply each published Service from the provisional render and read where it is reached."""
-        strategies = {service_type: service_strategy(hcp, service_type) for service_type, _ in PUBLISHED_SERVICES}
+        services = {o["metadata"]["name"]: o for o in provisional if o["kind"] == "Service"}
+        rendered = [(service_type, name) for service_type, name in PUBLISHED_SERVICES if name in services]
+        strategies = {service_type: service_strategy(hcp, service_type) for service_type, _ in rendered}
         node_addresses = await self._node_addresses() if any(map(needs_node_addresses, strategies.values())) else []
-        endpoints = {}
-        for service_type, name in PUBLISHED_SERVICES:
-            service = next(o for o in provisional if o["kind"] == "Service" and o["metadata"]["name"] == name)
+        endpoints: dict[ServiceType, Endpoint | None] = {service_type: None for service_type, _ in PUBLISHED_SERVICES}
+        for service_type, name in rendered:
+            service = services[name]
             live_service = await apply(self.client, _owned(service, owner))
             endpoints[service_type] = published_endpoint(strategies[service_type], as_dict(live_service),
                                                          node_addresses)

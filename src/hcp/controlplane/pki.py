@@ -72,6 +72,8 @@ KAS_AGGREGATOR_CRT = "kas-aggregator-crt"
 KONNECTIVITY_SIGNER = "konnectivity-signer"
 KONNECTIVITY_CLUSTER = "konnectivity-cluster"
 KONNECTIVITY_AGENT = "konnectivity-agent"
+IGNITION_SERVER_TLS = "ignition-server-tls"
+METRICS_SERVER_CRT = "metrics-server-crt"
 SA_SIGNING_KEY = "sa-signing-key"
 KCM_KUBECONFIG = "kube-controller-manager-kubeconfig"
 SCHEDULER_KUBECONFIG = "kube-scheduler-kubeconfig"
@@ -105,6 +107,9 @@ KAS_PORT = 6443
 ETCD_CLIENT_SERVICE = "etcd-client"
 ETCD_DISCOVERY_SERVICE = "etcd-discovery"
 KONNECTIVITY_SERVICE = "konnectivity-server"
+IGNITION_SERVICE = "ignition-server"
+METRICS_SERVER_NAME = "metrics-server.kube-system.svc"
+"""The hosted metrics-server Service as the aggregator dials it (it verifies this name against the root CA)."""
 CLUSTER_DOMAIN = "cluster.local"
 
 
@@ -153,6 +158,7 @@ SIGNERS = (ROOT_CA, ETCD_SIGNER, AGGREGATOR_CLIENT_SIGNER, KONNECTIVITY_SIGNER)
 
 def _leaves(
     namespace: str, hcp: HostedControlPlane, endpoint: Endpoint, konnectivity_host: str | None,
+    ignition_host: str | None = None,
 ) -> list[_Leaf]:
     svc = f"{namespace}.svc"
     etcd_server_names = (
@@ -182,6 +188,10 @@ def _leaves(
     konnectivity_ips: list[str] = []
     if konnectivity_host:
         (konnectivity_ips if is_ip(konnectivity_host) else konnectivity_names).append(konnectivity_host)
+    ignition_names = [IGNITION_SERVICE, f"{IGNITION_SERVICE}.{svc}", f"{IGNITION_SERVICE}.{svc}.{CLUSTER_DOMAIN}"]
+    ignition_ips: list[str] = []
+    if ignition_host:
+        (ignition_ips if is_ip(ignition_host) else ignition_names).append(ignition_host)
     return [
         _Leaf(ETCD_SERVER_TLS, ETCD_SIGNER, "etcd-server", ETCD_SERVER_CERT_KEY, ETCD_SERVER_KEY_KEY,
               ETCD_SERVER_CA_KEY, dns_names=etcd_server_names, ip_addresses=("127.0.0.1",),
@@ -205,6 +215,12 @@ def _leaves(
               ip_addresses=tuple(konnectivity_ips), server=True),
         _Leaf(KONNECTIVITY_AGENT, KONNECTIVITY_SIGNER, KONNECTIVITY_AGENT_USER, TLS_CERT_KEY, TLS_KEY_KEY,
               CA_CERT_KEY, client=True),
+        # Machines verify it by its key (the join command pins it), not by this CA, which they do not have yet.
+        _Leaf(IGNITION_SERVER_TLS, ROOT_CA, IGNITION_SERVICE, TLS_CERT_KEY, TLS_KEY_KEY, CA_CERT_KEY,
+              dns_names=tuple(ignition_names), ip_addresses=tuple(ignition_ips), server=True),
+        # Served by the hosted metrics-server; the aggregator checks it against the APIService's caBundle.
+        _Leaf(METRICS_SERVER_CRT, ROOT_CA, METRICS_SERVER_NAME, TLS_CERT_KEY, TLS_KEY_KEY, CA_CERT_KEY,
+              dns_names=(METRICS_SERVER_NAME,), server=True),
     ]
 
 
@@ -232,6 +248,7 @@ def pki_secrets(
     *,
     endpoint_port: int,
     konnectivity_host: str | None = None,
+    ignition_host: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every PKI Secret of the control plane: `existing` data where still usable, freshly minted otherwise.
 
@@ -240,6 +257,7 @@ def pki_secrets(
     certificate and the admin kubeconfig's server URL. `konnectivity_host` is
     the published Konnectivity host, a SAN of the server's certificate for
     agents; None while unknown (the certificate is re-issued once it is).
+    `ignition_host` likewise for the ignition server's certificate.
     """
     endpoint = Endpoint(endpoint_host, endpoint_port)
     cluster = hcp.metadata.name or namespace
@@ -255,7 +273,7 @@ def pki_secrets(
         signers[name] = pair
         data[name] = {CA_CERT_KEY: pair.cert_pem, CA_KEY_KEY: pair.key_pem}
 
-    for leaf in _leaves(namespace, hcp, endpoint, konnectivity_host):
+    for leaf in _leaves(namespace, hcp, endpoint, konnectivity_host, ignition_host):
         ca = signers[leaf.signer]
         current = existing.get(leaf.name, {})
         if _usable_leaf(leaf, current, ca):

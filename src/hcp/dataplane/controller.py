@@ -11,34 +11,80 @@ pass, through the hosted API server:
   Secrets in the hosted kube-system, and mirrors each pool's current token into
   Secret `bootstrap-tokens` (key: the pool's name) of the control-plane
   namespace, owned by the HostedControlPlane;
-- approves or denies the kubelet serving CSRs of nodes (hcp.dataplane.csr).
+- approves or denies the kubelet serving CSRs of nodes (hcp.dataplane.csr);
+- keeps the hosted cluster's own components (hcp.dataplane.components:
+  konnectivity agent, CNI, kube-proxy, CoreDNS, metrics-server) applied, from
+  the HostedControlPlane, ConfigMap hosted-cluster-config and the control
+  plane's Secrets, removes what no component renders any more, and points the
+  `kubernetes` Service at the published API endpoint (hcp.dataplane.hosted
+  decides, this module does). Until the control plane has published the
+  ConfigMap, components wait.
 
 Everything is recomputed from the watched caches and the NodePools on each
 pass; the only waits kept are requeues (the next token renewal or expiry, a
 Node that has not reported its addresses yet). What it does is logged and
 recorded as Events on the HostedControlPlane. A paused HostedControlPlane is
 left alone, like the rest of its control plane.
+
+The components report through Events only, not conditions: the
+HostedControlPlane controller applies the whole status.conditions list it
+read back (every type, under hcp's one field manager, with force), so a
+condition written here would be re-applied from a stale copy by it, and one
+written under that same manager would drop all of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from lightkube import ApiError, AsyncClient
-from lightkube.codecs import from_dict
+from lightkube import ApiError, AsyncClient, operators
+from lightkube.codecs import from_dict, resource_registry
+from lightkube.core import resource as lk
 from lightkube.resources.certificates_v1 import CertificateSigningRequest
-from lightkube.resources.core_v1 import Node, Secret
+from lightkube.resources.core_v1 import ConfigMap, Node, Secret
 from lightkube.resources.rbac_authorization_v1 import ClusterRoleBinding
 
 from hcp.api import HostedControlPlane, NodePool
 from hcp.api.names import CLUSTER_ANNOTATION, control_plane_namespace
 from hcp.api.parse import parse
 from hcp.api.pause import pause_state
+from hcp.api.v1beta1.networking import NetworkType
 from hcp.api.v1beta1.platform import PlatformType
+from hcp.controlplane.context import Endpoint
 from hcp.dataplane.access import DataPlaneAccess
+from hcp.dataplane.components import config as hosted_config
+from hcp.dataplane.components.context import COMPONENT_LABEL
+from hcp.dataplane.hosted import (
+    KINDS,
+    LEFTOVER_SELECTOR_LABELS,
+    MANAGEMENT_SECRETS,
+    RECREATE_KINDS,
+    Applied,
+    ClusterState,
+    EndpointError,
+    LiveObject,
+    ObjectKey,
+    Rendered,
+    apply_due,
+    backoff,
+    decode_secret,
+    describe,
+    digest,
+    hosted_context,
+    kubernetes_endpoints,
+    leftovers,
+    network_type_problem,
+    not_rolled_out,
+    object_key,
+    render_components,
+    service_addresses,
+)
 from hcp.dataplane.csr import Action, Verdict, requesting_node, serving_verdict
 from hcp.dataplane.rbac import cluster_role_bindings, needs_apply
 from hcp.dataplane.tokens import (
@@ -64,13 +110,21 @@ from hcp.api.validation import node_pool_problems
 
 log = logging.getLogger(__name__)
 
-TOKEN_PLATFORMS = (PlatformType.NONE,)
+TOKEN_PLATFORMS = (PlatformType.NONE, PlatformType.CONTAINER)
 """NodePool platforms whose machines join with a bootstrap token (KWOK's Nodes are made by hcp itself)."""
 RESYNC = 600.0
 """Seconds between passes when nothing changes, so that drift the caches cannot see is repaired."""
 NODE_RECHECK = 5.0
 """Seconds before a serving CSR waiting for its Node's addresses is looked at again."""
 CREATE_ATTEMPTS = 3
+CONFIG_RECHECK = 10.0
+"""Seconds between looks for ConfigMap hosted-cluster-config while the control plane has not published it."""
+ROLLOUT_RECHECK = 15.0
+"""Seconds between passes while a hosted component's DaemonSet or Deployment is rolling out."""
+RESOLVE_TIMEOUT = 10.0
+"""Seconds to wait for the published API host name to resolve."""
+EVENT_OBJECTS = 6
+"""Objects named in one event before the rest are only counted."""
 
 
 class DataPlaneController:
@@ -81,6 +135,8 @@ class DataPlaneController:
         self.control_planes = control_planes
         self.node_pools = node_pools
         self._watched = WatchedClusters(client, self._watch)
+        self._components: dict[str, ClusterState] = {}
+        """Control-plane key -> what was last applied and reported there (see hcp.dataplane.hosted)."""
         self.controller = Controller("dataplane", self.reconcile, workers=workers)
         self.controller.watch(control_planes)
         self.controller.watch(node_pools, self._control_plane_keys)
@@ -101,6 +157,7 @@ class DataPlaneController:
             hcp = parse(HostedControlPlane, as_dict(live))[0]
         if hcp is None:
             await self._watched.release(lambda watched: watched != key)
+            self._components.pop(key, None)
             return None
         pause = pause_state(hcp.spec.paused_until)
         if pause.paused:
@@ -119,6 +176,7 @@ class DataPlaneController:
             waits.append((token_wake - now).total_seconds() + 1)
         if await self._decide_serving_csrs(live, access, now):
             waits.append(NODE_RECHECK)
+        waits.append(await self._keep_components(key, live, hcp, access))
         return Result(requeue_after=max(1.0, min(waits)))
 
     # The hosted cluster.
@@ -282,6 +340,251 @@ class DataPlaneController:
             await self.events.record(live, WARNING, "KubeletServingCertificateDenied",
                                      f"Denied CSR {name} of {requester} ({verdict.reason}): {verdict.message}")
 
+    # The hosted cluster's own components.
+
+    async def _keep_components(self, key: str, live: Any, hcp: HostedControlPlane, access: DataPlaneAccess) -> float:
+        """Apply every component, remove leftovers, keep the kubernetes Service's endpoints; returns the seconds
+        until the next pass this needs. A failure (of the hosted API for one component, of a render, of the
+        endpoint) is logged and recorded and leaves the rest to go on; the pass then comes back with backoff."""
+        state = self._cluster_state(key, live, access)
+        ok = True
+        try:
+            config = await self._hosted_config(live)
+            secrets = await self._control_plane_secrets(live.metadata.namespace) if config else {}
+        except (ApiError, hosted_config.ConfigError) as error:
+            message = (f"cannot read the control plane's {hosted_config.NAME} or Secrets: {error.status.message}"
+                       if isinstance(error, ApiError) else f"invalid ConfigMap {hosted_config.NAME}: {error}")
+            log.warning("hosted components skipped: %s", message, extra={"cluster": access.name})
+            reason = "HostedClusterConfigUnreadable" if isinstance(error, ApiError) else "HostedClusterConfigInvalid"
+            await self.events.record(live, WARNING, reason, message)
+            return self._failed(state)
+        if config is None:
+            log.debug("waiting for the control plane's %s", hosted_config.NAME, extra={"cluster": access.name})
+            return CONFIG_RECHECK
+        ctx = hosted_context(hcp, config, secrets)
+        await self._report_network_type(live, access, state, ctx.network_type)
+        ok &= await self._keep_kubernetes_endpoints(live, access, state, ctx.api_server, ctx.service_cidrs)
+
+        rendered = render_components(ctx)
+        for component, message in rendered.failed.items():
+            log.warning("cannot render hosted component %s: %s", component, message,
+                        extra={"cluster": access.name, "component": component})
+            await self.events.record(live, WARNING, "HostedComponentNotRendered",
+                                     f"Cannot render {component}: {message}")
+        observed, listed = await self._list_components(access)
+        failed = await self._apply_components(live, access, state, rendered, observed, listed)
+        failed |= await self._remove_leftovers(live, access, state, rendered, observed)
+        ok &= not rendered.failed and not failed and len(listed) == len(KINDS)
+        # Forget what is no longer rendered, so that it is applied at once if it is rendered again.
+        desired = rendered.keys
+        state.applied = {object_: applied for object_, applied in state.applied.items()
+                         if object_ in desired or object_[0] not in _KIND_NAMES}
+
+        waiting = not_rolled_out(desired, {object_: body for object_, (_, body) in observed.items()})
+        await self._report_rollout(live, access, state, waiting)
+        if not ok:
+            return self._failed(state)
+        state.failures = 0
+        return ROLLOUT_RECHECK if waiting else RESYNC
+
+    def _cluster_state(self, key: str, live: Any, access: DataPlaneAccess) -> ClusterState:
+        """What is remembered about this cluster; afresh for a recreated control plane, and its applies
+        forgotten for a new access (a new kubeconfig may be another API server)."""
+        state = self._components.get(key)
+        if state is None or state.uid != live.metadata.uid:
+            state = self._components[key] = ClusterState(uid=live.metadata.uid)
+        if state.access is not access:
+            state.access = access
+            state.applied.clear()
+        return state
+
+    @staticmethod
+    def _failed(state: ClusterState) -> float:
+        state.failures += 1
+        return backoff(state.failures)
+
+    async def _hosted_config(self, live: Any) -> hosted_config.HostedClusterConfig | None:
+        """The control plane's ConfigMap hosted-cluster-config, parsed; None until it exists."""
+        try:
+            found = await self.client.get(ConfigMap, hosted_config.NAME, namespace=live.metadata.namespace)
+        except ApiError as error:
+            if error.status.code == 404:
+                return None
+            raise
+        return hosted_config.parse((found.data or {}).get(hosted_config.KEY))
+
+    async def _control_plane_secrets(self, namespace: str) -> dict[str, dict[str, bytes]]:
+        """The control-plane Secrets the components copy from (hosted.MANAGEMENT_SECRETS) that exist, decoded."""
+        found = {}
+        for name in MANAGEMENT_SECRETS:
+            try:
+                secret = await self.client.get(Secret, name, namespace=namespace)
+            except ApiError as error:
+                if error.status.code == 404:
+                    continue
+                raise
+            found[name] = decode_secret(secret.data)
+        return found
+
+    async def _report_network_type(self, live: Any, access: DataPlaneAccess, state: ClusterState,
+                                   network_type: NetworkType) -> None:
+        """A Warning once per change to a networkType hcp cannot deploy."""
+        if state.network_type == network_type:
+            return
+        state.network_type = network_type
+        problem = network_type_problem(network_type)
+        if problem is not None:
+            log.warning(problem, extra={"cluster": access.name, "network_type": str(network_type)})
+            await self.events.record(live, WARNING, "UnsupportedNetworkType", problem)
+
+    async def _keep_kubernetes_endpoints(self, live: Any, access: DataPlaneAccess, state: ClusterState,
+                                         endpoint: Endpoint, cidrs: tuple[str, ...]) -> bool:
+        """Point Endpoints and EndpointSlice default/kubernetes at the published API endpoint (resolved if it
+        is a name); False if that failed, leaving what is there."""
+        try:
+            resolved = [endpoint.host] if endpoint.host_is_ip else await _resolve(endpoint.host, endpoint.port)
+            addresses = service_addresses(endpoint.host, resolved, cidrs)
+        except (OSError, TimeoutError, EndpointError) as error:
+            message = str(error) if isinstance(error, EndpointError) else \
+                f"the published API endpoint {endpoint.host} does not resolve: {error}"
+            log.warning("cannot point the kubernetes Service at the API server: %s", message,
+                        extra={"cluster": access.name})
+            await self.events.record(live, WARNING, "KubernetesEndpointsUnresolved", message)
+            return False
+        now = time.monotonic()
+        changed = False
+        for desired in kubernetes_endpoints(addresses, endpoint.port):
+            key, wanted = object_key(desired), digest(desired)
+            last = state.applied.get(key)
+            if not apply_due(wanted, last, now, present=True, resync=RESYNC):
+                continue
+            try:
+                await self._apply(access, desired)
+            except ApiError as error:
+                message = f"cannot write {describe(key)}: {error.status.message}"
+                log.warning(message, extra={"cluster": access.name})
+                await self.events.record(live, WARNING, "KubernetesEndpointsFailed", message)
+                return False
+            state.applied[key] = Applied(wanted, now)
+            changed |= last is None or last.digest != wanted
+        if changed:
+            target = ", ".join(f"{address}:{endpoint.port}" for address in addresses)
+            log.info("pointed the kubernetes Service at the published API endpoint",
+                     extra={"cluster": access.name, "endpoint": target})
+            await self.events.record(live, NORMAL, "KubernetesEndpointsUpdated",
+                                     f"The kubernetes Service points at the published API endpoint {target}")
+        return True
+
+    async def _list_components(self, access: DataPlaneAccess) -> tuple[dict[ObjectKey, tuple[str, dict]], set[str]]:
+        """The live objects hcp's components applied (not being deleted): key -> (component, object), and the
+        kinds that could be listed (a kind that could not is neither cleaned up nor known to be missing)."""
+        selector = {COMPONENT_LABEL: operators.exists(), **LEFTOVER_SELECTOR_LABELS}
+        observed: dict[ObjectKey, tuple[str, dict]] = {}
+        listed: set[str] = set()
+        for api_version, kind in KINDS:
+            resource = resource_registry.load(api_version, kind)
+            namespace = "*" if issubclass(resource, lk.NamespacedResource) else None
+            try:
+                async for obj in access.client.list(resource, namespace=namespace, labels=selector):
+                    body = {**as_dict(obj), "apiVersion": api_version, "kind": kind}
+                    metadata = body.get("metadata") or {}
+                    if not metadata.get("deletionTimestamp"):
+                        observed[object_key(body)] = ((metadata.get("labels") or {}).get(COMPONENT_LABEL, ""), body)
+            except ApiError as error:
+                log.warning("cannot list the hosted components' %ss: %s", kind, error.status.message,
+                            extra={"cluster": access.name})
+                continue
+            listed.add(kind)
+        return observed, listed
+
+    async def _apply_components(self, live: Any, access: DataPlaneAccess, state: ClusterState, rendered: Rendered,
+                                observed: dict[ObjectKey, tuple[str, dict]], listed: set[str]) -> set[str]:
+        """Apply what changed, went missing or is due a resync, in order; returns the components that failed.
+        A component's first refused object stops that component alone for this pass."""
+        now = time.monotonic()
+        failed: set[str] = set()
+        changes: dict[str, list[str]] = {}
+        for component, desired in rendered.objects:
+            if component in failed:
+                continue
+            key, wanted = object_key(desired), digest(desired)
+            before = observed.get(key)
+            present = before is not None or key[0] not in listed
+            if not apply_due(wanted, state.applied.get(key), now, present=present, resync=RESYNC):
+                continue
+            try:
+                result = as_dict(await self._apply(access, desired))
+            except ApiError as error:
+                failed.add(component)
+                message = f"Cannot apply {component}: {describe(key)}: {error.status.message}"
+                log.warning(message, extra={"cluster": access.name, "component": component})
+                await self.events.record(live, WARNING, "HostedComponentApplyFailed", message)
+                continue
+            state.applied[key] = Applied(wanted, now)
+            version = (result.get("metadata") or {}).get("resourceVersion")
+            if before is None or (before[1].get("metadata") or {}).get("resourceVersion") != version:
+                changes.setdefault(component, []).append(
+                    f"{'created' if before is None else 'configured'} {describe(key)}")
+                observed[key] = (component, {**result, "apiVersion": desired["apiVersion"], "kind": key[0]})
+        for component, done in changes.items():
+            log.info("applied hosted component", extra={"cluster": access.name, "component": component,
+                                                        "objects": done})
+            await self.events.record(live, NORMAL, "HostedComponentApplied", f"Applied {component}: {_list(done)}")
+        return failed
+
+    async def _remove_leftovers(self, live: Any, access: DataPlaneAccess, state: ClusterState, rendered: Rendered,
+                                observed: dict[ObjectKey, tuple[str, dict]]) -> set[str]:
+        """Delete what no component renders any more; returns the components a deletion failed for."""
+        found = [LiveObject(key, component) for key, (component, _) in observed.items()]
+        failed: set[str] = set()
+        removed: dict[str, list[str]] = {}
+        for obj in leftovers(rendered.keys, found, rendered.failed):
+            kind, namespace, name = obj.key
+            api_version = observed[obj.key][1]["apiVersion"]
+            try:
+                await delete_if_exists(access.client, resource_registry.load(api_version, kind), name, namespace)
+            except ApiError as error:
+                failed.add(obj.component)
+                message = f"Cannot remove {describe(obj.key)} of {obj.component}: {error.status.message}"
+                log.warning(message, extra={"cluster": access.name, "component": obj.component})
+                await self.events.record(live, WARNING, "HostedComponentRemoveFailed", message)
+                continue
+            del observed[obj.key]
+            state.applied.pop(obj.key, None)
+            removed.setdefault(obj.component, []).append(describe(obj.key))
+        for component, done in removed.items():
+            log.info("removed what hosted component no longer renders",
+                     extra={"cluster": access.name, "component": component, "objects": done})
+            await self.events.record(live, NORMAL, "HostedComponentRemoved", f"Removed from {component}: {_list(done)}")
+        return failed
+
+    async def _report_rollout(self, live: Any, access: DataPlaneAccess, state: ClusterState,
+                              waiting: list[str]) -> None:
+        """An event when the set of hosted workloads not rolled out changes."""
+        if state.unavailable == tuple(waiting):
+            return
+        state.unavailable = tuple(waiting)
+        if waiting:
+            message = f"Waiting for {_list(waiting)} to roll out in the hosted cluster"
+            log.info(message, extra={"cluster": access.name})
+            await self.events.record(live, NORMAL, "HostedComponentsProgressing", message)
+        else:
+            message = "Every hosted component is rolled out in the hosted cluster"
+            log.info(message, extra={"cluster": access.name})
+            await self.events.record(live, NORMAL, "HostedComponentsAvailable", message)
+
+    @staticmethod
+    async def _apply(access: DataPlaneAccess, desired: dict[str, Any]) -> Any:
+        """Server-side apply in the hosted cluster; a kind with immutable fields is replaced when they change."""
+        try:
+            return await apply(access.client, desired)
+        except ApiError as error:
+            if error.status.code != 422 or desired["kind"] not in RECREATE_KINDS:
+                raise
+        kind, namespace, name = object_key(desired)
+        await delete_if_exists(access.client, resource_registry.load(desired["apiVersion"], kind), name, namespace)
+        return await apply(access.client, desired)
+
 
 async def _node(access: DataPlaneAccess, name: str) -> dict[str, Any] | None:
     try:
@@ -290,3 +593,19 @@ async def _node(access: DataPlaneAccess, name: str) -> dict[str, Any] | None:
         if error.status.code == 404:
             return None
         raise
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to, looked up off the event loop (the loop's executor)."""
+    loop = asyncio.get_running_loop()
+    infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT)
+    return [str(info[4][0]) for info in infos]
+
+
+def _list(items: list[str]) -> str:
+    """Items for an event message: the first EVENT_OBJECTS, then how many more."""
+    shown = ", ".join(items[:EVENT_OBJECTS])
+    return shown if len(items) <= EVENT_OBJECTS else f"{shown} and {len(items) - EVENT_OBJECTS} more"
+
+
+_KIND_NAMES = frozenset(kind for _, kind in KINDS)

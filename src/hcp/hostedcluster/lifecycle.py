@@ -258,6 +258,14 @@ def hosted_cluster(kube: Kube, namespace: str, name: str) -> dict[str, Any]:
     return as_dict(found)
 
 
+def node_pool(kube: Kube, namespace: str, name: str) -> dict[str, Any]:
+    found = kube.get_or_none(NODE_POOLS, name, namespace)
+    if found is None:
+        raise HostedClusterError(f"NodePool {namespace}/{name} not found; list them with `kubectl -n {namespace} "
+                                 f"get nodepools`")
+    return as_dict(found)
+
+
 def check_node_pool_release(cluster: dict[str, Any], image: str) -> None:
     """A NodePool may not run a newer Kubernetes than its control plane (docs 6.5, 6.6).
 

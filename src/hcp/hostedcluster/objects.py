@@ -77,6 +77,7 @@ class NodePoolOptions:
     max_pods: int | None = None
     paused_until: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    platform: PlatformType = PlatformType.KWOK
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class ClusterOptions:
     annotations: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     paused_until: str | None = None
+    platform: PlatformType = PlatformType.KWOK
 
 
 def check_names(namespace: str, name: str) -> None:
@@ -186,7 +188,7 @@ def hosted_cluster(options: ClusterOptions, labels: dict[str, str], pull_secret:
         volume.size = options.etcd_storage_size
     spec = HostedClusterSpec(
         release=Release(image=options.release_image),
-        platform=PlatformSpec(type=PlatformType.KWOK),
+        platform=PlatformSpec(type=options.platform),
         controller_availability_policy=options.availability_policy,
         dns=DNSSpec(base_domain=options.base_domain),
         networking=ClusterNetworking(
@@ -216,7 +218,7 @@ def hosted_cluster(options: ClusterOptions, labels: dict[str, str], pull_secret:
 
 
 def node_pool_object(options: NodePoolOptions) -> dict[str, Any]:
-    platform = NodePoolPlatform(type=PlatformType.KWOK)
+    platform = NodePoolPlatform(type=options.platform)
     capacity = {name: value for name, value in
                 (("cpu", options.cpu), ("memory", options.memory), ("pods", options.max_pods)) if value is not None}
     if capacity:

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from hcp.images import File, ImageSpec, RegistryClient, build, netfilter
-from hcp.management import binaries
+from hcp.management import binaries, node_image
 
 BIN = "/usr/local/bin"
 
@@ -148,6 +148,10 @@ IMAGES: tuple[ComponentImage, ...] = (
     # Only the newest Kubernetes toolset builds kube-proxy: every release has this one (see release.payload).
     _netfilter_image("kubernetes", "kube-proxy"),
     _binary_image("metrics-server", "metrics-server"),
+    # The machines of platform Container: Debian's containerd, runc, CNI plugins and netfilter tools, and
+    # hcp's entrypoint that joins through the ignition server (hcp.management.node_image).
+    ComponentImage(node_image.REPOSITORY, node_image.version, node_image.layers,
+                   entrypoint=(node_image.ENTRYPOINT,), env=(node_image.PATH,)),
 )
 
 

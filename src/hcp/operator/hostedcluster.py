@@ -51,6 +51,8 @@ from hcp.kube.objects import as_dict, split_key
 from hcp.api.pause import pause_state
 from hcp.api.parse import parse
 from hcp.api.validation import hosted_cluster_problems, namespace_owner_problem
+from hcp.api.v1beta1.platform import PlatformType
+from hcp.platforms.container import PRIVILEGED_NAMESPACE_LABELS
 from hcp.release.resolver import Releases
 from hcp.release import ReleaseError
 
@@ -220,8 +222,10 @@ class HostedClusterController:
         An absent namespace is created (never applied: apply would take over one
         made by someone else in the meantime); False if it appeared meanwhile.
         """
-        metadata = {"name": target,
-                    "labels": {HOSTED_CONTROL_PLANE_LABEL: "true", HOSTED_CLUSTER_UID_LABEL: hc.metadata.uid},
+        labels = {HOSTED_CONTROL_PLANE_LABEL: "true", HOSTED_CLUSTER_UID_LABEL: hc.metadata.uid}
+        if hc.spec.platform.type == PlatformType.CONTAINER:
+            labels.update(PRIVILEGED_NAMESPACE_LABELS)  # its machines are privileged pods in this namespace
+        metadata = {"name": target, "labels": labels,
                     "annotations": {CLUSTER_ANNOTATION: f"{hc.metadata.namespace}/{hc.metadata.name}"}}
         if existing is not None:
             await apply(self.client, {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})

@@ -13,7 +13,7 @@ install does not wait for it separately.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import yaml
@@ -25,6 +25,8 @@ from hcp.api import crds
 from hcp.kube.client import apply_all
 
 NAMESPACE = "hypershift"
+OPERATOR_IMAGE_ENV = "OPERATOR_IMAGE"
+"""The operator's own image, on its Deployment: hcp's services in control planes (the ignition server) run it."""
 DEPLOYMENT = "operator"
 REGISTRY_CA_CONFIGMAP = "registry-ca"
 MANIFEST = Path(__file__).parent / "manifests" / "operator.yaml"
@@ -36,12 +38,21 @@ class InstallError(RuntimeError):
     pass
 
 
-def render(image: str, registry_ca_pem: bytes | None = None) -> list[dict]:
-    """Every object of an install, in apply order: CRDs, namespace, registry CA, policy, RBAC, Deployment."""
+def render(image: str, registry_ca_pem: bytes | None = None,
+           node_registries: Mapping[str, str] | None = None) -> list[dict]:
+    """Every object of an install, in apply order: CRDs, namespace, registry CA, policy, RBAC, Deployment.
+
+    `node_registries` maps registry names as release pull specs spell them to the https URL where
+    hosted nodes reach that registry (trusted with the registry CA).
+    """
     documents = [d for d in yaml.safe_load_all(MANIFEST.read_text()) if d]
     for document in documents:
         if document["kind"] == "Deployment":
-            document["spec"]["template"]["spec"]["containers"][0]["image"] = image
+            operator = document["spec"]["template"]["spec"]["containers"][0]
+            operator["image"] = image
+            operator["env"].append({"name": OPERATOR_IMAGE_ENV, "value": image})
+            for name, url in sorted((node_registries or {}).items()):
+                operator["args"] += ["--node-registry", f"{name}={url}"]
     extra = []
     if registry_ca_pem:
         extra.append({"apiVersion": "v1", "kind": "ConfigMap",

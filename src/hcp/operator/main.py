@@ -19,7 +19,8 @@ from lightkube.resources.apps_v1 import Deployment, StatefulSet
 from hcp import __version__
 from hcp.api.types import parse_duration
 from hcp.api import HostedCluster, HostedControlPlane, NodePool
-from hcp.controlplane.controller import HostedControlPlaneController
+from hcp.controlplane.controller import ControlPlaneSettings, HostedControlPlaneController
+from hcp.ignition.join import RegistryMirror
 from hcp.dataplane.controller import DataPlaneController
 from hcp.kube.apply import apply, resource_of
 from hcp.kube.client import async_client_for
@@ -30,6 +31,7 @@ from hcp.kube.leader import LeaderElector
 from hcp.kube.logs import configure_logging
 from hcp.api.names import CLUSTER_ANNOTATION
 from hcp.operator.hostedcluster import HostedClusterController
+from hcp.operator.install import OPERATOR_IMAGE_ENV
 from hcp.operator.nodepool import NodePoolController, Settings
 from hcp.release.resolver import DEFAULT_REGISTRY_URL, Releases
 from hcp.release import supported_versions_configmap
@@ -44,6 +46,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--registry-url", default=DEFAULT_REGISTRY_URL,
                         help="where release payloads are read (OCI distribution API)")
     parser.add_argument("--registry-ca", type=Path, help="CA bundle that signs the registry's certificate")
+    parser.add_argument("--node-registry", action="append", default=[], metavar="NAME=URL",
+                        help="a registry name as the release's pull specs spell it, and the https URL where "
+                             "nodes reach it (trusted with --registry-ca); repeatable")
     parser.add_argument("--no-leader-elect", dest="leader_elect", action="store_false")
     defaults = Settings()
     parser.add_argument("--machine-health-check-timeout", type=parse_duration, default=defaults.health_timeout,
@@ -84,7 +89,8 @@ async def run(options: argparse.Namespace) -> None:
                                               control_planes=control_planes, settings=node_pool_settings).controller
 
     hosted_control_planes = HostedControlPlaneController(client, releases, events, control_planes=control_planes,
-                                                         workloads=workloads)
+                                                         workloads=workloads,
+                                                         settings=control_plane_settings(options))
     control_plane_controller = Controller("hostedcontrolplane", hosted_control_planes.reconcile, workers=2)
     control_plane_controller.watch(control_planes)
     for informer in workloads.values():
@@ -106,6 +112,18 @@ async def run(options: argparse.Namespace) -> None:
         await manager.run()
     finally:
         releases.close()
+
+
+def control_plane_settings(options: argparse.Namespace) -> ControlPlaneSettings:
+    """The operator's image (from its Deployment's env) and the registry mirrors nodes pull through."""
+    ca = options.registry_ca.read_bytes() if options.registry_ca and options.registry_ca.exists() else None
+    mirrors = []
+    for entry in options.node_registry:
+        name, equals, url = entry.partition("=")
+        if not equals or not url.startswith("https://"):
+            raise SystemExit(f"--node-registry {entry!r}: want NAME=https://HOST:PORT")
+        mirrors.append(RegistryMirror(name, url, ca))
+    return ControlPlaneSettings(image=os.environ.get(OPERATOR_IMAGE_ENV, ""), registry_mirrors=tuple(mirrors))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -539,7 +539,11 @@ class NodePoolController:
                     return Result(requeue_after=1.0)
                 provider = self.provider(pool, access)
                 machines = await provider.machines(pool.metadata.name)
-                if machines:
+                if machines and not provider.makes_machines:
+                    await self.events.record(live, WARNING, "MachinesNotRemoved",
+                                             f"Machines of platform {pool.spec.platform.type} are their owner's to "
+                                             f"stop; their Nodes stay: {', '.join(m.name for m in machines[:10])}")
+                elif machines:
                     wake = await _remove(self, live, pool, provider, access, _views(machines, access)[:MACHINE_BATCH],
                                          datetime.now(UTC))
                     return Result(requeue_after=wake or NEXT_BATCH)
@@ -680,6 +684,8 @@ class _Pass:
         self.conditions: list[Any] = list(status.conditions or []) if status else []
         self.replicas = status.replicas if status else None
         self.version = status.version if status else None
+        self.images: Mapping[str, str] = {}
+        """The pool's release's images, once validate_release has read it."""
 
     def condition(self, type_: str, status: bool, reason: str, message: str) -> None:
         self.conditions = set_condition(self.conditions, type_, "True" if status else "False", reason, message,
@@ -761,6 +767,7 @@ class _Pass:
             self.not_ready("ValidReleaseImageFailed", message)
             return None
         self.condition("ValidReleaseImage", True, "AsExpected", f"Using release image: {release.image}")
+        self.images = release.components
         return release.version
 
     def settings(self) -> Settings:
@@ -815,6 +822,8 @@ class _Pass:
         name = self.pool.metadata.name
         now = datetime.now(UTC)
         views = _views(await provider.machines(name), access)
+        if not provider.makes_machines:
+            return self.count_joined(views, version)
         autoscaling = (spec.auto_scaling.min, spec.auto_scaling.max) if spec.auto_scaling else None
         offered = provider.capacity(spec.platform)
         decided = plan(
@@ -853,6 +862,21 @@ class _Pass:
             return Result(requeue_after=NEXT_BATCH)
         return Result(requeue_after=max(1.0, min(waits))) if waits else None
 
+    def count_joined(self, views: Sequence[MachineView], version: str) -> Result | None:
+        """A pool whose machines join on their own: report them against spec.replicas (Node events requeue)."""
+        spec = self.pool.spec
+        if spec.auto_scaling is not None:
+            self.condition("AutoscalingEnabled", False, "Unsupported",
+                           f"platform {spec.platform.type} machines join on their own; hcp cannot add or remove them")
+        self.report(views, Plan(desired=spec.replicas or 0), version)
+        joined = len([m for m in views if m.ready])
+        wanted = spec.replicas or 0
+        if joined < wanted:
+            self.not_ready("WaitingForMachinesToJoin",
+                           f"{joined} of {wanted} machines joined and Ready; run the pool's join command on "
+                           f"{wanted - joined} more (`hcp create join-command --nodepool {self.pool.metadata.name}`)")
+        return None
+
     async def mark_unneeded(self, access: HostedAccess, decided: Plan) -> None:
         """Record on the Nodes since when they have been unneeded, or that they no longer are."""
         stamp = _format_time(datetime.now(UTC))
@@ -866,6 +890,7 @@ class _Pass:
         return MachineTemplate(
             pool=self.pool.metadata.name, kubernetes_version=version, arch=str(self.pool.spec.arch),
             labels=_pool_labels(self.pool), taints=_pool_taints(self.pool), platform=self.pool.spec.platform,
+            images=self.images,
         )
 
     def report(self, views: Sequence[MachineView], decided: Plan, version: str) -> None:

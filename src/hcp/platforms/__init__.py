@@ -17,7 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hcp.api.v1beta1.platform import PlatformType
+from hcp.platforms.container import ContainerProvider
 from hcp.platforms.kwok import KwokProvider
+from hcp.platforms.none import JoinedMachineProvider
 from hcp.platforms.provider import (
     NODE_POOL_LABEL,
     Machine,
@@ -28,6 +30,8 @@ from hcp.platforms.provider import (
 
 PROVIDERS: dict[PlatformType, Callable[[PlatformContext], MachineProvider]] = {
     PlatformType.KWOK: KwokProvider,
+    PlatformType.NONE: JoinedMachineProvider,
+    PlatformType.CONTAINER: ContainerProvider,
 }
 """The platforms whose NodePools hcp can run, and how to make their provider."""
 

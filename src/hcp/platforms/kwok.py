@@ -26,6 +26,8 @@ DEFAULT_CAPACITY = {"cpu": "1k", "memory": "1Ti", "pods": "1M"}
 
 
 class KwokProvider:
+    makes_machines = True
+
     def __init__(self, context: PlatformContext) -> None:
         self._hosted = context.hosted
 

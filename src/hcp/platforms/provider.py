@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from lightkube import AsyncClient
@@ -32,6 +33,8 @@ class MachineTemplate:
     """Taints of the Node, as corev1 Taint dicts."""
     platform: NodePoolPlatform
     """The pool's platform-specific settings."""
+    images: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    """The release's images, component -> pull spec (a Container machine runs the "node" image)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class Machine:
 
 
 class MachineProvider(Protocol):
+    makes_machines: bool
+    """False for a platform whose machines join on their own (None): the pool is then only counted."""
+
     async def machines(self, pool: str) -> list[Machine]:
         """The machines of NodePool `pool`, including those being deleted."""
 

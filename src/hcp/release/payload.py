@@ -43,6 +43,8 @@ COMPONENTS = (
     # The hosted cluster's own network and metrics. kube-proxy is built by the newest Kubernetes toolset
     # only, so every release shares it (see hcp.dataplane.components.kube_proxy on the skew).
     "flannel", "kube-proxy", "metrics-server",
+    # The image of platform Container's machines (hcp.management.node_image); its kubelet is "kubelet"'s.
+    "node",
 )
 
 # A payload layer is a few kilobytes; anything larger is some other image's

@@ -344,7 +344,7 @@ def test_enums_as_hypershift(schema_by_kind):
     ]
     assert node_at(hc, ".spec.secretEncryption.type")["enum"] == ["kms", "aescbc"]
     assert node_at(hc, ".spec.etcd.managementType")["enum"] == ["Managed", "Unmanaged"]
-    assert set(node_at(hc, ".spec.platform.type")["enum"]) == {"AWS", "KubeVirt", "Agent", "None", "KWOK"}
+    assert set(node_at(hc, ".spec.platform.type")["enum"]) == {"AWS", "KubeVirt", "Agent", "None", "KWOK", "Container"}
     np = schema_by_kind["NodePool"]
     assert node_at(np, ".spec.management.upgradeType")["enum"] == ["Replace", "InPlace"]
     assert node_at(np, ".spec.management.replace.strategy")["enum"] == ["RollingUpdate", "OnDelete"]

@@ -459,22 +459,24 @@ def test_services_stay_an_atomic_list(schema_by_kind):
 
 @pytest.mark.parametrize("platform", ["AWS", "KubeVirt", "Agent"])
 def test_platforms_hcp_does_not_have_are_refused(platform):
-    message = "platform type must be KWOK or None, the platforms hcp has"
+    message = "platform type must be KWOK, None or Container, the platforms hcp has"
     assert message in refusal(HostedCluster, cluster(platform={"type": platform}))
     assert message in refusal(NodePool, pool(platform={"type": platform}))
 
 
-def test_platform_none_is_admitted():
-    HostedCluster.model_validate(cluster(platform={"type": "None"}))
-    NodePool.model_validate(pool(platform={"type": "None"}))
+@pytest.mark.parametrize("platform", ["None", "Container"])
+def test_platforms_with_real_machines_are_admitted(platform):
+    HostedCluster.model_validate(cluster(platform={"type": platform}))
+    NodePool.model_validate(pool(platform={"type": platform}))
 
 
 def test_platform_enum_stays_hypershifts(schema_by_kind):
     for kind in ("HostedCluster", "NodePool"):
         node = node_at(schema_by_kind[kind], ".spec.platform.type")
-        assert set(node["enum"]) == {"AWS", "KubeVirt", "Agent", "None", "KWOK"}
-        assert messages(node) == ["platform type must be KWOK or None, the platforms hcp has; AWS, KubeVirt and "
-                                  "Agent are HyperShift platforms that hcp does not have", "platform type is immutable"]
+        assert set(node["enum"]) == {"AWS", "KubeVirt", "Agent", "None", "KWOK", "Container"}
+        assert messages(node) == ["platform type must be KWOK, None or Container, the platforms hcp has; AWS, "
+                                  "KubeVirt and Agent are HyperShift platforms that hcp does not have",
+                                  "platform type is immutable"]
 
 
 # 10. NodePool size

@@ -10,6 +10,7 @@ import pytest
 
 from hcp.api import HostedControlPlane
 from hcp.controlplane import Endpoint, RenderContext
+from hcp.ignition.join import RegistryMirror
 
 NAMESPACE = "clusters-example"
 IMAGES = {
@@ -19,6 +20,10 @@ IMAGES = {
     "kube-scheduler": "registry.hcp.local:5000/hcp/kube-scheduler:v1.37.1",
     "kwok": "registry.hcp.local:5000/hcp/kwok:v0.8.0",
     "konnectivity-server": "registry.hcp.local:5000/hcp/konnectivity-server:v0.34.0",
+    "kubelet": "registry.hcp.local:5000/hcp/kubelet:v1.37.1",
+    "pause": "registry.hcp.local:5000/hcp/pause:v1.37.1",
+    **{c: f"registry.hcp.local:5000/hcp/{c}:v1" for c in
+       ("coredns", "kube-proxy", "flannel", "metrics-server", "konnectivity-agent")},
 }
 ACTIVE_KEY = bytes(range(32))
 BACKUP_KEY = bytes(range(32, 64))
@@ -70,7 +75,8 @@ HIGHLY_AVAILABLE = {
         "issuerURL": "https://oidc.example.com/example-abcde",
         "sshKey": {"name": "ssh-key"},
         "infraID": "example-abcde",
-        "platform": {"type": "KWOK"},
+        # Real machines that join (so the ignition server is rendered; the single replica has kwok's).
+        "platform": {"type": "None"},
         "dns": {"baseDomain": "example.com"},
         "controllerAvailabilityPolicy": "HighlyAvailable",
         "networking": {
@@ -134,4 +140,8 @@ def single_ctx() -> RenderContext:
 
 @pytest.fixture
 def ha_ctx() -> RenderContext:
-    return make_context(make_hcp(HIGHLY_AVAILABLE), Endpoint("api.example.com", 6443))
+    return make_context(
+        make_hcp(HIGHLY_AVAILABLE), Endpoint("api.example.com", 6443),
+        ignition_endpoint=Endpoint("ignition.example.com", 443), operator_image="registry.hcp.local:5000/hcp/operator:0.1.0",
+        registry_mirrors=(RegistryMirror("registry.hcp.local:5000", "https://192.168.126.10:5000", b"CA PEM\n"),),
+    )

@@ -32,6 +32,8 @@ NAMES = [
     "kas-aggregator-crt",
     "konnectivity-cluster",
     "konnectivity-agent",
+    "ignition-server-tls",
+    "metrics-server-crt",
     "sa-signing-key",
     "kube-controller-manager-kubeconfig",
     "kube-scheduler-kubeconfig",
@@ -51,6 +53,8 @@ KEYS = {
     "kas-aggregator-crt": {"tls.crt", "tls.key", "ca.crt"},
     "konnectivity-cluster": {"tls.crt", "tls.key", "ca.crt"},
     "konnectivity-agent": {"tls.crt", "tls.key", "ca.crt"},
+    "ignition-server-tls": {"tls.crt", "tls.key", "ca.crt"},
+    "metrics-server-crt": {"tls.crt", "tls.key", "ca.crt"},
     "sa-signing-key": {"service-account.key", "service-account.pub"},
     "kube-controller-manager-kubeconfig": {"kubeconfig"},
     "kube-scheduler-kubeconfig": {"kubeconfig"},
@@ -180,7 +184,7 @@ def test_a_new_root_ca_reissues_the_api_servers_certificates_and_kubeconfigs(hcp
     existing = {key: value for key, value in data.items() if key != "root-ca"}
     after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, existing, endpoint_port=PORT))
     assert changed(data, after) == {
-        "root-ca", "kas-server-crt", "kas-kubelet-client-crt",
+        "root-ca", "kas-server-crt", "kas-kubelet-client-crt", "ignition-server-tls", "metrics-server-crt",
         "kube-controller-manager-kubeconfig", "kube-scheduler-kubeconfig", "admin-kubeconfig",
         "kwok-kubeconfig",
     }

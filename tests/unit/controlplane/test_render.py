@@ -86,7 +86,7 @@ def test_render_is_components_in_order_each_object_in_the_namespace_and_labelled
         "Deployment/kube-apiserver",
         "Deployment/kube-controller-manager",
         "Deployment/kube-scheduler",
-        "Deployment/kwok",
+        "Deployment/ignition-server",
     ]
     for obj in objects:
         assert obj["metadata"]["namespace"] == NAMESPACE
@@ -98,7 +98,7 @@ def test_render_is_components_in_order_each_object_in_the_namespace_and_labelled
 def test_render_is_deterministic(ha_ctx, single_ctx):
     for ctx in (ha_ctx, single_ctx):
         first = render(ctx)
-        again = render(make_context(ctx.hcp.model_copy(deep=True), ctx.api_endpoint))
+        again = render(dataclasses.replace(ctx, hcp=ctx.hcp.model_copy(deep=True)))
         assert yaml.safe_dump_all(first) == yaml.safe_dump_all(again)
 
 
@@ -112,7 +112,8 @@ def test_rendering_does_not_change_its_inputs_or_share_templates(ha_ctx):
 
 def test_every_component_has_a_name_and_render_function():
     assert [component.NAME for component in COMPONENTS] == [
-        "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok",
+        "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "ignition-server",
+        "hosted-cluster-config",
     ]
     assert all(callable(component.render) for component in COMPONENTS)
 
@@ -238,7 +239,7 @@ def test_highly_available_replicas_prefer_distinct_nodes(ha_ctx, single_ctx):
         ("single_ctx", {"etcd": 1, "kube-apiserver": 1, "kube-controller-manager": 1, "kube-scheduler": 1,
                         "kwok": 1}),
         ("ha_ctx", {"etcd": 3, "kube-apiserver": 3, "kube-controller-manager": 2, "kube-scheduler": 2,
-                    "kwok": 1}),
+                    "ignition-server": 1}),
     ],
 )
 def test_replicas_follow_the_availability_policy(fixture, replicas, request):

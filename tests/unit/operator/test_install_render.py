@@ -18,6 +18,8 @@ from hcp.api import API_VERSION
 from hcp.api.names import HOSTED_CONTROL_PLANE_LABEL
 from hcp.cli.main import cli
 from hcp.operator import install
+from hcp.platforms import NODE_POOL_LABEL
+from hcp.platforms.container import MACHINE_LABEL
 from hcp.release.versions import SUPPORTED_VERSIONS_NAME, SUPPORTED_VERSIONS_NAMESPACE
 
 IMAGE = "registry.test/hcp/operator:1.0.0"
@@ -95,11 +97,17 @@ def test_the_policy_uses_the_shared_names(documents):
     assert SUPPORTED_VERSIONS_NAME
 
 
-def test_the_policy_refuses_credentials_and_pods_everywhere(documents):
+def test_the_policy_refuses_credentials_and_pods_but_container_machines(documents):
     text = expressions(one(documents, "ValidatingAdmissionPolicy"))
     assert "'kubernetes.io/service-account-token'" in text
     assert "'bootstrap.kubernetes.io/token'" in text
-    assert "request.resource.resource == 'pods') || request.operation == 'DELETE'" in text
+    assert "request.resource.resource == 'pods') || request.operation == 'DELETE' || variables.machinePod" in text
+    variables = {v["name"]: v["expression"] for v in one(documents, "ValidatingAdmissionPolicy")["spec"]["variables"]}
+    machine = variables["machinePod"]
+    for condition in ("request.operation == 'CREATE'", "!has(request.subResource)", "variables.controlPlaneNamespace",
+                      f"'{MACHINE_LABEL}' in object.metadata.labels", f"'{NODE_POOL_LABEL}' in object.metadata.labels",
+                      "object.spec.automountServiceAccountToken == false"):
+        assert condition in machine
 
 
 def test_every_refusal_names_hcp_and_says_why(documents):
@@ -122,13 +130,14 @@ def test_rbac_has_no_wildcard_and_no_escalation(documents):
         assert "resourceNames" not in rule
 
 
-def test_rbac_writes_no_service_accounts_pods_or_cluster_objects_but_namespaces(documents):
+def test_rbac_writes_no_service_accounts_or_cluster_objects_but_namespaces(documents):
     written = {(group, resource) for rule in rules(documents) if set(rule["verbs"]) & WRITE_VERBS
                for group in rule["apiGroups"] for resource in rule["resources"]}
     core = {resource for group, resource in written if group == ""}
-    assert not {r for r in core if r.split("/")[0] in ("serviceaccounts", "pods", "persistentvolumeclaims",
+    assert not {r for r in core if r.split("/")[0] in ("serviceaccounts", "persistentvolumeclaims",
                                                       "nodes", "persistentvolumes")}
-    assert core == {"namespaces", "secrets", "configmaps", "services", "events"}
+    # Pods: only the machines of platform Container, which the policy confines to control-plane namespaces.
+    assert core == {"namespaces", "secrets", "configmaps", "services", "events", "pods"}
     assert {r for g, r in written if g == "apps"} == {"deployments", "statefulsets"}
     assert {r for g, r in written if g == "policy"} == {"poddisruptionbudgets"}
     assert {g for g, _ in written} == {"", "apps", "policy", "hypershift.openshift.io", "coordination.k8s.io"}
@@ -139,6 +148,7 @@ def test_secrets_are_never_deleted_or_replaced_and_nodes_only_read(documents):
              for resource in rule["resources"]}
     assert verbs["secrets"] == {"get", "list", "create", "patch"}
     assert verbs["nodes"] == {"get", "list"}
+    assert verbs["pods"] == {"get", "list", "create", "delete"}  # no update or patch: machines are not changed
 
 
 def test_hypershift_role_holds_only_the_leader_lease(documents):

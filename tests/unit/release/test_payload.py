@@ -62,6 +62,7 @@ def test_payload_spec_lists_every_component_on_the_registry():
     assert list(components) == [
         "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "coredns", "pause",
         "konnectivity-server", "konnectivity-agent", "kubelet", "flannel", "kube-proxy", "metrics-server",
+        "node",
     ]
     for name, ref in components.items():
         assert ref.startswith(f"{REGISTRY}/hcp/{name}:v"), ref
@@ -177,7 +178,7 @@ def test_resolve_unsupported_version(registry, client):
     ({"version": "v1.37.1"}, "version 'v1.37.1' is not a Kubernetes version like 1.37.1"),
     ({"components": {"etcd": f"{REGISTRY}/hcp/etcd:v1"}},
      "no image for kube-apiserver, kube-controller-manager, kube-scheduler, kwok, coredns, pause, "
-     "konnectivity-server, konnectivity-agent, kubelet, flannel, kube-proxy, metrics-server"),
+     "konnectivity-server, konnectivity-agent, kubelet, flannel, kube-proxy, metrics-server, node"),
     ({"components": {c: 1 for c in COMPONENTS}},
      "components must map each component name to an image pull spec"),
 ])

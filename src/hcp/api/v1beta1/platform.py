@@ -14,8 +14,11 @@ KWOK_ONLY_WITH_KWOK_TYPE = Rule("self.type == 'KWOK' || !has(self.kwok)", "kwok 
 class PlatformType(StrEnum):
     """An infrastructure provider.
 
-    The first four are HyperShift's; KWOK is hcp's own: simulated machines, i.e. kwok
-    nodes registered in the hosted cluster.
+    The first four are HyperShift's; KWOK and Container are hcp's own. KWOK: simulated
+    machines, i.e. kwok nodes registered in the hosted cluster. Container: hcp's
+    nodes-as-pods platform, whose machines are privileged pods on the management
+    cluster that run containerd and the release's kubelet and join like any real machine
+    (HyperShift's nearest is KubeVirt, whose machines are VMs in pods).
     """
 
     AWS = "AWS"
@@ -23,16 +26,17 @@ class PlatformType(StrEnum):
     AGENT = "Agent"
     NONE = "None"
     KWOK = "KWOK"
+    CONTAINER = "Container"
 
 
-SUPPORTED_PLATFORMS = (PlatformType.KWOK, PlatformType.NONE)
+SUPPORTED_PLATFORMS = (PlatformType.KWOK, PlatformType.NONE, PlatformType.CONTAINER)
 """The platforms hcp has machines for. The others are HyperShift's names, kept so that their
 manifests read as HyperShift's, but an object naming one is refused at admission."""
 
 SUPPORTED_PLATFORM_RULE = Rule(
     "self in [" + ", ".join(f"'{p}'" for p in SUPPORTED_PLATFORMS) + "]",
-    "platform type must be KWOK or None, the platforms hcp has; AWS, KubeVirt and Agent are HyperShift "
-    "platforms that hcp does not have",
+    "platform type must be KWOK, None or Container, the platforms hcp has; AWS, KubeVirt and Agent are "
+    "HyperShift platforms that hcp does not have",
 )
 
 # maxLength as in HyperShift: it bounds the CEL cost estimate of the immutability rule.

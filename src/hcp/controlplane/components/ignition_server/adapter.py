@@ -1,0 +1,75 @@
+"""ignition-server: hands out the join payload of the cluster's NodePools (HyperShift's ignition-server role).
+
+Rendered for every hosted cluster whose machines are real (platform other
+than KWOK, whose Nodes hcp makes itself). The server is hcp's own code
+(hcp.ignition.server) in the operator's image; the kubelet it hands out is
+the release's, copied from the release's kubelet image at start. What the
+join script needs to know about the cluster is in its ConfigMap: the
+published API endpoint, the server's own published URL (spec.services
+Ignition), the cluster DNS address and the registry mirrors through which
+nodes pull the release's images. Tokens and certificates come from Secrets,
+mounted, so that a rotated token is served without a restart.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hcp.api.v1beta1.networking import ServiceType
+from hcp.api.v1beta1.platform import PlatformType
+from hcp.controlplane.components.component import (
+    CONFIG_HASH_ANNOTATION,
+    adapt_pod,
+    config_hash,
+    container,
+    load,
+    requests,
+)
+from hcp.controlplane.context import RenderContext, dns_service_ip
+from hcp.controlplane.pki import CLUSTER_DOMAIN
+from hcp.controlplane.publishing import publish
+from hcp.ignition.server import settings_document
+
+NAME = "ignition-server"
+SERVICE = "ignition-server"
+TLS_SECRET = "ignition-server-tls"
+CONFIG_KEY = "config.json"
+
+
+def applies(ctx: RenderContext) -> bool:
+    return ctx.hcp.spec.platform.type != PlatformType.KWOK
+
+
+def render(ctx: RenderContext) -> list[dict[str, Any]]:
+    if not applies(ctx):
+        return []
+    templates = load(__package__, "ignition-server.yaml")
+    service = templates[f"Service/{SERVICE}"]
+    publish(ctx, service, ServiceType.IGNITION)
+    objects: list[dict[str, Any]] = [service]
+    if ctx.ignition_endpoint is None or not ctx.operator_image:
+        # Not published yet (the Service is applied first to learn its endpoint), or an operator that
+        # does not know its own image (run outside its Deployment): nothing to serve.
+        return objects
+
+    config = templates[f"ConfigMap/{SERVICE}"]
+    document = settings_document(
+        cluster=f"{ctx.hcp.metadata.namespace}/{ctx.hcp.metadata.name}",
+        api_server_url=ctx.api_endpoint.url, ignition_url=ctx.ignition_endpoint.url,
+        kubernetes_version=ctx.kubernetes_version, cluster_dns=dns_service_ip(ctx.hcp),
+        cluster_domain=CLUSTER_DOMAIN, pause_image=ctx.image("pause"), mirrors=list(ctx.registry_mirrors),
+    )
+    config["data"] = {CONFIG_KEY: json.dumps(document, indent=2, sort_keys=True)}
+
+    deployment = templates[f"Deployment/{NAME}"]
+    pod = deployment["spec"]["template"]
+    adapt_pod(ctx, pod, component=NAME, replicas=1)
+    pod["metadata"].setdefault("annotations", {})[CONFIG_HASH_ANNOTATION] = config_hash(config["data"])
+    main = container(pod["spec"], NAME)
+    main["image"] = ctx.operator_image
+    main["resources"] = requests("5m", "40Mi")
+    kubelet = container(pod["spec"], "kubelet")
+    kubelet["image"] = ctx.image("kubelet")
+    kubelet["resources"] = requests("5m", "20Mi")
+    return [*objects, config, deployment]

@@ -1,0 +1,183 @@
+"""The ignition server: hands each NodePool's join payload to machines that show the pool's bootstrap token.
+
+HyperShift's ignition-server role, for hcp's join script: one Deployment per
+control-plane namespace (hcp.controlplane.components.ignition_server), TLS
+with a certificate of the hosted cluster's root CA, published per
+spec.services `Ignition`. It serves
+
+- `GET /join`: the join script (hcp.ignition.join) of the pool whose current
+  bootstrap token is the request's bearer token;
+- `GET /kubelet`: the kubelet binary of the release, to the same callers;
+- `GET /healthz`: for probes, unauthenticated.
+
+It reads everything from files the Deployment mounts, re-read on each request
+so a rotated token (the Secret volume is updated in place) is honoured without
+a restart: the tokens (one file per pool, the Secret `bootstrap-tokens`), the
+cluster's join settings (config.json), its own certificate and the kubelet.
+A refused request gets a body that is itself a shell script printing the
+error, so `curl ... | sh` fails with a message a user can act on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import logging
+import ssl
+from dataclasses import dataclass
+from functools import cache
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from hcp.ignition.join import JOIN_PATH, KUBELET_PATH, JoinConfig, RegistryMirror, public_key_pin, script
+
+log = logging.getLogger("hcp.ignition")
+
+HEALTH_PATH = "/healthz"
+PORT = 9090
+
+
+@dataclass(frozen=True)
+class Paths:
+    tokens: Path
+    """Directory: one file per NodePool, its current bootstrap token."""
+    config: Path
+    """config.json: the cluster's join settings (see `settings_document`)."""
+    ca: Path
+    """The hosted cluster's root CA certificate (no key)."""
+    cert: Path
+    key: Path
+    kubelet: Path
+
+
+def settings_document(*, cluster: str, api_server_url: str, ignition_url: str,
+                      kubernetes_version: str, cluster_dns: str, cluster_domain: str, pause_image: str,
+                      mirrors: list[RegistryMirror]) -> dict[str, Any]:
+    """config.json, as the control-plane component renders it and `join_config` reads it."""
+    return {
+        "cluster": cluster, "apiServerURL": api_server_url, "ignitionURL": ignition_url,
+        "kubernetesVersion": kubernetes_version, "clusterDNS": cluster_dns, "clusterDomain": cluster_domain,
+        "pauseImage": pause_image,
+        "mirrors": [{"name": m.name, "url": m.url, **({"ca": m.ca_pem.decode()} if m.ca_pem else {})}
+                    for m in mirrors],
+    }
+
+
+def pool_of(token: str, tokens_dir: Path) -> str | None:
+    """The pool whose current token is `token` (compared in constant time), or None."""
+    found = None
+    for path in sorted(tokens_dir.iterdir()) if tokens_dir.is_dir() else ():
+        if path.name.startswith(".") or not path.is_file():
+            continue  # the Secret volume's ..data links and timestamped dirs
+        if hmac.compare_digest(path.read_bytes().strip(), token.encode()):
+            found = path.name
+    return found
+
+
+@cache
+def _sha256(path: Path, size: int, mtime: float) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    stat = path.stat()
+    return _sha256(path, stat.st_size, stat.st_mtime)
+
+
+def join_config(paths: Paths, pool: str, token: str) -> JoinConfig:
+    settings = json.loads(paths.config.read_text())
+    return JoinConfig(
+        cluster=settings["cluster"], pool=pool, token=token, api_server_url=settings["apiServerURL"],
+        ca_pem=paths.ca.read_bytes(), ignition_url=settings["ignitionURL"],
+        pin=public_key_pin(paths.cert.read_bytes()), kubelet_sha256=sha256_of(paths.kubelet),
+        kubernetes_version=settings["kubernetesVersion"], cluster_dns=settings["clusterDNS"],
+        cluster_domain=settings["clusterDomain"], pause_image=settings["pauseImage"],
+        labels={"hypershift.openshift.io/nodePool": pool},
+        mirrors=[RegistryMirror(m["name"], m["url"], m["ca"].encode() if m.get("ca") else None)
+                 for m in settings.get("mirrors", [])],
+    )
+
+
+def refusal(message: str) -> bytes:
+    """A response body that, piped to sh, says what went wrong and fails."""
+    quoted = message.replace("'", "'\\''")
+    return f"echo 'hcp-join: error: {quoted}' >&2\nexit 1\n".encode()
+
+
+def handler(paths: Paths) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "hcp-ignition"
+        sys_version = ""
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+            # The request line only; headers (which carry the token) are never logged.
+            log.info("%s %s", self.address_string(), format % args)
+
+        def _send(self, status: HTTPStatus, body: bytes, content_type: str = "text/x-shellscript") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            if self.path == HEALTH_PATH:
+                self._send(HTTPStatus.OK, b"ok\n", "text/plain")
+                return
+            if self.path not in (JOIN_PATH, KUBELET_PATH):
+                self._send(HTTPStatus.NOT_FOUND, refusal(f"no such path {self.path}; the join command asks for "
+                                                         f"{JOIN_PATH}"))
+                return
+            header = self.headers.get("Authorization", "")
+            token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+            pool = pool_of(token, paths.tokens) if token else None
+            if pool is None:
+                self._send(HTTPStatus.UNAUTHORIZED, refusal(
+                    "the bootstrap token is not the current token of any NodePool of this cluster (wrong, expired "
+                    "or rotated); print a fresh command with `hcp create join-command --nodepool <name>`"))
+                return
+            if self.path == KUBELET_PATH:
+                body = paths.kubelet.read_bytes()
+                self._send(HTTPStatus.OK, body, "application/octet-stream")
+                return
+            self._send(HTTPStatus.OK, script(join_config(paths, pool, token)).encode())
+
+    return Handler
+
+
+def serve(paths: Paths, port: int = PORT) -> None:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(paths.cert, paths.key)
+    server = ThreadingHTTPServer(("", port), handler(paths))
+    # The handshake happens in the request thread, so one slow client cannot stall the others.
+    server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+    log.info("serving join payloads on port %d", port)
+    server.serve_forever()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="hcp-ignition-server", description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens-dir", type=Path, required=True)
+    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--ca", type=Path, required=True)
+    parser.add_argument("--cert", type=Path, required=True)
+    parser.add_argument("--key", type=Path, required=True)
+    parser.add_argument("--kubelet", type=Path, required=True)
+    parser.add_argument("--port", type=int, default=PORT)
+    options = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    serve(Paths(options.tokens_dir, options.config, options.ca, options.cert, options.key, options.kubelet), options.port)
+
+
+if __name__ == "__main__":
+    main()
