@@ -177,6 +177,24 @@ def create_cluster_none(**options: Any) -> None:
     _create_cluster(PlatformType.NONE, **options)
 
 
+@create_cluster.command("container")
+@cluster_options
+def create_cluster_container(**options: Any) -> None:
+    """Create a hosted cluster whose machines are pods of the management cluster (platform Container).
+
+    The same objects as `hcp create cluster kwok`, of platform Container: each
+    machine of a NodePool is a privileged pod in the control-plane namespace
+    running containerd and the release's kubelet from hcp's node image, joined
+    through the cluster's ignition server like any machine. The management
+    cluster's nodes must allow privileged pods.
+
+    \b
+    Examples:
+      hcp create cluster container --name demo --node-pool-replicas 2 --wait
+    """
+    _create_cluster(PlatformType.CONTAINER, **options)
+
+
 def _create_cluster(platform: PlatformType, *, name: str, namespace: str, release_image: str,
                     node_pool_replicas: int, pull_secret: Path | None, ssh_key: Path | None, generate_ssh: bool,
                     base_domain: str, availability: str, etcd_storage_class: str | None, etcd_storage_size: str,

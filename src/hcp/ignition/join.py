@@ -52,8 +52,9 @@ COMMANDS = {
 }
 """What a node needs besides the kubelet (which comes from the release): command -> the Debian package with it.
 Looked for as commands, not in dpkg's database, so a node image assembled from the packages' files passes."""
-CNI_BIN_DIRS = ("/opt/cni/bin", "/usr/lib/cni")
-"""Where CNI plugins are looked for: the usual place (DaemonSets install there) and Debian's."""
+CNI_BIN_DIR = "/usr/lib/cni"
+"""Where containerd looks for CNI plugins: Debian's (containerd 1.6 takes one directory). hcp's CNI
+configurations use only Debian's plugins (bridge, host-local, portmap, loopback)."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def public_key_pin(cert_pem: bytes) -> str:
 
 def join_command(ignition_url: str, pin: str, token: str) -> str:
     """The one line a user runs as root on the machine (curl verifies the server by its pinned key)."""
-    return (f"curl -fsS --insecure --pinnedpubkey {shlex.quote(pin)} "
+    return (f"curl -sS --fail-with-body --insecure --pinnedpubkey {shlex.quote(pin)} "
             f"-H {shlex.quote('Authorization: Bearer ' + token)} {ignition_url}{JOIN_PATH} | sh")
 
 
@@ -165,7 +166,7 @@ def containerd_config(config: JoinConfig) -> str:
         '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
         "  SystemdCgroup = false",
         '[plugins."io.containerd.grpc.v1.cri".cni]',
-        f"  bin_dir = {json.dumps(':'.join(CNI_BIN_DIRS))}",
+        f"  bin_dir = {json.dumps(CNI_BIN_DIR)}",
         '  conf_dir = "/etc/cni/net.d"',
         '[plugins."io.containerd.grpc.v1.cri".registry]',
         '  config_path = "/etc/containerd/certs.d"',

@@ -117,14 +117,18 @@ fi
 # The kubelet's volume mounts must propagate into the containers that use them.
 mount --make-rshared / || fail "cannot make / a shared mount (is the container privileged?)"
 
-# Fetched to a file rather than piped into sh: an ignition server not reachable yet is retried here, and
-# the script's process is the one to forward SIGTERM to. A refusal's body is a script printing why.
+# Fetched to a file rather than piped into sh: an ignition server not reachable yet, or not serving the
+# pool's token yet (a new token reaches its mounted Secret within a minute or so), is retried here, and the
+# script's process is the one to forward SIGTERM to. A refusal's body is a script printing why.
 attempt=0
-until curl -sS --insecure --pinnedpubkey "$HCP_JOIN_PIN" -H "Authorization: Bearer $HCP_JOIN_TOKEN" \
-    -o /run/hcp-node/join.sh "$HCP_IGNITION_URL/join"; do
+until curl -sS --fail-with-body --insecure --pinnedpubkey "$HCP_JOIN_PIN" \
+    -H "Authorization: Bearer $HCP_JOIN_TOKEN" -o /run/hcp-node/join.sh "$HCP_IGNITION_URL/join"; do
   attempt=$((attempt + 1))
-  [ $attempt -lt 60 ] || fail "cannot reach the ignition server at $HCP_IGNITION_URL"
-  sleep 5 &
+  if [ $attempt -ge 150 ]; then
+    [ -s /run/hcp-node/join.sh ] && sh /run/hcp-node/join.sh
+    fail "cannot get the join script from the ignition server at $HCP_IGNITION_URL"
+  fi
+  sleep 2 &
   wait $! || true
 done
 

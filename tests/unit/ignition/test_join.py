@@ -51,5 +51,5 @@ def test_kubelet_serving_and_client_certificates_come_from_the_cluster():
 
 def test_the_command_pins_the_servers_key_and_pipes_the_script_to_sh():
     command = join_command("https://10.0.0.1:31900", "sha256//AAAA", "abcdef.0123456789abcdef")
-    assert command == ("curl -fsS --insecure --pinnedpubkey sha256//AAAA "
+    assert command == ("curl -sS --fail-with-body --insecure --pinnedpubkey sha256//AAAA "
                        "-H 'Authorization: Bearer abcdef.0123456789abcdef' https://10.0.0.1:31900/join | sh")

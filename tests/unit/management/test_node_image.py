@@ -109,7 +109,7 @@ def test_the_image_has_what_the_join_script_looks_for():
                  "/usr/sbin/iptables", "/usr/sbin/iptables-restore", "/usr/sbin/conntrack", node_image.ENTRYPOINT,
                  "/etc/ssl/certs/ca-certificates.crt"):
         assert present(path), path
-    search = ("/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", *join.CNI_BIN_DIRS)
+    search = ("/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", join.CNI_BIN_DIR)
     for command in (*join.COMMANDS, "sha256sum", "base64", "sed", "grep", "modprobe", "sysctl", "id", "sleep"):
         assert any(present(f"{directory}/{command}") for directory in search), command
     assert len(files["/etc/ssl/certs/ca-certificates.crt"].data) > 100_000
