@@ -23,8 +23,10 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(VENV)/bin/pip install -q -c requirements.lock -e '.[test]'
 	touch $@
 
-# The main job: management cluster, operator, hosted cluster `demo` with 2 nodes, demo.kubeconfig.
+# The main job: management cluster, operator, hosted cluster `demo` with 2 real nodes (platform Container:
+# nodes as pods), a web Deployment of 2 replicas behind a Service in it, demo.kubeconfig.
 # Safe to re-run: every step converges on what is already there.
+BUSYBOX = $$($(VENV)/bin/python -c "from hcp.management import images, layout; print(images.image('hcp/busybox').ref.on(f'{layout.REGISTRY_HOST}:{layout.REGISTRY_PORT}'))")
 demo: deps
 	$(HCP) management-cluster up
 	$(HCP) install
@@ -33,13 +35,21 @@ demo: deps
 		$(HCP) management-cluster kubectl -- wait hostedcluster/demo -n clusters \
 			--for=condition=Available --timeout=15m; \
 	else \
-		$(HCP) create cluster kwok --name demo --node-pool-replicas 2 --wait --timeout 15m; \
+		$(HCP) create cluster container --name demo --node-pool-replicas 2 --wait --timeout 15m; \
 	fi
 	$(HCP) create kubeconfig --name demo > demo.kubeconfig
 	@chmod 600 demo.kubeconfig
-	@echo '$$ kubectl --kubeconfig demo.kubeconfig get nodes'
 	@$(KUBECTL) --kubeconfig demo.kubeconfig wait nodes --all --for=condition=Ready --timeout=5m >/dev/null
-	@$(KUBECTL) --kubeconfig demo.kubeconfig get nodes
+	@sed "s|IMAGE|$(BUSYBOX)|" demo/web.yaml | $(KUBECTL) --kubeconfig demo.kubeconfig apply -f - >/dev/null
+	@$(KUBECTL) --kubeconfig demo.kubeconfig rollout status deployment/web --timeout=5m >/dev/null
+	@echo '$$ kubectl --kubeconfig demo.kubeconfig get nodes -o wide'
+	@$(KUBECTL) --kubeconfig demo.kubeconfig get nodes -o wide
+	@echo '$$ kubectl --kubeconfig demo.kubeconfig get pods -o wide'
+	@$(KUBECTL) --kubeconfig demo.kubeconfig get pods -o wide -l app=web
+	@echo '$$ kubectl --kubeconfig demo.kubeconfig run web-client --rm -i --image ... -- wget -qO- http://web.default.svc.cluster.local'
+	@$(KUBECTL) --kubeconfig demo.kubeconfig delete pod web-client --ignore-not-found >/dev/null
+	@$(KUBECTL) --kubeconfig demo.kubeconfig run web-client --rm -i --restart=Never --quiet --image $(BUSYBOX) \
+		-- wget -qO- http://web.default.svc.cluster.local
 
 test: deps
 	$(VENV)/bin/pytest
