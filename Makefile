@@ -46,10 +46,14 @@ demo: deps
 	@$(KUBECTL) --kubeconfig demo.kubeconfig get nodes -o wide
 	@echo '$$ kubectl --kubeconfig demo.kubeconfig get pods -o wide'
 	@$(KUBECTL) --kubeconfig demo.kubeconfig get pods -o wide -l app=web
-	@echo '$$ kubectl --kubeconfig demo.kubeconfig run web-client --rm -i --image ... -- wget -qO- http://web.default.svc.cluster.local'
+	@echo '$$ kubectl --kubeconfig demo.kubeconfig run web-client --image ... -- wget -qO- http://web.default.svc.cluster.local'
 	@$(KUBECTL) --kubeconfig demo.kubeconfig delete pod web-client --ignore-not-found >/dev/null
-	@$(KUBECTL) --kubeconfig demo.kubeconfig run web-client --rm -i --restart=Never --quiet --image $(BUSYBOX) \
-		-- wget -qO- http://web.default.svc.cluster.local
+	@$(KUBECTL) --kubeconfig demo.kubeconfig run web-client --restart=Never --image $(BUSYBOX) \
+		-- wget -qO- http://web.default.svc.cluster.local >/dev/null
+	@$(KUBECTL) --kubeconfig demo.kubeconfig wait pod/web-client --for=jsonpath='{.status.phase}'=Succeeded \
+		--timeout=2m >/dev/null
+	@$(KUBECTL) --kubeconfig demo.kubeconfig logs web-client
+	@$(KUBECTL) --kubeconfig demo.kubeconfig delete pod web-client >/dev/null
 
 test: deps
 	$(VENV)/bin/pytest
