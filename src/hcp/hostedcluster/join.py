@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import time
 from typing import Any
+
+import httpx
 
 from lightkube import ApiError
 from lightkube.resources.core_v1 import ConfigMap, Secret
@@ -21,7 +24,7 @@ from lightkube.resources.core_v1 import ConfigMap, Secret
 from hcp.api.names import control_plane_namespace
 from hcp.hostedcluster.kube import HostedClusterError, Kube
 from hcp.hostedcluster.lifecycle import POLL_SECONDS, Log
-from hcp.ignition.join import join_command, public_key_pin
+from hcp.ignition.join import JOIN_PATH, join_command, public_key_pin
 
 TOKENS_SECRET = "bootstrap-tokens"
 IGNITION_CONFIG = "ignition-server"
@@ -35,6 +38,20 @@ def _get(kube: Kube, resource: Any, name: str, namespace: str) -> Any | None:
         if error.status.code == 404:
             return None
         raise
+
+
+def _served(url: str, ca_pem: bytes, token: str) -> str:
+    """Why the ignition server does not serve the pool's token yet ("" once it does, or if it cannot be
+    reached from here: the command is for machines, which may reach it when this host cannot)."""
+    context = ssl.create_default_context(cadata=ca_pem.decode())
+    try:
+        response = httpx.get(url + JOIN_PATH, headers={"Authorization": f"Bearer {token}"}, verify=context,
+                              timeout=5.0)
+    except httpx.HTTPError:
+        return ""
+    if response.status_code == 401:
+        return "the ignition server does not serve the pool's new token yet (its Secret volume is refreshed)"
+    return ""
 
 
 def current(kube: Kube, namespace: str, cluster: str, pool: str) -> tuple[str | None, str]:
@@ -52,7 +69,11 @@ def current(kube: Kube, namespace: str, cluster: str, pool: str) -> tuple[str | 
         return None, f"NodePool {pool} has no bootstrap token yet (the control plane must be available first)"
     url = json.loads(config.data["config.json"])["ignitionURL"]
     pin = public_key_pin(base64.b64decode(tls.data["tls.crt"]))
-    return join_command(url, pin, base64.b64decode(token).decode()), ""
+    secret = base64.b64decode(token).decode()
+    waiting = _served(url, base64.b64decode(tls.data["ca.crt"]), secret) if "ca.crt" in tls.data else ""
+    if waiting:
+        return None, waiting
+    return join_command(url, pin, secret), ""
 
 
 def wait_for_join_command(kube: Kube, namespace: str, cluster: str, pool: str, log: Log,
