@@ -170,6 +170,11 @@ def first_service_ips(hcp: HostedControlPlane) -> list[str]:
     return [str(ipaddress.ip_network(cidr, strict=False).network_address + 1) for cidr in service_cidrs(hcp)]
 
 
+def cluster_dns_ip(service_cidr: str) -> str:
+    """The cluster DNS Service's ClusterIP in a service network: its tenth address (kubeadm's)."""
+    return str(ipaddress.ip_network(service_cidr, strict=False).network_address + 10)
+
+
 def dns_service_ip(hcp: HostedControlPlane) -> str:
-    """The cluster DNS Service's ClusterIP: the tenth address of the first service network (kubeadm's)."""
-    return str(ipaddress.ip_network(service_cidrs(hcp)[0], strict=False).network_address + 10)
+    """The cluster DNS Service's ClusterIP: in the first service network."""
+    return cluster_dns_ip(service_cidrs(hcp)[0])

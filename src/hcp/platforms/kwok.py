@@ -10,14 +10,13 @@ its simulated kubelet, which is how a machine failure is simulated.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from lightkube import ApiError
 from lightkube.resources.core_v1 import Node
 
 from hcp.api.v1beta1.nodepool import NodePoolPlatform
-from hcp.platforms.provider import NODE_POOL_LABEL, Machine, MachineTemplate, PlatformContext
+from hcp.platforms.provider import Machine, MachineTemplate, PlatformContext, pool_machines
 
 MANAGED_ANNOTATION = "kwok.x-k8s.io/node"
 MANAGED_VALUE = "fake"
@@ -32,8 +31,7 @@ class KwokProvider:
         self._hosted = context.hosted
 
     async def machines(self, pool: str) -> list[Machine]:
-        return [_machine(node) for node in self._hosted.nodes.list()
-                if (node.metadata.labels or {}).get(NODE_POOL_LABEL) == pool]
+        return pool_machines(self._hosted, pool)
 
     async def create(self, name: str, template: MachineTemplate) -> None:
         await self._hosted.client.create(Node.from_dict(node_manifest(name, template)))
@@ -84,8 +82,3 @@ def node_manifest(name: str, template: MachineTemplate) -> dict[str, Any]:
             },
         },
     }
-
-
-def _machine(node: Any) -> Machine:
-    created: datetime = node.metadata.creationTimestamp
-    return Machine(name=node.metadata.name, created=created, node_name=node.metadata.name)

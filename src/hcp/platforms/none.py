@@ -11,10 +11,9 @@ many more are to join. Auto-repair and scaling do not apply.
 
 from __future__ import annotations
 
-from typing import Any
 
 from hcp.api.v1beta1.nodepool import NodePoolPlatform
-from hcp.platforms.provider import NODE_POOL_LABEL, Machine, MachineTemplate, PlatformContext
+from hcp.platforms.provider import Machine, MachineTemplate, PlatformContext, pool_machines
 
 
 class JoinedMachineProvider:
@@ -26,8 +25,7 @@ class JoinedMachineProvider:
         self._hosted = context.hosted
 
     async def machines(self, pool: str) -> list[Machine]:
-        return [_machine(node) for node in self._hosted.nodes.list()
-                if (node.metadata.labels or {}).get(NODE_POOL_LABEL) == pool]
+        return pool_machines(self._hosted, pool)
 
     async def create(self, name: str, template: MachineTemplate) -> None:
         raise NotImplementedError("machines of platform None join on their own; hcp does not create them")

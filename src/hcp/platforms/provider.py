@@ -75,3 +75,9 @@ class PlatformContext:
     control_plane_namespace: str
     hosted: HostedAccess
 
+
+
+def pool_machines(hosted: HostedAccess, pool: str) -> list[Machine]:
+    """The pool's Nodes as machines: for platforms whose machine is its Node (KWOK, None)."""
+    return [Machine(name=node.metadata.name, created=node.metadata.creationTimestamp, node_name=node.metadata.name)
+            for node in hosted.nodes.list() if (node.metadata.labels or {}).get(NODE_POOL_LABEL) == pool]

@@ -12,13 +12,12 @@ applied before removed by the controller.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from hcp.api.v1beta1.networking import NetworkType
-from hcp.controlplane.context import Endpoint
+from hcp.controlplane.context import Endpoint, cluster_dns_ip
 
 CLUSTER_DOMAIN = "cluster.local"
 COMPONENT_LABEL = "hcp.io/hosted-component"
@@ -54,8 +53,8 @@ class HostedContext:
 
     @property
     def dns_service_ip(self) -> str:
-        """The cluster DNS Service's ClusterIP: the tenth address of the first service network (kubeadm's)."""
-        return str(ipaddress.ip_network(self.service_cidrs[0], strict=False).network_address + 10)
+        """The cluster DNS Service's ClusterIP: in the first service network."""
+        return cluster_dns_ip(self.service_cidrs[0])
 
     def image(self, component: str) -> str:
         try:
