@@ -34,13 +34,14 @@ from hcp.operator.nodepool import MachineView, Settings, capacity_of, plan
 from hcp.api.validation import hosted_cluster_problems, node_pool_problems
 from hcp.platforms import PROVIDERS, Machine, MachineTemplate
 from hcp.platforms.kwok import node_capacity, node_manifest
+from hcp.release.payload import COMPONENTS
 from tests.unit.operator.test_validation import rendered
 
 pytestmark = pytest.mark.integration
 
 NAMESPACE = "property"
-IMAGES = {c: f"registry.example:5000/hcp/{c}:v1" for c in
-          ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")}
+IMAGES = {c: f"registry.example:5000/hcp/{c}:v1" for c in COMPONENTS}
+"""Every image a release carries: what the control plane renders depends on the spec (kwok, ignition, ...)."""
 EXAMPLES = 400
 
 durations = st.one_of(st.sampled_from(["0s", "5m", "1h30m", "90s", "-5m", "garbage", "", "1d", "5", "0"]),

@@ -207,7 +207,7 @@ def test_two_hosted_clusters_never_share_a_control_plane(operator_installed, ten
 def test_a_pool_hcp_cannot_serve_never_delays_its_sibling(operator_installed, tenant):
     """And a pool updated while the operator is SIGKILLed still converges."""
     cluster = operator_installed
-    apply(cluster, node_pool_manifest(cluster, "outside", "c", "a-b", 1, platform="None"))
+    apply(cluster, node_pool_manifest(cluster, "outside", "c", "a-b", 1, platform="Container"))
     apply(cluster, node_pool_manifest(cluster, "sim", "c", "a-b", 2))
     wait_for(lambda: get(cluster, "nodepool", "sim", "c"), 30, "the NodePool")
     kill_operator(cluster)
@@ -215,7 +215,9 @@ def test_a_pool_hcp_cannot_serve_never_delays_its_sibling(operator_installed, te
              AVAILABLE, "2 nodes in the sibling pool after the operator was killed")
     outside = get(cluster, "nodepool", "outside", "c")
     assert condition(outside, "ValidPlatformConfig")["status"] == "False"
-    assert "platform None is not supported" in condition(outside, "ValidPlatformConfig")["message"]
+    assert ("a HostedCluster of platform KWOK cannot serve NodePools of platform Container"
+            in condition(outside, "ValidPlatformConfig")["message"])
+    assert condition(outside, "Ready")["reason"] == "ValidPlatformConfigFailed"
     delete_and_wait(cluster, "nodepool", "outside", "c", timeout=60)
 
 

@@ -86,6 +86,27 @@ def node_pool_problems(pool: NodePool) -> list[str]:
     return problems
 
 
+def pool_platforms_served(cluster_platform: PlatformType | str) -> tuple[PlatformType, ...]:
+    """The NodePool platforms a hosted cluster of this platform can serve.
+
+    A KWOK cluster's control plane runs kwok (simulated kubelets) and no ignition
+    server; every other cluster runs the ignition server real machines join
+    through, and no kwok. The control-plane components' predicates read this too.
+    """
+    if cluster_platform == PlatformType.KWOK:
+        return (PlatformType.KWOK,)
+    return (PlatformType.NONE, PlatformType.CONTAINER)
+
+
+def pool_platform_problem(cluster_platform: PlatformType | str, pool_platform: PlatformType | str) -> str:
+    """Empty if a NodePool of `pool_platform` can have machines in a cluster of `cluster_platform`; else why not."""
+    served = pool_platforms_served(cluster_platform)
+    if pool_platform in served:
+        return ""
+    return (f"a HostedCluster of platform {cluster_platform} cannot serve NodePools of platform {pool_platform}: "
+            f"its control plane serves NodePools of platform {' or '.join(str(p) for p in served)}")
+
+
 def namespace_owner_problem(namespace: Any | None, hc_uid: str, hc_key: str) -> str:
     """Empty if the control-plane namespace is absent or this HostedCluster's; else why it is not.
 

@@ -66,7 +66,7 @@ from hcp.kube.informer import Informer
 from hcp.kube.watched import WatchedClusters
 from hcp.kube.objects import as_dict, make_key, split_key
 from hcp.api.pause import pause_state
-from hcp.api.validation import node_pool_problems
+from hcp.api.validation import node_pool_problems, pool_platform_problem
 from hcp.release.resolver import Releases
 from hcp.platforms import NODE_POOL_LABEL, PROVIDERS, Machine, MachineProvider, MachineTemplate, PlatformContext
 from hcp.platforms.hosted import HostedAccess
@@ -727,6 +727,11 @@ class _Pass:
         if spec.platform.type not in PROVIDERS:
             message = (f"platform {spec.platform.type} is not supported; hcp runs NodePools of platform "
                        + ", ".join(sorted(PROVIDERS)))
+            self.condition("ValidPlatformConfig", False, "UnsupportedPlatform", message)
+            self.not_ready("ValidPlatformConfigFailed", message)
+            return None
+        cluster_platform = ((as_dict(self.cluster).get("spec") or {}).get("platform") or {}).get("type", "")
+        if message := pool_platform_problem(cluster_platform, spec.platform.type):
             self.condition("ValidPlatformConfig", False, "UnsupportedPlatform", message)
             self.not_ready("ValidPlatformConfigFailed", message)
             return None

@@ -11,7 +11,7 @@ from hcp.api import HostedCluster, NodePool
 from hcp.api.names import CLUSTER_ANNOTATION, HOSTED_CLUSTER_UID_LABEL, HOSTED_CONTROL_PLANE_LABEL
 from hcp.api.parse import parse
 from hcp.hostedcluster import objects
-from hcp.api.validation import hosted_cluster_problems, namespace_owner_problem, node_pool_problems
+from hcp.api.validation import hosted_cluster_problems, namespace_owner_problem, node_pool_problems, pool_platform_problem
 
 UID = "11111111-2222-3333-4444-555555555555"
 
@@ -109,3 +109,16 @@ def test_a_node_pool_name_too_long_for_its_machines_names_is_a_problem():
     np["metadata"]["name"] = "p" * 58
     problems = node_pool_problems(NodePool.model_validate(np))
     assert len(problems) == 1 and "at most 57 characters, not 58" in problems[0]
+
+
+@pytest.mark.parametrize("cluster_platform, pool_platform, served", [
+    ("KWOK", "KWOK", True), ("KWOK", "None", False), ("KWOK", "Container", False),
+    ("Container", "Container", True), ("Container", "None", True), ("Container", "KWOK", False),
+    ("None", "None", True), ("None", "Container", True), ("None", "KWOK", False),
+])
+def test_a_cluster_serves_the_pools_its_control_plane_has_machinery_for(cluster_platform, pool_platform, served):
+    """kwok runs only in KWOK clusters, the ignition server only in the others: a pool elsewhere gets a reason."""
+    problem = pool_platform_problem(cluster_platform, pool_platform)
+    assert (problem == "") is served
+    if not served:
+        assert f"platform {cluster_platform} cannot serve NodePools of platform {pool_platform}" in problem

@@ -18,6 +18,7 @@ from typing import Any
 
 from hcp.api.v1beta1.networking import ServiceType
 from hcp.api.v1beta1.platform import PlatformType
+from hcp.api.validation import pool_platforms_served
 from hcp.controlplane.components.component import (
     CONFIG_HASH_ANNOTATION,
     adapt_pod,
@@ -38,7 +39,8 @@ CONFIG_KEY = "config.json"
 
 
 def applies(ctx: RenderContext) -> bool:
-    return ctx.hcp.spec.platform.type != PlatformType.KWOK
+    """Machines that join (platforms None and Container) are what the ignition server is for."""
+    return PlatformType.NONE in pool_platforms_served(ctx.hcp.spec.platform.type)
 
 
 def render(ctx: RenderContext) -> list[dict[str, Any]]:

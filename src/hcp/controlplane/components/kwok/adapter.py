@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from hcp.api.v1beta1.platform import PlatformType
+from hcp.api.validation import pool_platforms_served
 from hcp.controlplane.components.component import (
     CONFIG_HASH_ANNOTATION,
     adapt_pod,
@@ -26,7 +27,7 @@ NAME = "kwok"
 
 
 def render(ctx: RenderContext) -> list[dict[str, Any]]:
-    if ctx.hcp.spec.platform.type != PlatformType.KWOK:
+    if PlatformType.KWOK not in pool_platforms_served(ctx.hcp.spec.platform.type):
         return []
     templates = load(__package__, "kwok.yaml")
     config = templates["ConfigMap/kwok"]
