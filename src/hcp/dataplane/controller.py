@@ -10,7 +10,10 @@ pass, through the hosted API server:
   join on their own (hcp.dataplane.tokens): creates, rotates and deletes the
   Secrets in the hosted kube-system, and mirrors each pool's current token into
   Secret `bootstrap-tokens` (key: the pool's name) of the control-plane
-  namespace, owned by the HostedControlPlane;
+  namespace, owned by the HostedControlPlane; before it, each such pool's Node
+  labels and taints into ConfigMap `nodepool-registration`
+  (hcp.dataplane.registration), from which the ignition server renders them
+  into the pool's join script;
 - approves or denies the kubelet serving CSRs of nodes (hcp.dataplane.csr);
 - keeps the hosted cluster's own components (hcp.dataplane.components:
   konnectivity agent, CNI, kube-proxy, CoreDNS, metrics-server) applied, from
@@ -55,7 +58,6 @@ from hcp.api.names import CLUSTER_ANNOTATION, control_plane_namespace
 from hcp.api.parse import parse
 from hcp.api.pause import pause_state
 from hcp.api.v1beta1.networking import NetworkType
-from hcp.api.v1beta1.platform import PlatformType
 from hcp.controlplane.context import Endpoint
 from hcp.dataplane.access import DataPlaneAccess
 from hcp.dataplane.components import config as hosted_config
@@ -87,6 +89,8 @@ from hcp.dataplane.hosted import (
 )
 from hcp.dataplane.csr import Action, Verdict, requesting_node, serving_verdict
 from hcp.dataplane.rbac import cluster_role_bindings, needs_apply
+from hcp.dataplane.registration import CONFIGMAP as REGISTRATION_CONFIGMAP
+from hcp.dataplane.registration import pool_registration, registration_configmap
 from hcp.dataplane.tokens import (
     MANAGEMENT_SECRET,
     TOKEN_NAMESPACE,
@@ -101,6 +105,7 @@ from hcp.dataplane.tokens import (
     token_of,
 )
 from hcp.kube.apply import apply, delete_if_exists, owner_reference
+from hcp.platforms.provider import JOINING_PLATFORMS
 from hcp.kube.controller import Controller, Result
 from hcp.kube.events import NORMAL, WARNING, EventRecorder
 from hcp.kube.informer import Informer
@@ -110,7 +115,7 @@ from hcp.api.validation import node_pool_problems
 
 log = logging.getLogger(__name__)
 
-TOKEN_PLATFORMS = (PlatformType.NONE, PlatformType.CONTAINER)
+TOKEN_PLATFORMS = JOINING_PLATFORMS
 """NodePool platforms whose machines join with a bootstrap token (KWOK's Nodes are made by hcp itself)."""
 RESYNC = 600.0
 """Seconds between passes when nothing changes, so that drift the caches cannot see is repaired."""
@@ -206,8 +211,8 @@ class DataPlaneController:
 
     # Bootstrap tokens.
 
-    def _token_pools(self, live: Any) -> list[str]:
-        """NodePools of this cluster that need a bootstrap token: valid, of a joining platform, not being deleted."""
+    def _joining_pools(self, live: Any) -> list[NodePool]:
+        """NodePools of this cluster whose machines join: valid, of a joining platform, not being deleted."""
         value = (live.metadata.annotations or {}).get(CLUSTER_ANNOTATION)
         if not value:
             return []
@@ -219,18 +224,25 @@ class DataPlaneController:
             pool = parse(NodePool, as_dict(candidate))[0]
             if (pool is not None and pool.spec.cluster_name == cluster
                     and pool.spec.platform.type in TOKEN_PLATFORMS and not node_pool_problems(pool)):
-                pools.append(pool.metadata.name)
+                pools.append(pool)
         return pools
 
+    def _token_pools(self, live: Any) -> list[str]:
+        """NodePools of this cluster that need a bootstrap token: the joining ones."""
+        return [pool.metadata.name for pool in self._joining_pools(live)]
+
     async def _keep_tokens(self, live: Any, access: DataPlaneAccess, now: datetime) -> datetime | None:
-        """Create, rotate and delete the pools' tokens, and publish each pool's current one; returns when
-        the plan next changes."""
+        """Publish the pools' registration settings, create, rotate and delete their tokens, and publish each
+        pool's current one; returns when the plan next changes."""
+        pools = self._joining_pools(live)
+        # Settings first: a machine that got a new pool's token finds its labels and taints sooner.
+        await self._publish_registration(live, {pool.metadata.name: pool_registration(pool) for pool in pools})
         cached = {}
         for secret in access.tokens.list(TOKEN_NAMESPACE):
             token = token_of(secret)
             if token is not None:
                 cached[token.id] = (token, as_dict(secret))
-        plan = plan_tokens(self._token_pools(live), [token for token, _ in cached.values()], now)
+        plan = plan_tokens([pool.metadata.name for pool in pools], [token for token, _ in cached.values()], now)
 
         for token_id in plan.delete:
             token = cached[token_id][0]
@@ -296,6 +308,28 @@ class DataPlaneController:
         await apply(self.client, desired)
         log.info("published the NodePools' bootstrap tokens",
                  extra={"namespace": namespace, "secret": MANAGEMENT_SECRET, "pools": sorted(current)})
+
+    async def _publish_registration(self, live: Any, pools: Mapping[str, Mapping[str, Any]]) -> None:
+        """ConfigMap nodepool-registration in the control-plane namespace holds each joining pool's labels and
+        taints under the pool's name, for the ignition server; a key of a pool that is gone is applied away."""
+        namespace = live.metadata.namespace
+        desired = registration_configmap(namespace, pools)
+        owner = owner_reference(live)
+        desired["metadata"]["ownerReferences"] = [owner]
+        try:
+            found = await self.client.get(ConfigMap, REGISTRATION_CONFIGMAP, namespace=namespace)
+        except ApiError as error:
+            if error.status.code != 404:
+                raise
+            found = None
+        if found is None and not pools:
+            return
+        if found is not None and (found.data or {}) == desired["data"] and \
+                [as_dict(r) for r in found.metadata.ownerReferences or ()] == [owner]:
+            return
+        await apply(self.client, desired)
+        log.info("published the NodePools' registration settings",
+                 extra={"namespace": namespace, "configmap": REGISTRATION_CONFIGMAP, "pools": sorted(pools)})
 
     # Kubelet serving certificates.
 

@@ -51,6 +51,8 @@ def _served(url: str, ca_pem: bytes, token: str) -> str:
         return ""
     if response.status_code == 401:
         return "the ignition server does not serve the pool's new token yet (its Secret volume is refreshed)"
+    if response.status_code == 503:
+        return "the ignition server does not have the pool's labels and taints yet (its ConfigMap volume is refreshed)"
     return ""
 
 

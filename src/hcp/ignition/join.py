@@ -19,8 +19,11 @@ What it does, idempotently (re-running it on a node is safe):
    images), the bootstrap kubeconfig (TLS bootstrapping with the pool's token:
    the client certificate is issued by the hosted cluster and rotated) and the
    kubelet's configuration (serving certificate from the hosted cluster,
-   `serverTLSBootstrap`);
-4. starts containerd and kubelet: as systemd units where systemd runs, else
+   `serverTLSBootstrap`; the pool's taints as `registerWithTaints`, so the
+   Node has them before a pod can be scheduled on it);
+4. starts containerd and kubelet (`--node-labels`: the pool's labels that a
+   kubelet may set, `registration_labels`; the NodePool controller adds the
+   others through the API): as systemd units where systemd runs, else
    as daemons under the script (`HCP_NODE_FOREGROUND=1` keeps the script as
    their parent and exits when either stops, as a container entrypoint must).
 
@@ -55,6 +58,17 @@ Looked for as commands, not in dpkg's database, so a node image assembled from t
 CNI_BIN_DIR = "/usr/lib/cni"
 """Where containerd looks for CNI plugins: Debian's (containerd 1.6 takes one directory). hcp's CNI
 configurations use only Debian's plugins (bridge, host-local, portmap, loopback)."""
+KUBELET_LABELS = frozenset({
+    "kubernetes.io/hostname", "kubernetes.io/os", "kubernetes.io/arch",
+    "topology.kubernetes.io/zone", "topology.kubernetes.io/region",
+    "failure-domain.beta.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/region",
+    "node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type",
+    "beta.kubernetes.io/os", "beta.kubernetes.io/arch",
+})
+"""The labels of the `kubernetes.io` and `k8s.io` namespaces a kubelet may set on its own Node
+(k8s.io/kubelet pkg/apis/well_known_labels.go, kubeletLabels, Kubernetes 1.37)."""
+KUBELET_LABEL_NAMESPACES = ("kubelet.kubernetes.io", "node.kubernetes.io")
+"""Label namespaces (and their subdomains) of `kubernetes.io` a kubelet may set on its own Node (kubeletLabelNamespaces)."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +103,10 @@ class JoinConfig:
     cluster_domain: str
     pause_image: str
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """The pool's Node labels; the kubelet registers with those it may set (`registration_labels`)."""
     taints: Sequence[Mapping[str, Any]] = ()
+    """The pool's taints, as corev1 Taint dicts: the kubelet registers its Node with them (registerWithTaints),
+    so no pod is scheduled there before they are in place."""
     mirrors: Sequence[RegistryMirror] = ()
 
 
@@ -104,6 +121,37 @@ def join_command(ignition_url: str, pin: str, token: str) -> str:
     """The one line a user runs as root on the machine (curl verifies the server by its pinned key)."""
     return (f"curl -sS --fail-with-body --insecure --pinnedpubkey {shlex.quote(pin)} "
             f"-H {shlex.quote('Authorization: Bearer ' + token)} {ignition_url}{JOIN_PATH} | sh")
+
+
+def _label_namespace(key: str) -> str:
+    return key.split("/", 1)[0] if "/" in key else ""
+
+
+def kubelet_may_set(key: str) -> bool:
+    """Whether a kubelet may register its Node with label `key`.
+
+    The kubelet refuses to start when --node-labels holds a label of the
+    `kubernetes.io` or `k8s.io` namespaces (or their subdomains) other than
+    KUBELET_LABELS and those under KUBELET_LABEL_NAMESPACES
+    (cmd/kubelet/app/options ValidateKubeletFlags), and the NodeRestriction
+    admission plugin refuses the same ones from a node, with
+    `node-restriction.kubernetes.io`. Every other label is the kubelet's to set.
+    """
+    namespace = _label_namespace(key)
+    if not (namespace in ("kubernetes.io", "k8s.io") or namespace.endswith((".kubernetes.io", ".k8s.io"))):
+        return True
+    if key in KUBELET_LABELS:
+        return True
+    return any(namespace == allowed or namespace.endswith("." + allowed) for allowed in KUBELET_LABEL_NAMESPACES)
+
+
+def registration_labels(labels: Mapping[str, str]) -> dict[str, str]:
+    """The labels a kubelet registers its Node with (--node-labels): those of `labels` it may set, sorted.
+
+    The others (e.g. node-role.kubernetes.io/worker) are put on the Node through
+    the API by the NodePool controller once it has registered.
+    """
+    return {key: value for key, value in sorted(labels.items()) if kubelet_may_set(key)}
 
 
 def _taint_flag(taint: Mapping[str, Any]) -> str:
@@ -205,7 +253,7 @@ def _heredoc(path: str, content: str | bytes, mode: str = "0644") -> str:
 
 def script(config: JoinConfig) -> str:
     """The join script of one pool (POSIX sh, run as root)."""
-    labels = ",".join(f"{k}={v}" for k, v in sorted(config.labels.items()))
+    labels = ",".join(f"{k}={v}" for k, v in registration_labels(config.labels).items())
     files = [
         _heredoc("/etc/kubernetes/pki/ca.crt", config.ca_pem),
         _heredoc("/etc/kubernetes/bootstrap-kubelet.conf", bootstrap_kubeconfig(config), "0600"),

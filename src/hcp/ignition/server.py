@@ -6,14 +6,20 @@ with a certificate of the hosted cluster's root CA, published per
 spec.services `Ignition`. It serves
 
 - `GET /join`: the join script (hcp.ignition.join) of the pool whose current
-  bootstrap token is the request's bearer token;
+  bootstrap token is the request's bearer token, registering the Node with
+  that pool's labels and taints;
 - `GET /kubelet`: the kubelet binary of the release, to the same callers;
 - `GET /healthz`: for probes, unauthenticated.
 
 It reads everything from files the Deployment mounts, re-read on each request
 so a rotated token (the Secret volume is updated in place) is honoured without
-a restart: the tokens (one file per pool, the Secret `bootstrap-tokens`), the
-cluster's join settings (config.json), its own certificate and the kubelet.
+a restart: the tokens (one file per pool, the Secret `bootstrap-tokens`), each
+pool's registration settings (one file per pool, the ConfigMap
+`nodepool-registration`: labels and taints, see `registration_document`), the
+cluster's join settings (config.json), its own certificate and the kubelet. A
+pool whose token is there but whose settings are not yet (the two volumes are
+refreshed separately) is answered 503, which machines retry: a Node never
+registers without its pool's taints.
 A refused request gets a body that is itself a shell script printing the
 error, so `curl ... | sh` fails with a message a user can act on.
 """
@@ -30,9 +36,11 @@ from dataclasses import dataclass
 from functools import cache
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from hcp.api.formats import is_label_value, is_qualified_name
 from hcp.ignition.join import JOIN_PATH, KUBELET_PATH, JoinConfig, RegistryMirror, public_key_pin, script
 
 log = logging.getLogger("hcp.ignition")
@@ -45,6 +53,8 @@ PORT = 9090
 class Paths:
     tokens: Path
     """Directory: one file per NodePool, its current bootstrap token."""
+    pools: Path
+    """Directory: one file per NodePool, its registration settings (`registration_document`)."""
     config: Path
     """config.json: the cluster's join settings (see `settings_document`)."""
     ca: Path
@@ -65,6 +75,45 @@ def settings_document(*, cluster: str, api_server_url: str, ignition_url: str,
         "mirrors": [{"name": m.name, "url": m.url, **({"ca": m.ca_pem.decode()} if m.ca_pem else {})}
                     for m in mirrors],
     }
+
+
+def registration_document(labels: Mapping[str, str], taints: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A pool's registration settings, as the data-plane controller publishes them and `pool_registration`
+    reads them: the Node's labels (the pool label hypershift.openshift.io/nodePool included: the writer's
+    part) and taints (corev1 Taint dicts)."""
+    return {
+        "labels": dict(sorted(labels.items())),
+        "taints": [{"key": t["key"], **({"value": t["value"]} if t.get("value") else {}), "effect": t["effect"]}
+                   for t in taints],
+    }
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What one pool's Nodes register with."""
+
+    labels: Mapping[str, str]
+    taints: tuple[Mapping[str, Any], ...]
+
+
+def pool_registration(pools_dir: Path, pool: str) -> Registration | None:
+    """The registration settings of `pool`, None while its file is missing or unreadable."""
+    path = pools_dir / pool
+    try:
+        document = json.loads(path.read_text())
+        labels = {str(key): str(value) for key, value in document["labels"].items()}
+        taints = tuple({"key": str(t["key"]), **({"value": str(t["value"])} if t.get("value") else {}),
+                        "effect": str(t["effect"])} for t in document["taints"])
+        # The labels go into the script's kubelet command line: only what the API admits as a label.
+        bad = [key for key, value in labels.items() if not (is_qualified_name(key) and is_label_value(value))]
+        if bad:
+            raise ValueError(f"invalid labels {', '.join(sorted(bad))}")
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        log.warning("unreadable registration settings of NodePool %s: %s", pool, error)
+        return None
+    return Registration(labels, taints)
 
 
 def pool_of(token: str, tokens_dir: Path) -> str | None:
@@ -92,7 +141,7 @@ def sha256_of(path: Path) -> str:
     return _sha256(path, stat.st_size, stat.st_mtime)
 
 
-def join_config(paths: Paths, pool: str, token: str) -> JoinConfig:
+def join_config(paths: Paths, pool: str, token: str, registration: Registration) -> JoinConfig:
     settings = json.loads(paths.config.read_text())
     return JoinConfig(
         cluster=settings["cluster"], pool=pool, token=token, api_server_url=settings["apiServerURL"],
@@ -100,7 +149,7 @@ def join_config(paths: Paths, pool: str, token: str) -> JoinConfig:
         pin=public_key_pin(paths.cert.read_bytes()), kubelet_sha256=sha256_of(paths.kubelet),
         kubernetes_version=settings["kubernetesVersion"], cluster_dns=settings["clusterDNS"],
         cluster_domain=settings["clusterDomain"], pause_image=settings["pauseImage"],
-        labels={"hypershift.openshift.io/nodePool": pool},
+        labels=registration.labels, taints=registration.taints,
         mirrors=[RegistryMirror(m["name"], m["url"], m["ca"].encode() if m.get("ca") else None)
                  for m in settings.get("mirrors", [])],
     )
@@ -149,7 +198,14 @@ def handler(paths: Paths) -> type[BaseHTTPRequestHandler]:
                 body = paths.kubelet.read_bytes()
                 self._send(HTTPStatus.OK, body, "application/octet-stream")
                 return
-            self._send(HTTPStatus.OK, script(join_config(paths, pool, token)).encode())
+            registration = pool_registration(paths.pools, pool)
+            if registration is None:
+                # Its token is served but not yet its labels and taints: retried by machines and the join command.
+                self._send(HTTPStatus.SERVICE_UNAVAILABLE, refusal(
+                    f"the ignition server does not have the labels and taints of NodePool {pool} yet; "
+                    f"retry in a minute"))
+                return
+            self._send(HTTPStatus.OK, script(join_config(paths, pool, token, registration)).encode())
 
     return Handler
 
@@ -168,6 +224,7 @@ def serve(paths: Paths, port: int = PORT) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="hcp-ignition-server", description=__doc__.splitlines()[0])
     parser.add_argument("--tokens-dir", type=Path, required=True)
+    parser.add_argument("--pools-dir", type=Path, required=True)
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--ca", type=Path, required=True)
     parser.add_argument("--cert", type=Path, required=True)
@@ -176,7 +233,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=PORT)
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    serve(Paths(options.tokens_dir, options.config, options.ca, options.cert, options.key, options.kubelet), options.port)
+    serve(Paths(tokens=options.tokens_dir, pools=options.pools_dir, config=options.config, ca=options.ca,
+                cert=options.cert, key=options.key, kubelet=options.kubelet), options.port)
 
 
 if __name__ == "__main__":

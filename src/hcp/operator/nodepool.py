@@ -16,6 +16,11 @@ should have, and acts:
   would fit add nodes (bin-packed); nodes without pods other than DaemonSet
   and mirror pods for longer than the unneeded time (marked
   hcp.io/unneeded-since on the Node) are removed;
+- labels (platforms None and Container, whose kubelets register the Nodes with
+  only the labels a kubelet may set): the labels of spec.nodeLabels a Node of
+  the pool lacks or has with another value are merged into it, so labels such
+  as node-role.kubernetes.io/worker, and labels added to the pool later, reach
+  every Node; no other label is touched. KWOK Nodes are made with them;
 - auto-repair (spec.management.autoRepair): a machine whose Node has not been
   Ready for longer than the health-check timeout (or never became Ready within
   the startup timeout) is removed, and so replaced; when more machines than
@@ -68,7 +73,10 @@ from hcp.kube.objects import as_dict, make_key, split_key
 from hcp.api.pause import pause_state
 from hcp.api.validation import node_pool_problems, pool_platform_problem
 from hcp.release.resolver import Releases
-from hcp.platforms import NODE_POOL_LABEL, PROVIDERS, Machine, MachineProvider, MachineTemplate, PlatformContext
+from hcp.platforms import (
+    JOINING_PLATFORMS, NODE_POOL_LABEL, PROVIDERS, Machine, MachineProvider, MachineTemplate, PlatformContext,
+)
+from hcp.platforms.provider import node_labels, node_taints
 from hcp.platforms.hosted import HostedAccess
 from hcp.release import ReleaseError
 
@@ -390,12 +398,11 @@ def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
 
 
-def _pool_labels(pool: NodePool) -> dict[str, str]:
-    return {**(pool.spec.node_labels or {}), NODE_POOL_LABEL: pool.metadata.name}
-
-
-def _pool_taints(pool: NodePool) -> tuple[dict[str, Any], ...]:
-    return tuple(as_dict(taint) for taint in pool.spec.taints or ())
+def label_patch(current: Mapping[str, str] | None, wanted: Mapping[str, str]) -> dict[str, str]:
+    """The labels of `wanted` a Node lacks or has with another value: the metadata.labels of the one merge
+    patch that gives it them (empty: nothing to do). Labels not in `wanted` are never touched."""
+    have = current or {}
+    return {key: value for key, value in sorted(wanted.items()) if have.get(key) != value}
 
 
 def _setting(pool: NodePool, cluster: Any, key: str) -> str | None:
@@ -809,7 +816,7 @@ class _Pass:
         for candidate in candidates:
             offered = self.owner.provider(candidate, access).capacity(candidate.spec.platform)
             if offered is not None:
-                shapes.append((candidate.metadata.name, _pool_labels(candidate), _pool_taints(candidate),
+                shapes.append((candidate.metadata.name, node_labels(candidate), node_taints(candidate),
                                capacity_of(offered)))
         demand = []
         for pod in access.pods.list():
@@ -827,6 +834,8 @@ class _Pass:
         name = self.pool.metadata.name
         now = datetime.now(UTC)
         views = _views(await provider.machines(name), access)
+        if spec.platform.type in JOINING_PLATFORMS:
+            await self.keep_labels(access, views)
         if not provider.makes_machines:
             return self.count_joined(views, version)
         autoscaling = (spec.auto_scaling.min, spec.auto_scaling.max) if spec.auto_scaling else None
@@ -882,6 +891,45 @@ class _Pass:
                            f"{wanted - joined} more (`hcp create join-command --nodepool {self.pool.metadata.name}`)")
         return None
 
+    async def keep_labels(self, access: HostedAccess, views: Sequence[MachineView]) -> None:
+        """Give the pool's Nodes the labels of spec.nodeLabels they lack (one merge patch each).
+
+        For joining platforms, whose kubelet registers the Node with only the labels
+        a kubelet may set (hcp.ignition.join.registration_labels): the others, e.g.
+        node-role.kubernetes.io/worker, come from here, and so does a label added to
+        the pool later. Level-triggered on the Nodes' labels; other labels are left alone.
+        """
+        wanted = node_labels(self.pool)
+        patches = [(m, patch) for m in views
+                   if m.node is not None and not m.node.metadata.deletionTimestamp
+                   and (patch := label_patch(m.node.metadata.labels, wanted))]
+        if not patches:
+            return
+
+        labelled: list[MachineView] = []
+
+        async def label(machine: MachineView, patch: dict[str, str]) -> None:
+            try:
+                await access.client.patch(Node, machine.node.metadata.name, {"metadata": {"labels": patch}},
+                                          patch_type=PatchType.MERGE)
+            except ApiError as error:
+                if error.status.code != 404:  # a Node deleted meanwhile needs no labels
+                    raise
+                return
+            labelled.append(machine)
+
+        await _gather(label(m, patch) for m, patch in patches)
+        if not labelled:
+            return
+        done = set(labelled)
+        keys = sorted({key for m, patch in patches if m in done for key in patch})
+        labelled.sort(key=lambda m: m.name)
+        log.info("labelled the pool's Nodes", extra={"pool": self.pool.metadata.name,
+                                                     "nodes": [m.name for m in labelled], "labels": keys})
+        await self.owner.events.record(self.live, NORMAL, "NodeLabelsApplied",
+                                       f"Applied labels {', '.join(keys)} of spec.nodeLabels to Nodes "
+                                       f"{_names(labelled)}")
+
     async def mark_unneeded(self, access: HostedAccess, decided: Plan) -> None:
         """Record on the Nodes since when they have been unneeded, or that they no longer are."""
         stamp = _format_time(datetime.now(UTC))
@@ -894,7 +942,7 @@ class _Pass:
     def template(self, version: str) -> MachineTemplate:
         return MachineTemplate(
             pool=self.pool.metadata.name, kubernetes_version=version, arch=str(self.pool.spec.arch),
-            labels=_pool_labels(self.pool), taints=_pool_taints(self.pool), platform=self.pool.spec.platform,
+            labels=node_labels(self.pool), taints=node_taints(self.pool), platform=self.pool.spec.platform,
             images=self.images,
         )
 

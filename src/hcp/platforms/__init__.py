@@ -21,6 +21,7 @@ from hcp.platforms.container import ContainerProvider
 from hcp.platforms.kwok import KwokProvider
 from hcp.platforms.none import JoinedMachineProvider
 from hcp.platforms.provider import (
+    JOINING_PLATFORMS,
     NODE_POOL_LABEL,
     Machine,
     MachineProvider,
@@ -35,4 +36,5 @@ PROVIDERS: dict[PlatformType, Callable[[PlatformContext], MachineProvider]] = {
 }
 """The platforms whose NodePools hcp can run, and how to make their provider."""
 
-__all__ = ["NODE_POOL_LABEL", "PROVIDERS", "Machine", "MachineProvider", "MachineTemplate", "PlatformContext"]
+__all__ = ["JOINING_PLATFORMS", "NODE_POOL_LABEL", "PROVIDERS", "Machine", "MachineProvider", "MachineTemplate",
+           "PlatformContext"]

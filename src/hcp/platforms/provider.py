@@ -10,11 +10,26 @@ from typing import Any, Protocol
 
 from lightkube import AsyncClient
 
-from hcp.api.v1beta1.nodepool import NodePoolPlatform
+from hcp.api.v1beta1.nodepool import NodePool, NodePoolPlatform
+from hcp.api.v1beta1.platform import PlatformType
+from hcp.kube.objects import as_dict
 from hcp.platforms.hosted import HostedAccess
 
 NODE_POOL_LABEL = "hypershift.openshift.io/nodePool"
 """On every Node of a pool (value: the NodePool's name), as HyperShift labels them."""
+JOINING_PLATFORMS = (PlatformType.NONE, PlatformType.CONTAINER)
+"""Platforms whose machines join with the pool's join script: a kubelet registers the Node, with a bootstrap
+token of the pool and the labels and taints the ignition server gives it (KWOK's Nodes are made by hcp)."""
+
+
+def node_labels(pool: NodePool) -> dict[str, str]:
+    """The labels of every Node of the pool: spec.nodeLabels and the pool label."""
+    return {**(pool.spec.node_labels or {}), NODE_POOL_LABEL: pool.metadata.name}
+
+
+def node_taints(pool: NodePool) -> tuple[dict[str, Any], ...]:
+    """The taints every Node of the pool registers with: spec.taints, as corev1 Taint dicts."""
+    return tuple(as_dict(taint) for taint in pool.spec.taints or ())
 
 
 @dataclass(frozen=True)

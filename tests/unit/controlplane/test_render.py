@@ -729,3 +729,26 @@ def test_a_single_controller_is_replaced_not_doubled(single_ctx, ha_ctx, name):
     assert single["maxSurge"] == 0, "two instances without leader election would fight"
     ha = by_key(render(ha_ctx))[f"Deployment/{name}"]["spec"]["strategy"]["rollingUpdate"]
     assert ha["maxSurge"] == 1
+
+
+# The ignition server.
+
+
+def test_the_ignition_server_reads_tokens_and_pool_registrations_from_separate_volumes(ha_ctx):
+    from hcp.dataplane.registration import CONFIGMAP
+    from hcp.dataplane.tokens import MANAGEMENT_SECRET
+
+    objects = render(ha_ctx)
+    pod = pod_spec(objects, "Deployment/ignition-server")
+    command = main_container(objects, "Deployment/ignition-server", "ignition-server")["command"]
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    sources = {}
+    for name in ("tokens", "pools"):
+        mounted = mount_of(pod, "ignition-server", name)
+        sources[mounted] = volumes[name]
+    tokens_dir, pools_dir = flag(command, "tokens-dir"), flag(command, "pools-dir")
+    assert tokens_dir != pools_dir, "the server takes every file of the tokens' directory for a token"
+    assert sources[tokens_dir]["secret"]["secretName"] == MANAGEMENT_SECRET
+    assert sources[pools_dir]["configMap"] == {"name": CONFIGMAP, "optional": True}, \
+        "whole, so that a pool's key added later appears; optional, so the server starts before any pool"
+    assert "items" not in sources[tokens_dir]["secret"] and sources[tokens_dir]["secret"]["optional"] is True

@@ -7,7 +7,12 @@ import json
 import subprocess
 
 from hcp.pki import new_ca
-from hcp.ignition.join import JoinConfig, RegistryMirror, join_command, kubelet_config, public_key_pin, script
+import pytest
+
+from hcp.ignition.join import (
+    JoinConfig, RegistryMirror, join_command, kubelet_config, kubelet_may_set, public_key_pin, registration_labels,
+    script,
+)
 
 
 def config(**overrides) -> JoinConfig:
@@ -53,3 +58,46 @@ def test_the_command_pins_the_servers_key_and_pipes_the_script_to_sh():
     command = join_command("https://10.0.0.1:31900", "sha256//AAAA", "abcdef.0123456789abcdef")
     assert command == ("curl -sS --fail-with-body --insecure --pinnedpubkey sha256//AAAA "
                        "-H 'Authorization: Bearer abcdef.0123456789abcdef' https://10.0.0.1:31900/join | sh")
+
+
+@pytest.mark.parametrize("key", [
+    "hypershift.openshift.io/nodePool", "team", "example.com/gpu", "kubernetes.io.example.com/x",
+    "kubernetes.io/hostname", "kubernetes.io/os", "kubernetes.io/arch", "beta.kubernetes.io/os",
+    "beta.kubernetes.io/arch", "beta.kubernetes.io/instance-type", "node.kubernetes.io/instance-type",
+    "topology.kubernetes.io/zone", "topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/zone",
+    "failure-domain.beta.kubernetes.io/region", "kubelet.kubernetes.io/anything", "node.kubernetes.io/anything",
+    "x.kubelet.kubernetes.io/y", "sub.node.kubernetes.io/y",
+])
+def test_the_kubelet_may_register_with_labels_outside_kubernetes_io_and_its_own(key):
+    assert kubelet_may_set(key)
+
+
+@pytest.mark.parametrize("key", [
+    "node-role.kubernetes.io/worker", "node-role.kubernetes.io/infra", "kubernetes.io/role", "k8s.io/x",
+    "example.k8s.io/x", "topology.kubernetes.io/rack", "node-restriction.kubernetes.io/pool",
+    "x.node-restriction.kubernetes.io/y", "beta.kubernetes.io/fluentd",
+])
+def test_the_kubelet_may_not_register_with_other_kubernetes_io_or_k8s_io_labels(key):
+    # kubelet: "unknown 'kubernetes.io' or 'k8s.io' labels specified with --node-labels" and it does not start.
+    assert not kubelet_may_set(key)
+
+
+def test_a_key_without_a_prefix_or_in_a_lookalike_domain_is_the_kubelets():
+    assert kubelet_may_set("node-role.kubernetes.io")  # no "/": no namespace, an ordinary name
+    assert kubelet_may_set("nodekubernetes.io/x")  # not kubernetes.io nor a subdomain of it
+
+
+def test_the_script_registers_with_the_labels_a_kubelet_may_set_and_the_pools_taints():
+    text = script(config(labels={"hypershift.openshift.io/nodePool": "workers", "node-role.kubernetes.io/worker": "",
+                                 "node.kubernetes.io/disk": "ssd", "team": "a"},
+                         taints=({"key": "dedicated", "value": "gpu", "effect": "NoSchedule"},)))
+    assert "--node-labels=hypershift.openshift.io/nodePool=workers,node.kubernetes.io/disk=ssd,team=a\"" in text
+    assert "node-role" not in text
+    assert registration_labels({"z": "1", "a": "", "kubernetes.io/role": "x"}) == {"a": "", "z": "1"}
+    assert list(registration_labels({"z": "1", "a": ""})) == ["a", "z"]
+    result = subprocess.run(["sh", "-n"], input=text, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_pool_without_labels_the_kubelet_may_set_renders_no_node_labels_flag():
+    assert "--node-labels" not in script(config(labels={"node-role.kubernetes.io/worker": ""}))

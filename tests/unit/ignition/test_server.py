@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import ssl
 import subprocess
@@ -15,7 +16,9 @@ import pytest
 
 from hcp.pki import issue, new_ca
 from hcp.ignition.join import RegistryMirror
-from hcp.ignition.server import Paths, handler, settings_document
+from hcp.ignition.server import (
+    Paths, Registration, handler, pool_registration, registration_document, settings_document,
+)
 
 TOKEN = "abcdef.0123456789abcdef"
 
@@ -27,6 +30,12 @@ def server(tmp_path: Path):
     (tmp_path / "tokens").mkdir()
     (tmp_path / "tokens" / "workers").write_text(TOKEN)
     (tmp_path / "tokens" / "..data").mkdir()  # as a Secret volume has
+    (tmp_path / "pools").mkdir()
+    (tmp_path / "pools" / "..data").mkdir()  # as a ConfigMap volume has
+    (tmp_path / "pools" / "workers").write_text(json.dumps(registration_document(
+        {"hypershift.openshift.io/nodePool": "workers", "node-role.kubernetes.io/worker": "",
+         "node.kubernetes.io/disk": "ssd", "team": "a"},
+        [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}])))
     (tmp_path / "ca.crt").write_bytes(ca.cert_pem)
     (tmp_path / "tls.crt").write_bytes(leaf.cert_pem)
     (tmp_path / "tls.key").write_bytes(leaf.key_pem)
@@ -35,8 +44,9 @@ def server(tmp_path: Path):
         cluster="clusters/demo", api_server_url="https://127.0.0.1:6443", ignition_url="https://127.0.0.1:1",
         kubernetes_version="1.37.1", cluster_dns="172.31.0.10", cluster_domain="cluster.local",
         pause_image="r/hcp/pause:v1", mirrors=[RegistryMirror("r:5000", "https://127.0.0.1:5000")])))
-    paths = Paths(tmp_path / "tokens", tmp_path / "config.json", tmp_path / "ca.crt", tmp_path / "tls.crt",
-                  tmp_path / "tls.key", tmp_path / "kubelet")
+    paths = Paths(tokens=tmp_path / "tokens", pools=tmp_path / "pools", config=tmp_path / "config.json",
+                  ca=tmp_path / "ca.crt", cert=tmp_path / "tls.crt", key=tmp_path / "tls.key",
+                  kubelet=tmp_path / "kubelet")
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler(paths))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(paths.cert, paths.key)
@@ -88,3 +98,58 @@ def test_a_rotated_token_is_honoured_without_a_restart(server):
 def test_health_needs_no_token(server):
     url, context, _ = server
     assert get(url + "/healthz", context) == (200, b"ok\n")
+
+
+def kubelet_configuration(script: str) -> dict:
+    """The KubeletConfiguration a join script writes."""
+    [line] = [line for line in script.splitlines() if line.startswith("echo ") and "/var/lib/kubelet/config.yaml" in line]
+    return json.loads(base64.b64decode(line.split()[1]))
+
+
+def test_the_script_registers_the_node_with_its_pools_taints_and_the_labels_a_kubelet_may_set(server):
+    url, context, _ = server
+    status, body = get(url + "/join", context, TOKEN)
+    assert status == 200
+    text = body.decode()
+    assert ("--node-labels=hypershift.openshift.io/nodePool=workers,node.kubernetes.io/disk=ssd,team=a\"" in text)
+    assert "node-role.kubernetes.io/worker" not in text, "the kubelet would refuse to start: the API adds it"
+    assert kubelet_configuration(text)["registerWithTaints"] == [
+        {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]
+
+
+def test_changed_pool_settings_are_served_without_a_restart(server):
+    url, context, paths = server
+    (paths.pools / "workers").write_text(json.dumps(registration_document(
+        {"hypershift.openshift.io/nodePool": "workers"}, [{"key": "spot", "effect": "NoExecute"}])))
+    status, body = get(url + "/join", context, TOKEN)
+    assert status == 200
+    assert "team=a" not in body.decode()
+    assert kubelet_configuration(body.decode())["registerWithTaints"] == [{"key": "spot", "effect": "NoExecute"}]
+
+
+@pytest.mark.parametrize("content", [None, "{not json", json.dumps({"labels": {"a": "$(reboot)"}, "taints": []})])
+def test_a_pool_without_readable_settings_is_told_to_retry_and_never_joins_without_its_taints(server, content):
+    url, context, paths = server
+    if content is None:
+        (paths.pools / "workers").unlink()
+    else:
+        (paths.pools / "workers").write_text(content)
+    status, body = get(url + "/join", context, TOKEN)
+    assert status == 503
+    result = subprocess.run(["sh"], input=body, capture_output=True)
+    assert result.returncode == 1
+    assert b"does not have the labels and taints of NodePool workers yet" in result.stderr
+    assert get(url + "/kubelet", context, TOKEN)[0] == 200, "the kubelet needs no settings"
+
+
+def test_the_registration_document_round_trips(tmp_path):
+    document = registration_document({"b": "2", "a": "1"}, [{"key": "k", "value": "", "effect": "NoSchedule"},
+                                                            {"key": "x", "value": "y", "effect": "NoExecute"}])
+    assert document == {"labels": {"a": "1", "b": "2"},
+                        "taints": [{"key": "k", "effect": "NoSchedule"},
+                                   {"key": "x", "value": "y", "effect": "NoExecute"}]}
+    assert list(document["labels"]) == ["a", "b"], "sorted, so the ConfigMap is the same from pass to pass"
+    (tmp_path / "p").write_text(json.dumps(document))
+    assert pool_registration(tmp_path, "p") == Registration(
+        {"a": "1", "b": "2"}, ({"key": "k", "effect": "NoSchedule"}, {"key": "x", "value": "y", "effect": "NoExecute"}))
+    assert pool_registration(tmp_path, "missing") is None

@@ -8,7 +8,9 @@ join script needs to know about the cluster is in its ConfigMap: the
 published API endpoint, the server's own published URL (spec.services
 Ignition), the cluster DNS address and the registry mirrors through which
 nodes pull the release's images. Tokens and certificates come from Secrets,
-mounted, so that a rotated token is served without a restart.
+and each pool's labels and taints from ConfigMap `nodepool-registration`
+(hcp.dataplane.registration), mounted, so that a rotated token or a changed
+pool is served without a restart.
 """
 
 from __future__ import annotations
