@@ -56,6 +56,10 @@ def _registry_version_flags(version: str) -> list[str]:
     return [f"-X github.com/distribution/distribution/v3/version.version={version}"]
 
 
+def _versitygw_version_flags(version: str) -> list[str]:
+    return [f"-X main.Version={version}"]
+
+
 def _flannel_version_flags(version: str) -> list[str]:
     return [f"-X github.com/flannel-io/flannel/pkg/version.Version={version}"]
 
@@ -145,6 +149,12 @@ TOOLSETS: dict[str, Toolset] = {
             "sigs.k8s.io/metrics-server",
             {"metrics-server": "sigs.k8s.io/metrics-server/cmd/metrics-server"},
             _metrics_server_version_flags,
+        ),
+        Toolset(
+            "versitygw",
+            "github.com/versity/versitygw",
+            {"versitygw": "github.com/versity/versitygw/cmd/versitygw"},
+            _versitygw_version_flags,
         ),
     )
 }
