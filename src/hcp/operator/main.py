@@ -14,7 +14,9 @@ import os
 import socket
 from pathlib import Path
 
+from lightkube.operators import exists
 from lightkube.resources.apps_v1 import Deployment, StatefulSet
+from lightkube.resources.core_v1 import Pod
 
 from hcp import __version__
 from hcp.api.types import parse_duration
@@ -33,6 +35,7 @@ from hcp.api.names import CLUSTER_ANNOTATION
 from hcp.operator.hostedcluster import HostedClusterController
 from hcp.operator.install import OPERATOR_IMAGE_ENV
 from hcp.operator.nodepool import NodePoolController, Settings
+from hcp.platforms.container import MACHINE_LABEL
 from hcp.release.resolver import DEFAULT_REGISTRY_URL, Releases
 from hcp.release import supported_versions_configmap
 
@@ -85,8 +88,10 @@ async def run(options: argparse.Namespace) -> None:
     node_pool_settings = Settings(options.machine_health_check_timeout,
                                   options.machine_health_check_node_startup_timeout,
                                   options.machine_health_check_max_unhealthy, options.scale_down_unneeded_time)
+    machine_pods = Informer(client, Pod, labels={MACHINE_LABEL: exists()})
     node_pool_controller = NodePoolController(client, releases, events, node_pools=node_pools, clusters=clusters,
-                                              control_planes=control_planes, settings=node_pool_settings).controller
+                                              control_planes=control_planes, machine_pods=machine_pods,
+                                              settings=node_pool_settings).controller
 
     hosted_control_planes = HostedControlPlaneController(client, releases, events, control_planes=control_planes,
                                                          workloads=workloads,

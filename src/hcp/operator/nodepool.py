@@ -457,7 +457,7 @@ async def _create_machines(provider: MachineProvider, template: MachineTemplate,
 class NodePoolController:
     def __init__(self, client: AsyncClient, releases: Releases, events: EventRecorder, *,
                  node_pools: Informer, clusters: Informer, control_planes: Informer,
-                 settings: Settings = Settings(), workers: int = 4) -> None:
+                 machine_pods: Informer | None = None, settings: Settings = Settings(), workers: int = 4) -> None:
         self.client = client
         self.releases = releases
         self.events = events
@@ -470,6 +470,10 @@ class NodePoolController:
         self.controller.watch(node_pools)
         self.controller.watch(clusters, lambda hc: self._pool_keys(hc.metadata.namespace, hc.metadata.name))
         self.controller.watch(control_planes, self._control_plane_pool_keys)
+        if machine_pods is not None:
+            # Machines that are pods of the management cluster (platform Container): one that goes, whoever
+            # deleted it, is noticed at once, not at the next event of the hosted cluster.
+            self.controller.watch(machine_pods, self._machine_pool_keys)
 
     # Which NodePools an event concerns.
 
@@ -483,6 +487,18 @@ class NodePoolController:
             return []
         namespace, name = split_key(value)
         return self._pool_keys(namespace, name) if namespace else []
+
+    def _machine_pool_keys(self, pod: Any) -> list[str]:
+        """The pool of a machine pod: its label, in the namespace of the control plane's HostedCluster."""
+        pool = (pod.metadata.labels or {}).get(NODE_POOL_LABEL)
+        if not pool:
+            return []
+        keys = []
+        for control_plane in self.control_planes.list(pod.metadata.namespace):
+            namespace, _ = split_key((control_plane.metadata.annotations or {}).get(CLUSTER_ANNOTATION, ""))
+            if namespace:
+                keys.append(make_key(namespace, pool))
+        return keys
 
     def _hosted_event_handler(self, namespace: str, cluster: str) -> Callable[[str, Any], None]:
         """Node events concern the Node's pool; pod events every pool of the cluster (drains, autoscaling)."""

@@ -74,8 +74,12 @@ VOLUMES = {
     # Sockets and runtime state of containerd and the kubelet; tmpfs, as /run is on a machine.
     "run": ("/run", {"emptyDir": {"medium": "Memory"}}),
 }
-MODULES = ("/lib/modules", {"hostPath": {"path": "/lib/modules", "type": "Directory"}})
-"""The host's kernel modules, read-only, for `modprobe overlay br_netfilter` in the join script."""
+MODULES = ("/lib/modules", {"hostPath": {"path": "/lib/modules", "type": "DirectoryOrCreate"}})
+"""The host's kernel modules, read-only, for `modprobe overlay br_netfilter` in the join script.
+
+DirectoryOrCreate, not Directory: a kernel with everything built in (as in many
+VMs) has no /lib/modules, and a machine there needs no module loaded; the
+kubelet then makes the empty directory rather than refusing to start the pod."""
 
 
 class ContainerProvider:

@@ -107,3 +107,28 @@ def test_nothing_is_written_when_every_node_has_its_labels():
     views = [view(node("n1", {"hypershift.openshift.io/nodePool": "workers", "team": "a"}), "n1")]
     asyncio.run(step.keep_labels(SimpleNamespace(client=client), views))
     assert client.patches == [] and events.events == []
+
+
+def test_a_machine_pod_concerns_its_pool_in_the_namespace_of_the_control_planes_hosted_cluster():
+    """A machine pod deleted by anyone re-queues its pool: pod namespace -> HostedControlPlane -> HostedCluster."""
+    from types import SimpleNamespace as Obj
+
+    from hcp.api.names import CLUSTER_ANNOTATION
+    from hcp.operator.nodepool import NodePoolController
+
+    class Listing:
+        def __init__(self, *objects):
+            self.objects = objects
+
+        def list(self, namespace=None):
+            return [o for o in self.objects if namespace is None or o.metadata.namespace == namespace]
+
+    control_plane = Obj(metadata=Obj(namespace="clusters-demo", annotations={CLUSTER_ANNOTATION: "clusters/demo"}))
+    controller = NodePoolController.__new__(NodePoolController)
+    controller.control_planes = Listing(control_plane)
+    pod = Obj(metadata=Obj(namespace="clusters-demo", labels={"hypershift.openshift.io/nodePool": "workers"}))
+    assert controller._machine_pool_keys(pod) == ["clusters/workers"]
+    stray = Obj(metadata=Obj(namespace="elsewhere", labels={"hypershift.openshift.io/nodePool": "workers"}))
+    assert controller._machine_pool_keys(stray) == []
+    unlabelled = Obj(metadata=Obj(namespace="clusters-demo", labels={}))
+    assert controller._machine_pool_keys(unlabelled) == []

@@ -70,7 +70,7 @@ def test_the_machines_state_is_in_volumes_and_the_host_modules_read_only():
         assert "emptyDir" in volumes[mounts[path]["name"]], path
     assert volumes[mounts["/run"]["name"]]["emptyDir"] == {"medium": "Memory"}
     assert mounts["/lib/modules"]["readOnly"] is True
-    assert volumes[mounts["/lib/modules"]["name"]]["hostPath"]["path"] == "/lib/modules"
+    assert volumes[mounts["/lib/modules"]["name"]]["hostPath"] == {"path": "/lib/modules", "type": "DirectoryOrCreate"}
 
 
 def _certificate() -> bytes:
