@@ -2,8 +2,9 @@
 
 The Job's init container has saved a snapshot from a live etcd member (`etcdctl snapshot
 save`) and described it (`etcdutl snapshot status -w json`: revision, key count, size);
-this step stores the snapshot as `<keyPrefix>/<unix time>.db` in the bucket (HyperShift's
-key), with its sha256 recorded and checked after the upload (hcp.backup.storage), and
+this step checks the snapshot against the sha256 etcd appends to it, stores it as
+`<keyPrefix>/<unix time>.db` in the bucket (HyperShift's key), with its sha256 recorded
+and checked after the upload (hcp.backup.storage), and
 reports what it stored in the container's termination message, which the backup
 controller reads from the Pod's status: one line of JSON (`SnapshotReport`) on success,
 one line saying what went wrong on failure. The snapshot holds every Secret of the hosted
@@ -13,6 +14,7 @@ cluster, so it is removed from the Pod's volume once the upload is over, stored 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -23,6 +25,9 @@ from hcp.backup.credentials import CA_KEY, CredentialsError, parse_credentials, 
 from hcp.backup.storage import S3Storage, Storage, StorageError
 
 TERMINATION_LOG = Path("/dev/termination-log")
+CHECKSUM_SIZE = 32
+"""etcd appends the sha256 of the database to the snapshot it streams (server/etcdserver/api/v3rpc/maintenance.go)."""
+CHUNK = 1024 * 1024
 MAX_MESSAGE = 4096
 """Kubernetes keeps at most this many bytes of a termination message."""
 
@@ -90,14 +95,37 @@ def snapshot_key(now: float) -> str:
     return f"{int(now)}.db"
 
 
-def upload(snapshot: Path, status: SnapshotStatus, storage: Storage, now: float) -> SnapshotReport:
-    """Store the snapshot and check what was stored; raises UploadError with the reason."""
+def check_snapshot(snapshot: Path, status: SnapshotStatus) -> int:
+    """The snapshot's size, once it is whole: etcd's database as etcdutl read it, followed by the sha256 of
+    those bytes that etcd appends to every snapshot it sends (and `etcdutl snapshot restore` checks)."""
     try:
         size = snapshot.stat().st_size
     except FileNotFoundError:
         raise UploadError(f"the snapshot {snapshot} is missing: etcdctl snapshot save did not write it") from None
-    if size == 0 or size != status.total_size:
-        raise UploadError(f"the snapshot {snapshot} has {size} bytes, but etcdutl read {status.total_size}")
+    database = status.total_size
+    if size == database + CHECKSUM_SIZE and database > 0:
+        digest = hashlib.sha256()
+        with snapshot.open("rb") as data:
+            remaining = database
+            while remaining:
+                chunk = data.read(min(CHUNK, remaining))
+                if not chunk:
+                    break
+                digest.update(chunk)
+                remaining -= len(chunk)
+            appended = data.read(CHECKSUM_SIZE)
+        if digest.digest() != appended:
+            raise UploadError(f"the snapshot {snapshot} is corrupt: its database does not match the sha256 etcd "
+                              "appended to it")
+    elif size != database or database == 0:
+        raise UploadError(f"the snapshot {snapshot} has {size} bytes, but etcdutl read a database of {database} "
+                          f"(plus {CHECKSUM_SIZE} bytes of etcd's checksum)")
+    return size
+
+
+def upload(snapshot: Path, status: SnapshotStatus, storage: Storage, now: float) -> SnapshotReport:
+    """Check the snapshot, store it and check what was stored; raises UploadError with the reason."""
+    size = check_snapshot(snapshot, status)
     try:
         stored = storage.put(snapshot_key(now), snapshot)
     except StorageError as error:

@@ -1,3 +1,4 @@
+import hashlib
 import json
 from pathlib import Path
 
@@ -11,12 +12,16 @@ from hcp.backup.upload import SnapshotReport, SnapshotStatus, UploadError
 NOW = 1_765_000_000.7
 
 
-def snapshot(tmp_path: Path, content: bytes = b"etcd snapshot bytes") -> tuple[Path, Path]:
+DATABASE = b"etcd database bytes"
+
+
+def snapshot(tmp_path: Path, database: bytes = DATABASE, checksum: bytes | None = None) -> tuple[Path, Path]:
+    """A snapshot as etcd streams it: the database, then the sha256 of the database."""
     data = tmp_path / "backup" / "snapshot.db"
     data.parent.mkdir(exist_ok=True)
-    data.write_bytes(content)
+    data.write_bytes(database + (hashlib.sha256(database).digest() if checksum is None else checksum))
     status = data.with_name("status.json")
-    status.write_text(json.dumps({"hash": 1234, "revision": 4711, "totalKey": 1033, "totalSize": len(content),
+    status.write_text(json.dumps({"hash": 1234, "revision": 4711, "totalKey": 1033, "totalSize": len(database),
                                   "version": "3.6.0"}))
     return data, status
 
@@ -26,9 +31,9 @@ def test_the_snapshot_is_stored_under_the_prefix_as_hypershift_names_it(tmp_path
     storage = DirectoryStorage(tmp_path / "store" / "clusters-demo")
     report = upload.upload(data, upload.read_snapshot_status(status), storage, NOW)
     assert report.snapshot_url == str(tmp_path / "store" / "clusters-demo" / "1765000000.db")
-    assert (report.size, report.revision, report.total_key, report.etcd_version) == (19, 4711, 1033, "3.6.0")
+    assert (report.size, report.revision, report.total_key, report.etcd_version) == (51, 4711, 1033, "3.6.0")
     assert storage.get("1765000000.db", tmp_path / "back").sha256 == report.sha256
-    assert (tmp_path / "back").read_bytes() == b"etcd snapshot bytes"
+    assert (tmp_path / "back").read_bytes() == DATABASE + hashlib.sha256(DATABASE).digest()
 
 
 def test_the_report_is_one_line_of_json_in_the_termination_message():
@@ -57,14 +62,23 @@ def test_a_missing_or_unreadable_status_is_refused(tmp_path, status, message):
         upload.read_snapshot_status(path)
 
 
-def test_a_truncated_snapshot_is_not_stored(tmp_path):
+def test_a_truncated_or_corrupt_snapshot_is_not_stored(tmp_path):
     data, _ = snapshot(tmp_path)
     storage = DirectoryStorage(tmp_path / "store")
-    with pytest.raises(UploadError, match="has 19 bytes, but etcdutl read 4096"):
+    with pytest.raises(UploadError, match=r"has 51 bytes, but etcdutl read a database of 4096 \(plus 32 bytes"):
         upload.upload(data, SnapshotStatus(1, 1, 4096, ""), storage, NOW)
     with pytest.raises(UploadError, match="missing: etcdctl snapshot save did not write it"):
         upload.upload(tmp_path / "none.db", SnapshotStatus(1, 1, 19, ""), storage, NOW)
+    corrupt, _ = snapshot(tmp_path, checksum=b"\0" * 32)
+    with pytest.raises(UploadError, match="is corrupt: its database does not match the sha256 etcd appended"):
+        upload.upload(corrupt, SnapshotStatus(1, 1, len(DATABASE), ""), storage, NOW)
     assert not (tmp_path / "store").exists()
+
+
+def test_a_snapshot_without_etcds_checksum_is_whole_when_etcdutl_read_all_of_it(tmp_path):
+    data, _ = snapshot(tmp_path, checksum=b"")
+    report = upload.upload(data, SnapshotStatus(1, 1, len(DATABASE), ""), DirectoryStorage(tmp_path / "s"), NOW)
+    assert report.size == len(DATABASE)
 
 
 def credentials_dir(tmp_path: Path, **files: bytes) -> Path:
