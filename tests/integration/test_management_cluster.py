@@ -34,10 +34,27 @@ def namespace(management_cluster, request):
 
 def test_status_reports_every_component_healthy(management_cluster):
     output = management_cluster.mc("status").stdout
-    for component in ("containerd", "etcd", "registry", "kube-apiserver", "kube-controller-manager",
+    for component in ("containerd", "etcd", "registry", "object-store", "kube-apiserver", "kube-controller-manager",
                       "kube-scheduler", "kubelet", "kube-proxy"):
         line = next(l for l in output.splitlines() if l.startswith(component + " "))
         assert line.split()[1:3] == ["yes", "yes"], line
+
+
+def test_the_object_store_serves_its_bucket_with_the_credentials_of_its_secret(management_cluster, tmp_path):
+    from hcp.backup.credentials import decode_secret_data, parse_credentials
+    from hcp.backup.storage import S3Storage
+    from hcp.management import object_store
+
+    secret = json.loads(management_cluster.kubectl(
+        "get", "secret", "-n", object_store.NAMESPACE, object_store.SECRET_NAME, "-o", "json").stdout)
+    credentials = parse_credentials(decode_secret_data(secret["data"]))
+    (tmp_path / "ca.crt").write_bytes(credentials.ca_pem)
+    storage = S3Storage(credentials.s3_config(object_store.REGION, tmp_path / "ca.crt"), object_store.BUCKET, "test")
+    (tmp_path / "object").write_bytes(b"hello from the object store")
+    stored = storage.put("object", tmp_path / "object")
+    assert stored.url == "s3://hcp-backups/test/object"
+    assert storage.get("object", tmp_path / "back").sha256 == stored.sha256
+    storage.delete("object")
 
 
 def test_supervisor_restarts_a_crashed_component(management_cluster):

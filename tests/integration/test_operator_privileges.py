@@ -21,6 +21,7 @@ import pytest
 from hcp.api import API_VERSION
 from hcp.api.names import HOSTED_CONTROL_PLANE_LABEL
 from hcp.api.v1beta1.nodepool import NodePoolPlatform
+from hcp.operator.etcdbackup.job import render_job
 from hcp.operator.install import NAMESPACE, POLICY
 from hcp.platforms import MachineTemplate
 from hcp.platforms.container import machine_pod
@@ -242,6 +243,40 @@ def test_only_container_machines_as_pods(cluster, namespaces):
     refused_by_policy(dry_run_create(cluster, with_token), "automountServiceAccountToken false")
     refused_by_policy(dry_run_create(cluster, machine(namespaces.user)),
                       "it creates no Pods on the management cluster but the machines")
+
+
+def backup_job(namespace: str) -> dict:
+    """An HCPEtcdBackup's Job, as hcp.operator.etcdbackup.job renders it."""
+    from hcp.api import HCPEtcdBackup, HostedControlPlane
+    from tests.unit.operator.etcdbackup.objects import backup_body, control_plane_body
+
+    body, plane = backup_body(), control_plane_body()
+    body["metadata"]["namespace"] = plane["metadata"]["namespace"] = namespace
+    return render_job(HCPEtcdBackup.model_validate(body), HostedControlPlane.model_validate(plane),
+                      backup_uid=str(uuid.uuid4()), etcd_image="registry.test/hcp/etcd:v3.6.16",
+                      operator_image="registry.test/hcp/operator:1")
+
+
+def test_only_backup_jobs_and_only_in_control_plane_namespaces(cluster, namespaces):
+    job = backup_job(namespaces.control_plane)
+    job["metadata"].pop("ownerReferences")  # its HCPEtcdBackup does not exist here
+    allowed(dry_run_create(cluster, job))
+    refused = "it creates no Jobs but the etcd backups"
+    elsewhere = backup_job(namespaces.user)
+    elsewhere["metadata"].pop("ownerReferences")
+    refused_by_policy(dry_run_create(cluster, elsewhere), refused)
+    privileged = json.loads(json.dumps(job))
+    # (allowPrivilegeEscalation false and privileged true would be refused by validation, before the policy)
+    privileged["spec"]["template"]["spec"]["containers"][0]["securityContext"] = {"privileged": True}
+    refused_by_policy(dry_run_create(cluster, privileged), refused)
+    host = json.loads(json.dumps(job))
+    host["spec"]["template"]["spec"]["volumes"].append({"name": "root", "hostPath": {"path": "/"}})
+    refused_by_policy(dry_run_create(cluster, host), refused)
+    unlabelled = json.loads(json.dumps(job))
+    del unlabelled["metadata"]["labels"]["hcp.io/etcd-backup"]
+    refused_by_policy(dry_run_create(cluster, unlabelled), refused)
+    assert can_i(cluster, "delete", "jobs", namespaces.control_plane)
+    assert not can_i(cluster, "patch", "jobs", namespaces.control_plane)
 
 
 def test_a_control_plane_namespace_takes_the_operators_workloads(cluster, namespaces):

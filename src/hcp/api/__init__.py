@@ -3,11 +3,20 @@
 from typing import Any
 
 from hcp.api.base import to_dict
-from hcp.api.v1beta1 import API_VERSION, GROUP, KINDS, VERSION, HostedCluster, HostedControlPlane, NodePool
+from hcp.api.v1beta1 import (
+    API_VERSION,
+    GROUP,
+    KINDS,
+    VERSION,
+    HCPEtcdBackup,
+    HostedCluster,
+    HostedControlPlane,
+    NodePool,
+)
 
 
 def crds() -> list[dict[str, Any]]:
-    """The CustomResourceDefinitions of HostedCluster, NodePool and HostedControlPlane."""
+    """The CustomResourceDefinitions of HostedCluster, NodePool, HostedControlPlane and HCPEtcdBackup."""
     # Imported here so that `python -m hcp.api.crd` does not find the module already loaded.
     from hcp.api.crd import crds as generate
 
@@ -19,6 +28,7 @@ __all__ = [
     "GROUP",
     "KINDS",
     "VERSION",
+    "HCPEtcdBackup",
     "HostedCluster",
     "HostedControlPlane",
     "NodePool",

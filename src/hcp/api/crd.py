@@ -54,7 +54,7 @@ def custom_resource_definition(kind: type[KubeObject]) -> dict[str, Any]:
                 "name": column.name,
                 "type": column.type,
                 "jsonPath": column.json_path,
-                "description": column.description,
+                **({"description": column.description} if column.description else {}),
                 **({"priority": column.priority} if column.priority else {}),
             }
             for column in info.printer_columns

@@ -17,6 +17,7 @@ class PrinterColumn:
     type: Literal["string", "integer", "number", "boolean", "date"]
     json_path: str
     description: str
+    """Shown by `kubectl explain`-like tools; empty leaves it out (HyperShift's Age column has none)."""
     priority: int = 0
 
 

@@ -71,15 +71,22 @@ async def apply_status(
     name: str,
     namespace: str | None,
     status: Object,
+    *,
+    field_manager: str = FIELD_MANAGER,
 ) -> Any:
-    """Server-side apply `status` on the status subresource (the main endpoint ignores status)."""
+    """Server-side apply `status` on the status subresource (the main endpoint ignores status).
+
+    Status fields that another controller writes alone (a HostedCluster's last backup) are
+    applied under a `field_manager` of their own: the main manager's applies, which leave
+    them out, then neither remove nor overwrite them.
+    """
     resource = resource_of(kind) if issubclass(kind, KubeObject) else kind
     info = lk.api_info(resource).resource
     metadata = {"name": name, "namespace": namespace} if namespace else {"name": name}
     body = {"apiVersion": info.api_version, "kind": info.kind, "metadata": metadata, "status": as_dict(status)}
     return await client.patch(
         resource.Status, name, body, namespace=namespace,
-        patch_type=PatchType.APPLY, field_manager=FIELD_MANAGER, force=True,
+        patch_type=PatchType.APPLY, field_manager=field_manager, force=True,
     )
 
 

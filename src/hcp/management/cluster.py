@@ -23,7 +23,11 @@ from lightkube.resources.core_v1 import Node
 
 from hcp.images import RegistryClient
 from hcp.kube.client import apply_all, client_for
-from hcp.management import addons, binaries, cgroups, host_processes, images, network, pki, supervisor, teardown
+from hcp.backup import objectstore
+from hcp.backup.storage import StorageError
+from hcp.management import (
+    addons, binaries, cgroups, host_processes, images, network, object_store, pki, supervisor, teardown,
+)
 from hcp.management.layout import ClusterConfig, Layout, validate_name, validate_state_dir
 from hcp import release
 
@@ -147,6 +151,8 @@ def _prepare_dirs(layout: Layout, config: ClusterConfig) -> None:
                       layout.container_logs, layout.volumes_dir, layout.logs_dir):
         directory.mkdir(parents=True, exist_ok=True)
     layout.etcd_data.chmod(0o700)
+    # The POSIX backend refuses to start without its folders; `up` has built the binary already.
+    host_processes.object_store_server(layout, binaries.ensure(objectstore.TOOLSET)).prepare()
     run_dir = layout.run_dir(config)
     _remove(lambda: teardown.remove_tree(run_dir))
     run_dir.mkdir(parents=True)
@@ -184,7 +190,7 @@ def up(layout: Layout, name: str, log: Log) -> ClusterConfig:
         network.create(config)
         cgroups.create(config)
         supervisor.launch(layout, config)
-        log("node starting: containerd, etcd, registry, kube-apiserver, kube-controller-manager, "
+        log("node starting: containerd, etcd, registry, object-store, kube-apiserver, kube-controller-manager, "
             "kube-scheduler, kubelet, kube-proxy")
     else:
         log(f"management cluster {config.name} is running")
@@ -193,9 +199,31 @@ def up(layout: Layout, name: str, log: Log) -> ClusterConfig:
     with RegistryClient(config.registry_url, ca_file=layout.pki_dir / "ca.crt") as registry:
         images.publish(registry, log)
         release.publish(registry, config.registry, log)
-    apply_all(client_for(layout.admin_kubeconfig), addons.render(layout, config))
+    manifests = addons.render(layout, config) + _object_store(layout, config, log)
+    apply_all(client_for(layout.admin_kubeconfig), manifests)
     _wait_ready(layout, config, log)
     return config
+
+
+def _object_store(layout: Layout, config: ClusterConfig, log: Log) -> list[dict]:
+    """The default bucket, made once the store is healthy, and the manifests of its credentials Secret.
+
+    A node started by an hcp without the object store keeps running without it until
+    `down` and `up`; that is said, not failed.
+    """
+    if not any(status.name == "object-store" for status in component_status(layout, config)):
+        log("this node runs no object store (it was started by an older hcp); "
+            "run `hcp management-cluster down` and `up` to add it")
+        return []
+    store = object_store.credentials(layout, config)
+    try:
+        object_store.ensure_bucket(layout, store)
+    except StorageError as error:
+        raise ClusterError(f"the object store does not serve bucket {object_store.BUCKET}: {error}; "
+                           f"see {layout.log('object-store')}") from None
+    log(f"object store at {config.object_store_url}: bucket {object_store.BUCKET}, credentials in Secret "
+        f"{object_store.NAMESPACE}/{object_store.SECRET_NAME}")
+    return object_store.manifests(store)
 
 
 def _stop_leftovers(layout: Layout, config: ClusterConfig) -> None:

@@ -15,10 +15,14 @@ from pathlib import Path
 import tomli_w
 import yaml
 
+from hcp.backup.objectstore import COMMAND as OBJECT_STORE_COMMAND
+from hcp.backup.objectstore import HEALTH_PATH as OBJECT_STORE_HEALTH
+from hcp.backup.objectstore import Credentials, ObjectStoreServer
 from hcp.management.layout import (
     CLUSTER_DOMAIN,
     DNS_SERVICE_IP,
     NODE_POD_CIDR,
+    OBJECT_STORE_PORT,
     POD_CIDR,
     REGISTRY_PORT,
     SERVICE_CIDR,
@@ -64,6 +68,8 @@ class Binaries:
     registry: Path
     containerd: Path
     pause_image: str
+    versitygw: Path
+    """The directory of the versitygw toolset (the embedded S3 object store)."""
 
 
 def _pki(layout: Layout, name: str, suffix: str) -> str:
@@ -212,6 +218,21 @@ def registry_config(layout: Layout) -> dict:
     }
 
 
+def object_store_server(layout: Layout, versitygw: Path) -> ObjectStoreServer:
+    """The embedded S3 object store: versitygw's POSIX backend over the state dir, TLS from the cluster CA.
+
+    It listens on every address of the node: pods and the host reach it at the node's
+    address (ClusterConfig.object_store_url), the supervisor's health check on loopback.
+    """
+    return ObjectStoreServer(
+        binary=versitygw / OBJECT_STORE_COMMAND,
+        data_dir=layout.object_store_data,
+        listen=f"0.0.0.0:{OBJECT_STORE_PORT}",
+        cert_file=layout.pki_dir / "object-store.crt",
+        key_file=layout.pki_dir / "object-store.key",
+    )
+
+
 def write_configs(layout: Layout, config: ClusterConfig, pause_image: str) -> None:
     """Render every config file the host processes read; called by `up` before starting them."""
     files = {
@@ -227,8 +248,13 @@ def write_configs(layout: Layout, config: ClusterConfig, pause_image: str) -> No
         path.write_text(content)
 
 
-def processes(layout: Layout, config: ClusterConfig, binaries: Binaries) -> list[HostProcess]:
-    """The host processes in start order; the supervisor stops them in reverse."""
+def processes(layout: Layout, config: ClusterConfig, binaries: Binaries,
+              object_store: Credentials) -> list[HostProcess]:
+    """The host processes in start order; the supervisor stops them in reverse.
+
+    `object_store` are the object store's root keys: they reach versitygw through its
+    environment, never its command line (which `ps` shows to every user).
+    """
     kube = binaries.kubernetes
     pki = layout.pki_dir
     ca = pki / "ca.crt"
@@ -270,6 +296,7 @@ def processes(layout: Layout, config: ClusterConfig, binaries: Binaries) -> list
             HealthCheck(url=f"https://127.0.0.1:{REGISTRY_PORT}/v2/", ca_file=ca),
             env={"OTEL_TRACES_EXPORTER": "none"},
         ),
+        _object_store_process(layout, binaries, object_store),
         HostProcess(
             "kube-apiserver",
             [
@@ -350,3 +377,14 @@ def processes(layout: Layout, config: ClusterConfig, binaries: Binaries) -> list
             HealthCheck(url="http://127.0.0.1:10256/livez"),
         ),
     ]
+
+
+def _object_store_process(layout: Layout, binaries: Binaries, credentials: Credentials) -> HostProcess:
+    server = object_store_server(layout, binaries.versitygw)
+    return HostProcess(
+        "object-store",
+        server.argv(),
+        HealthCheck(url=f"https://127.0.0.1:{OBJECT_STORE_PORT}{OBJECT_STORE_HEALTH}",
+                    ca_file=layout.pki_dir / "ca.crt"),
+        env=server.env(credentials),
+    )

@@ -1,7 +1,7 @@
 """Where an embedded management cluster keeps everything, and its network plan.
 
-One state directory holds all durable data (PKI, etcd, registry, volumes,
-logs). Sockets and per-boot state live under a short run directory, because
+One state directory holds all durable data (PKI, etcd, registry, object
+store, volumes, logs). Sockets and per-boot state live under a short run directory, because
 unix socket paths are limited to 108 bytes and per-boot state must not
 survive a `down`. The cluster's node is a network namespace with one veth to
 the host: ports, iptables rules and routes of two clusters never meet, and
@@ -28,6 +28,8 @@ CLUSTER_DOMAIN = "cluster.local"
 REGISTRY_HOST = "registry.hcp.internal"
 REGISTRY_PORT = 5000
 API_PORT = 6443
+OBJECT_STORE_PORT = 7070
+"""The embedded S3 object store (versitygw's default port), on the node's address."""
 
 
 def default_state_dir() -> Path:
@@ -92,6 +94,11 @@ class ClusterConfig:
         """How the host reaches the same registry."""
         return f"https://{self.node_ip}:{REGISTRY_PORT}"
 
+    @property
+    def object_store_url(self) -> str:
+        """The embedded S3 endpoint: the same URL from the host and from pods (the node's address)."""
+        return f"https://{self.node_ip}:{OBJECT_STORE_PORT}"
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -122,6 +129,16 @@ class Layout:
     @property
     def registry_data(self) -> Path:
         return self.state_dir / "registry"
+
+    @property
+    def object_store_data(self) -> Path:
+        """The object store's buckets and their metadata (versitygw's POSIX backend)."""
+        return self.state_dir / "object-store"
+
+    @property
+    def object_store_credentials(self) -> Path:
+        """The object store's root access key and secret key (JSON, mode 0600), minted once."""
+        return self.pki_dir / "object-store-credentials.json"
 
     @property
     def kubelet_root(self) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from hcp.backup import objectstore
 from hcp.management.layout import (
     CLUSTER_DOMAIN,
     KUBERNETES_SERVICE_IP,
@@ -38,7 +39,7 @@ def _load_or_create(directory: Path, name: str, create) -> KeyPair:
 
 
 def ensure(layout: Layout, config: ClusterConfig) -> None:
-    """Every certificate, key and kubeconfig the host processes and the admin use."""
+    """Every certificate, key and kubeconfig the host processes and the admin use, and the object store's keys."""
     pki = layout.pki_dir
     ca = _load_or_create(pki, "ca", lambda: new_ca(f"hcp-{config.name}-ca"))
     etcd_ca = _load_or_create(pki, "etcd-ca", lambda: new_ca(f"hcp-{config.name}-etcd-ca"))
@@ -62,6 +63,10 @@ def ensure(layout: Layout, config: ClusterConfig) -> None:
     _load_or_create(pki, "registry", lambda: issue(
         ca, REGISTRY_HOST, dns_names=(REGISTRY_HOST,), ip_addresses=(config.node_ip, "127.0.0.1"),
         server=True))
+    # The object store serves pods and the host at the node's address, and its own health check on loopback.
+    _load_or_create(pki, "object-store", lambda: objectstore.server_certificate(
+        ca, ip_addresses=(config.node_ip, "127.0.0.1"), dns_names=("localhost",)))
+    objectstore.load_or_create_credentials(layout.object_store_credentials)
 
     users = {
         "admin": ("hcp-admin", ("system:masters",)),

@@ -23,6 +23,7 @@ from typing import IO
 
 import httpx
 
+from hcp.backup import objectstore
 from hcp.management import binaries, cgroups
 from hcp.management.host_processes import Binaries, HealthCheck, HostProcess, processes
 from hcp.management.layout import ClusterConfig, Layout
@@ -95,6 +96,7 @@ def resolve_binaries(config: ClusterConfig) -> Binaries:
         registry=directory("registry"),
         containerd=binaries.host_binary("containerd", "containerd"),
         pause_image=f"{config.registry}/hcp/pause:{binaries.TOOLSETS['kubernetes'].version}",
+        versitygw=directory(objectstore.TOOLSET),
     )
 
 
@@ -273,7 +275,11 @@ def main() -> None:
     config = layout.load_config()
     if config is None:
         sys.exit(f"no management cluster in {layout.state_dir}")
-    Supervisor(layout, config, processes(layout, config, resolve_binaries(config))).run()
+    if not layout.object_store_credentials.exists():
+        sys.exit(f"the object store's credentials are missing ({layout.object_store_credentials}); "
+                 "run `hcp management-cluster up`")
+    credentials = objectstore.load_or_create_credentials(layout.object_store_credentials)
+    Supervisor(layout, config, processes(layout, config, resolve_binaries(config), credentials)).run()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """`python -m hcp.operator`: the operator process, in a pod or on a host for debugging.
 
-One manager runs the HostedCluster, NodePool, HostedControlPlane and data-plane controllers while
+One manager runs the HostedCluster, NodePool, HostedControlPlane, data-plane and HCPEtcdBackup controllers while
 holding the leader Lease in the operator's namespace, so a second replica
 waits instead of fighting. On start it also publishes the supported-versions
 ConfigMap, as HyperShift's operator does.
@@ -16,11 +16,12 @@ from pathlib import Path
 
 from lightkube.operators import exists
 from lightkube.resources.apps_v1 import Deployment, StatefulSet
+from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import Pod
 
 from hcp import __version__
 from hcp.api.types import parse_duration
-from hcp.api import HostedCluster, HostedControlPlane, NodePool
+from hcp.api import HCPEtcdBackup, HostedCluster, HostedControlPlane, NodePool
 from hcp.controlplane.controller import ControlPlaneSettings, HostedControlPlaneController
 from hcp.ignition.join import RegistryMirror
 from hcp.dataplane.controller import DataPlaneController
@@ -32,6 +33,8 @@ from hcp.kube.informer import Informer, annotation_keys, owner_keys
 from hcp.kube.leader import LeaderElector
 from hcp.kube.logs import configure_logging
 from hcp.api.names import CLUSTER_ANNOTATION
+from hcp.operator.etcdbackup.controller import EtcdBackupController, backup_keys
+from hcp.operator.etcdbackup.job import BACKUP_LABEL
 from hcp.operator.hostedcluster import HostedClusterController
 from hcp.operator.install import OPERATOR_IMAGE_ENV
 from hcp.operator.nodepool import NodePoolController, Settings
@@ -105,6 +108,19 @@ async def run(options: argparse.Namespace) -> None:
     data_plane_controller = DataPlaneController(client, events, control_planes=control_planes,
                                                 node_pools=node_pools).controller
 
+    # One-shot etcd backups: a Job beside etcd per HCPEtcdBackup. One worker: the check that no other backup
+    # of the namespace runs and the Job's creation are not raced by a second worker.
+    backups = Informer(client, resource_of(HCPEtcdBackup))
+    backup_jobs = Informer(client, Job, labels={BACKUP_LABEL: None})
+    etcd_backups = EtcdBackupController(client, releases, events, backups=backups, jobs=backup_jobs,
+                                        control_planes=control_planes, clusters=clusters,
+                                        statefulsets=workloads["StatefulSet"], operator_namespace=options.namespace,
+                                        operator_image=os.environ.get(OPERATOR_IMAGE_ENV, ""))
+    backup_controller = Controller("hcpetcdbackup", etcd_backups.reconcile, workers=1)
+    backup_controller.watch(backups)
+    backup_controller.watch(backup_jobs, owner_keys("HCPEtcdBackup"))
+    backup_controller.watch(workloads["StatefulSet"], backup_keys(backups))
+
     identity = os.environ.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}"
     elector = LeaderElector(client, namespace=options.namespace, name="hypershift-operator", identity=identity) \
         if options.leader_elect else None
@@ -113,6 +129,7 @@ async def run(options: argparse.Namespace) -> None:
     manager.add(node_pool_controller)
     manager.add(control_plane_controller)
     manager.add(data_plane_controller)
+    manager.add(backup_controller)
     try:
         await manager.run()
     finally:

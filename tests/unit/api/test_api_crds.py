@@ -14,7 +14,7 @@ from hcp.api import crds
 from hcp.api.crd import render_yaml
 
 GOLDEN = Path(__file__).parent / "golden" / "crds.yaml"
-KINDS = ("HostedCluster", "NodePool", "HostedControlPlane")
+KINDS = ("HostedCluster", "NodePool", "HostedControlPlane", "HCPEtcdBackup")
 
 
 def walk(node: dict, path: str = "") -> Iterator[tuple[str, dict]]:
@@ -115,6 +115,7 @@ def test_crd_names_and_scope(crd_by_kind):
         "HostedCluster": ("hostedclusters", "hostedcluster", ["hc", "hcs"], None),
         "NodePool": ("nodepools", "nodepool", ["np", "nps"], None),
         "HostedControlPlane": ("hostedcontrolplanes", "hostedcontrolplane", ["hcp", "hcps"], ["cluster-api"]),
+        "HCPEtcdBackup": ("hcpetcdbackups", "hcpetcdbackup", ["hcpetcdbk"], None),
     }
     assert set(crd_by_kind) == set(expected)
     for kind, (plural, singular, short_names, categories) in expected.items():
@@ -138,6 +139,7 @@ def test_crd_names_and_scope(crd_by_kind):
 def test_subresources(crd_by_kind):
     assert crd_by_kind["HostedCluster"]["spec"]["versions"][0]["subresources"] == {"status": {}}
     assert crd_by_kind["HostedControlPlane"]["spec"]["versions"][0]["subresources"] == {"status": {}}
+    assert crd_by_kind["HCPEtcdBackup"]["spec"]["versions"][0]["subresources"] == {"status": {}}
     assert crd_by_kind["NodePool"]["spec"]["versions"][0]["subresources"] == {
         "status": {},
         "scale": {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas"},
@@ -194,6 +196,18 @@ def test_nodepool_printer_columns(crd_by_kind):
 
 def test_hostedcontrolplane_has_no_printer_columns(crd_by_kind):
     assert printer_columns(crd_by_kind["HostedControlPlane"]) == []
+
+
+def test_hcpetcdbackup_printer_columns_as_hypershift(crd_by_kind):
+    crd = crd_by_kind["HCPEtcdBackup"]
+    assert printer_columns(crd) == [
+        ("Completed", "string", '.status.conditions[?(@.type=="BackupCompleted")].status'),
+        ("URL", "string", ".status.snapshotURL"),
+        ("Age", "date", ".metadata.creationTimestamp"),
+    ]
+    # HyperShift's Age column has no description; the others have HyperShift's.
+    columns = crd["spec"]["versions"][0]["additionalPrinterColumns"]
+    assert [c.get("description") for c in columns] == ["Backup completion status", "Snapshot URL", None]
 
 
 @pytest.mark.parametrize(
@@ -365,6 +379,7 @@ def test_module_entry_point_prints_all_crds():
         "hostedclusters.hypershift.openshift.io",
         "nodepools.hypershift.openshift.io",
         "hostedcontrolplanes.hypershift.openshift.io",
+        "hcpetcdbackups.hypershift.openshift.io",
     ]
 
 

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import yaml
 
+from hcp.backup.objectstore import Credentials
 from hcp.management import host_processes
 from hcp.management.host_processes import Binaries
 from hcp.management.layout import ClusterConfig, Layout
@@ -10,17 +11,42 @@ from hcp.management.layout import ClusterConfig, Layout
 CONFIG = ClusterConfig(name="t", subnet_index=1)
 LAYOUT = Layout(Path("/state"))
 BINARIES = Binaries(kubernetes=Path("/k"), etcd=Path("/e"), registry=Path("/r"),
-                    containerd=Path("/usr/bin/containerd"), pause_image="registry.hcp.internal:5000/hcp/pause:v1")
+                    containerd=Path("/usr/bin/containerd"), pause_image="registry.hcp.internal:5000/hcp/pause:v1",
+                    versitygw=Path("/v"))
+STORE_KEYS = Credentials("hcp-0123456789abcdef", "s3cr3t-root-key")
+
+
+def _processes():
+    return host_processes.processes(LAYOUT, CONFIG, BINARIES, STORE_KEYS)
+
+
+def _process(name):
+    return next(p for p in _processes() if p.name == name)
 
 
 def _argv(name):
-    return next(p for p in host_processes.processes(LAYOUT, CONFIG, BINARIES) if p.name == name).argv
+    return _process(name).argv
 
 
 def test_processes_start_in_dependency_order():
-    names = [p.name for p in host_processes.processes(LAYOUT, CONFIG, BINARIES)]
-    assert names == ["containerd", "etcd", "registry", "kube-apiserver", "kube-controller-manager",
+    names = [p.name for p in _processes()]
+    assert names == ["containerd", "etcd", "registry", "object-store", "kube-apiserver", "kube-controller-manager",
                      "kube-scheduler", "kubelet", "kube-proxy"]
+
+
+def test_the_object_store_serves_tls_on_the_node_with_its_keys_in_the_environment_only():
+    store = _process("object-store")
+    assert store.argv == [
+        "/v/versitygw", "--port", "0.0.0.0:7070", "--cert", "/state/pki/object-store.crt",
+        "--key", "/state/pki/object-store.key", "--region", "us-east-1", "--health", "/health", "--quiet",
+        "--keep-alive", "posix", "--sidecar", "/state/object-store/meta", "/state/object-store/buckets",
+    ]
+    assert store.env == {"ROOT_ACCESS_KEY_ID": "hcp-0123456789abcdef", "ROOT_SECRET_ACCESS_KEY": "s3cr3t-root-key"}
+    assert not any("s3cr3t" in arg for process in _processes() for arg in process.argv)
+    assert store.health.url == "https://127.0.0.1:7070/health"
+    assert store.health.ca_file == Path("/state/pki/ca.crt") and not store.health.insecure
+    assert CONFIG.object_store_url == "https://172.30.1.2:7070"
+    assert LAYOUT.object_store_credentials == Path("/state/pki/object-store-credentials.json")
 
 
 def test_etcd_and_api_server_speak_tls_only():

@@ -18,6 +18,7 @@ from hcp.api import API_VERSION
 from hcp.api.names import HOSTED_CONTROL_PLANE_LABEL
 from hcp.cli.main import cli
 from hcp.operator import install
+from hcp.operator.etcdbackup.job import BACKUP_LABEL
 from hcp.platforms import NODE_POOL_LABEL
 from hcp.platforms.container import MACHINE_LABEL
 from hcp.release.versions import SUPPORTED_VERSIONS_NAME, SUPPORTED_VERSIONS_NAMESPACE
@@ -110,6 +111,35 @@ def test_the_policy_refuses_credentials_and_pods_but_container_machines(document
         assert condition in machine
 
 
+def test_the_policy_lets_the_operator_create_only_backup_jobs_and_never_change_one(documents):
+    policy = one(documents, "ValidatingAdmissionPolicy")
+    variables = {v["name"]: v["expression"] for v in policy["spec"]["variables"]}
+    assert variables["isJob"] == "request.resource.group == 'batch' && request.resource.resource == 'jobs'"
+    job = variables["backupJob"]
+    for condition in ("request.operation == 'CREATE'", "!has(request.subResource)", "variables.controlPlaneNamespace",
+                      f"'{BACKUP_LABEL}' in object.metadata.labels",
+                      "object.spec.template.spec.automountServiceAccountToken == false",
+                      "object.spec.template.spec.hostNetwork", "object.spec.template.spec.hostPID",
+                      "object.spec.template.spec.hostIPC", "volumes.all(v, !has(v.hostPath))",
+                      "initContainers.all(c,", "containers.all(c,", "!c.securityContext.privileged"):
+        assert condition in job, condition
+    assert ("!variables.isJob || (request.operation == 'DELETE' && variables.controlPlaneNamespace) || "
+            "variables.backupJob") in expressions(policy)
+    verbs = {resource: set(rule["verbs"]) for rule in rules(documents) if rule["apiGroups"] == ["batch"]
+             for resource in rule["resources"]}
+    assert verbs == {"jobs": {"list", "watch", "create", "delete"}}  # no update or patch: a Job is never changed
+
+
+def test_backups_are_read_and_only_their_status_written(documents):
+    verbs = {resource: set(rule["verbs"]) for rule in rules(documents)
+             if rule["apiGroups"] == ["hypershift.openshift.io"] for resource in rule["resources"]}
+    assert verbs["hcpetcdbackups"] == {"get", "list", "watch"}
+    assert verbs["hcpetcdbackups/status"] == {"patch"}
+    assert verbs["hostedclusters/status"] == {"patch"}  # status.lastSuccessfulEtcdBackupURL
+    text = expressions(one(documents, "ValidatingAdmissionPolicy"))
+    assert "request.resource.resource in ['hostedcontrolplanes', 'hcpetcdbackups'] &&" in text
+
+
 def test_every_refusal_names_hcp_and_says_why(documents):
     for validation in one(documents, "ValidatingAdmissionPolicy")["spec"]["validations"]:
         assert validation["reason"] == "Forbidden"
@@ -140,7 +170,10 @@ def test_rbac_writes_no_service_accounts_or_cluster_objects_but_namespaces(docum
     assert core == {"namespaces", "secrets", "configmaps", "services", "events", "pods"}
     assert {r for g, r in written if g == "apps"} == {"deployments", "statefulsets"}
     assert {r for g, r in written if g == "policy"} == {"poddisruptionbudgets"}
-    assert {g for g, _ in written} == {"", "apps", "policy", "hypershift.openshift.io", "coordination.k8s.io"}
+    # Jobs: only the etcd backups', which the policy confines to control-plane namespaces.
+    assert {r for g, r in written if g == "batch"} == {"jobs"}
+    assert {g for g, _ in written} == {"", "apps", "policy", "batch", "hypershift.openshift.io",
+                                       "coordination.k8s.io"}
 
 
 def test_secrets_are_never_deleted_or_replaced_and_nodes_only_read(documents):

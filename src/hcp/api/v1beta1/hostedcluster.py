@@ -24,6 +24,7 @@ from hcp.api.v1beta1.common import (
     SecretEncryptionSpec,
 )
 from hcp.api.v1beta1.etcd import EtcdSpec, default_etcd
+from hcp.api.v1beta1.etcdbackup import SNAPSHOT_URL_PATTERN
 from hcp.api.v1beta1.groupversion import API_VERSION
 from hcp.api.v1beta1.networking import SERVICES_REQUIRED, ClusterNetworking, ServiceList
 from hcp.api.v1beta1.platform import PlatformSpec, PlatformStatus
@@ -180,6 +181,17 @@ class HostedClusterStatus(KubeModel):
     """CPU architecture of spec.release.image."""
     platform: PlatformStatus | None = None
     """Platform-specific observed state."""
+    last_successful_etcd_backup_url: (
+        Annotated[
+            str,
+            Field(min_length=1, max_length=2048),
+            pattern_check("lastSuccessfulEtcdBackupURL must be a valid URL with scheme https or s3",
+                          SNAPSHOT_URL_PATTERN),
+        ]
+        | None
+    ) = Field(default=None, alias="lastSuccessfulEtcdBackupURL")
+    """URL of the most recent successful etcd backup, kept here because HCPEtcdBackup objects may be deleted."""
+    # Written by the backup controller alone, under a field manager of its own (hcp.operator.etcdbackup).
 
 
 class HostedCluster(KubeObject):
