@@ -147,6 +147,15 @@ exit $status
 """
 
 
+OS_RELEASE = """NAME="hcp node"
+ID=hcp-node
+ID_LIKE=debian
+PRETTY_NAME="hcp node (Debian packages)"
+"""
+"""/etc/os-release: what the kubelet reports as the Node's osImage (base-files, which would ship one, is
+left out with the rest of what only a full system needs)."""
+
+
 @cache
 def packages() -> tuple[debian.Package, ...]:
     """The packages of the image and their dependencies, at the versions the host's apt would install."""
@@ -159,7 +168,7 @@ def version() -> str:
     containerd = next(p for p in found if p.name == "containerd").version
     upstream = containerd.split(":")[-1].split("-")[0].split("~")[0].split("+")[0]
     digest = hashlib.sha256(
-        "\n".join([*(f"{p.name}={p.version}" for p in found), ENTRYPOINT_SCRIPT]).encode()
+        "\n".join([*(f"{p.name}={p.version}" for p in found), ENTRYPOINT_SCRIPT, OS_RELEASE]).encode()
     ).hexdigest()[:8]
     return f"v{upstream}-{digest}"
 
@@ -179,6 +188,7 @@ def added_files(root: Path) -> tuple[File, ...]:
         *netfilter.alternatives_links(),
         File(CA_BUNDLE, data=ca_bundle(root), mode=0o644),
         File(ENTRYPOINT, data=ENTRYPOINT_SCRIPT.encode(), mode=0o755),
+        File("/etc/os-release", data=OS_RELEASE.encode(), mode=0o644),
     )
 
 

@@ -66,6 +66,8 @@ def test_added_files_are_what_maintainer_scripts_would_make(tmp_path):
     assert added["/etc/ssl/certs/ca-certificates.crt"].data == b"-----A-----\n-----B-----\n"
     assert added[node_image.ENTRYPOINT].data == node_image.ENTRYPOINT_SCRIPT.encode()
     assert added[node_image.ENTRYPOINT].mode == 0o755
+    # The kubelet reports PRETTY_NAME as the Node's OS image (kubectl get nodes -o wide), not "Unknown".
+    assert b'PRETTY_NAME="hcp node (Debian packages)"' in added["/etc/os-release"].data
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin/sh").symlink_to("dash")  # shipped by the package: not added twice
     assert "/bin/sh" not in {f.path for f in node_image.added_files(tmp_path)}
