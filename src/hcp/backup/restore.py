@@ -86,9 +86,8 @@ def _credentials(credentials_dir: Path | None, url: str, required: bool):
     files = read_credentials_dir(credentials_dir) if credentials_dir and credentials_dir.is_dir() else {}
     if not files:
         if required:
-            raise RestoreError(f"{url} needs credentials: the restore credentials Secret (etcd-restore-credentials, "
-                               "copied from the Secret the HostedCluster's annotation "
-                               "hcp.io/restore-snapshot-credentials names) is missing or empty")
+            raise RestoreError(f"{url} needs credentials: Secret etcd-restore-credentials in the control-plane "
+                               "namespace is missing or empty (or use a presigned https:// URL)")
         return None, None
     ca_file = credentials_dir / CA_KEY if files.get(CA_KEY) else None
     if not required:

@@ -40,8 +40,8 @@ RESTORE_DIR = "/var/lib/etcd-restore"
 the scratch data dir of the restore; removed once the member's data is in place."""
 RESTORE_SNAPSHOT_FILE = f"{RESTORE_DIR}/snapshot.db"
 RESTORE_CREDENTIALS_SECRET = "etcd-restore-credentials"
-"""The Secret an s3:// restoreSnapshotURL is fetched with, copied by the HostedCluster controller from
-the Secret the HostedCluster's annotation hcp.io/restore-snapshot-credentials names (optional)."""
+"""The Secret (in the control-plane namespace, optional) an s3:// restoreSnapshotURL is fetched with, in
+HCPEtcdBackup's credentials format; its ca.crt is also trusted for an https:// URL."""
 RESTORE_CREDENTIALS_DIR = "/etc/etcd-restore/credentials"
 CLUSTER_STATE_FILE = "/etc/etcd/clusterstate/state"
 RESTORE_SCRIPT = f"""\
