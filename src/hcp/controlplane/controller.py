@@ -25,13 +25,14 @@ from typing import Any
 
 import httpx
 from lightkube import ApiError, AsyncClient
-from lightkube.resources.core_v1 import Namespace, Node, Secret
+from lightkube.resources.core_v1 import Namespace, Node, Pod, Secret
 
 from hcp.api import HostedControlPlane
 from hcp.api.meta import Condition
 from hcp.api.names import HOSTED_CLUSTER_UID_LABEL, HOSTED_CONTROL_PLANE_LABEL
 from hcp.api.parse import parse
 from hcp.api.v1beta1.networking import ServiceType
+from hcp.controlplane.components.etcd.adapter import restore_failure
 from hcp.controlplane.context import COMPONENT_IMAGES, Endpoint, RenderContext, RenderError
 from hcp.controlplane.pki import (
     IGNITION_SERVICE, KAS_SERVICE, KONNECTIVITY_SERVICE, ROOT_CA, admin_kubeconfig_ref, pki_secrets, secret_data,
@@ -79,6 +80,17 @@ class Observed:
     endpoint: Endpoint | None
     api_ready: bool
     api_error: str = ""
+    etcd_restore_error: str | None = None
+    """The failed snapshot restore of an etcd member (restoreSnapshotURL), if any."""
+
+
+def etcd_condition(rolled_out: bool, restore_error: str | None) -> tuple[bool, str, str]:
+    """EtcdAvailable's status, reason and message: a failed restore is said as such, not as a wait."""
+    if rolled_out:
+        return True, "QuorumAvailable", "etcd cluster is available"
+    if restore_error:
+        return False, "EtcdRestoreFailed", f"restoring restoreSnapshotURL failed: {restore_error}"
+    return False, "EtcdWaitingForQuorum", "Waiting for etcd to be ready"
 
 
 def _rolled_out(workload: Any | None) -> bool:
@@ -152,10 +164,8 @@ class HostedControlPlaneController:
             return Result(requeue_after=HEALTH_RECHECK)
         condition("ValidConfiguration", True, "AsExpected", "Configuration passes validation")
 
-        etcd_ok = observed.rolled_out["etcd"]
         kas_ok = observed.rolled_out["kube-apiserver"]
-        condition("EtcdAvailable", etcd_ok, "QuorumAvailable" if etcd_ok else "EtcdWaitingForQuorum",
-                  "etcd cluster is available" if etcd_ok else "Waiting for etcd to be ready")
+        condition("EtcdAvailable", *etcd_condition(observed.rolled_out["etcd"], observed.etcd_restore_error))
         condition("KubeAPIServerAvailable", kas_ok, "AsExpected" if kas_ok else "NotAvailable",
                   "Kube APIServer deployment is available" if kas_ok else "Waiting for the kube-apiserver deployment")
         all_rolled_out = all(observed.rolled_out.values())
@@ -164,6 +174,8 @@ class HostedControlPlaneController:
             message = "The hosted control plane is available"
         elif observed.endpoint is None:
             message = "Waiting for the API server endpoint to be published"
+        elif observed.etcd_restore_error:
+            message = f"etcd cannot start: restoring restoreSnapshotURL failed: {observed.etcd_restore_error}"
         elif not all_rolled_out:
             waiting = ", ".join(n for n, ok in observed.rolled_out.items() if not ok)
             message = f"Waiting for {waiting} to roll out"
@@ -212,9 +224,14 @@ class HostedControlPlaneController:
             await apply(self.client, _owned(obj, owner))
 
         rolled_out = {name: _rolled_out(self.workloads[kind].get(namespace, name)) for kind, name in WORKLOADS}
+        restore_error = None
+        managed = hcp.spec.etcd.managed
+        if not rolled_out["etcd"] and managed and managed.storage.restore_snapshot_url:
+            pods = [as_dict(pod) async for pod in self.client.list(Pod, namespace=namespace, labels={"app": "etcd"})]
+            restore_error = restore_failure(pods)
         ca = secrets.get(ROOT_CA, {}).get("ca.crt")
         api_ready, api_error = await _probe_readyz(endpoint, ca) if ca else (False, "no root CA yet")
-        return Observed(rolled_out, endpoint, api_ready, api_error)
+        return Observed(rolled_out, endpoint, api_ready, api_error, restore_error)
 
     async def _not_servable(self, live: Any) -> str:
         """Why this HostedControlPlane is not rendered (empty: it is): not in a namespace hcp made, or invalid."""

@@ -50,3 +50,21 @@ def test_golden_files_parse_back_to_the_rendered_objects(ha_ctx):
     for component in COMPONENTS:
         objects = render_component(ha_ctx, component)
         assert list(yaml.safe_load_all(dump(objects))) == objects
+
+
+@pytest.mark.parametrize("case", ["single-replica", "highly-available"])
+def test_etcd_restoring_a_snapshot_matches_golden_file(case, single_ctx, ha_ctx):
+    import dataclasses
+
+    from hcp.controlplane.components.etcd import adapter as etcd
+
+    ctx = single_ctx if case == "single-replica" else ha_ctx
+    hcp = ctx.hcp.model_copy(deep=True)
+    hcp.spec.etcd.managed.storage.restore_snapshot_url = ["s3://hcp-backups/clusters-example/1765000000.db"]
+    ctx = dataclasses.replace(ctx, hcp=hcp, operator_image="registry.hcp.local:5000/hcp/operator:0.1.0")
+    rendered = dump(render_component(ctx, etcd))
+    path = GOLDEN / f"etcd-restore-{case}.yaml"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.write_text(rendered)
+    assert path.exists(), f"{path} is missing; generate it with UPDATE_GOLDEN=1"
+    assert rendered == path.read_text(), "etcd with a restore changed; review the diff and rerun with UPDATE_GOLDEN=1"
