@@ -11,6 +11,9 @@ from pydantic import ValidationError
 
 from hcp import __version__
 from hcp.api.parse import validation_message
+from hcp.backup.storage import StorageError
+from hcp.backup.verify import VerifyError
+from hcp.cli.backup import backup
 from hcp.cli.completion import completion
 from hcp.cli.create import create
 from hcp.cli.destroy import destroy
@@ -25,7 +28,7 @@ from hcp.management.cluster import ClusterError
 from hcp.management.network import NetworkError
 from hcp.operator.install import InstallError
 
-USER_ERRORS = (ClusterError, BuildError, NetworkError, RegistryError, InstallError, HostedClusterError, ValueError)
+USER_ERRORS = (VerifyError, StorageError, ClusterError, BuildError, NetworkError, RegistryError, InstallError, HostedClusterError, ValueError)
 
 
 class AliasedGroup(click.Group):
@@ -55,7 +58,7 @@ def cli() -> None:
     """
 
 
-for command in (management_cluster, install, create, destroy, dump, version, completion):
+for command in (management_cluster, install, create, destroy, dump, backup, version, completion):
     cli.add_command(command)
 
 

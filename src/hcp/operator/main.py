@@ -35,6 +35,7 @@ from hcp.kube.logs import configure_logging
 from hcp.api.names import CLUSTER_ANNOTATION
 from hcp.operator.etcdbackup.controller import EtcdBackupController, backup_keys
 from hcp.operator.etcdbackup.job import BACKUP_LABEL
+from hcp.operator.etcdbackup.scheduler import EtcdBackupScheduler
 from hcp.operator.hostedcluster import HostedClusterController
 from hcp.operator.install import OPERATOR_IMAGE_ENV
 from hcp.operator.nodepool import NodePoolController, Settings
@@ -121,6 +122,13 @@ async def run(options: argparse.Namespace) -> None:
     backup_controller.watch(backup_jobs, owner_keys("HCPEtcdBackup"))
     backup_controller.watch(workloads["StatefulSet"], backup_keys(backups))
 
+    # Scheduled backups (hcp's annotations on the HostedCluster): HCPEtcdBackups made when due, old ones pruned.
+    scheduler = EtcdBackupScheduler(client, events, clusters=clusters, backups=backups,
+                                    operator_namespace=options.namespace)
+    schedule_controller = Controller("etcdbackupschedule", scheduler.reconcile, workers=1)
+    schedule_controller.watch(clusters)
+    schedule_controller.watch(backups, annotation_keys(CLUSTER_ANNOTATION))
+
     identity = os.environ.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}"
     elector = LeaderElector(client, namespace=options.namespace, name="hypershift-operator", identity=identity) \
         if options.leader_elect else None
@@ -130,6 +138,7 @@ async def run(options: argparse.Namespace) -> None:
     manager.add(control_plane_controller)
     manager.add(data_plane_controller)
     manager.add(backup_controller)
+    manager.add(schedule_controller)
     try:
         await manager.run()
     finally:

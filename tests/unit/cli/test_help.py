@@ -15,7 +15,7 @@ def leaves(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ..
     return found
 
 
-OWN = [path for path in leaves(cli) if path[0] in ("create", "destroy", "dump", "version", "completion")]
+OWN = [path for path in leaves(cli) if path[0] in ("create", "destroy", "dump", "backup", "version", "completion")]
 
 
 @pytest.mark.parametrize("path", OWN, ids=" ".join)

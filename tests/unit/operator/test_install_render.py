@@ -133,7 +133,7 @@ def test_the_policy_lets_the_operator_create_only_backup_jobs_and_never_change_o
 def test_backups_are_read_and_only_their_status_written(documents):
     verbs = {resource: set(rule["verbs"]) for rule in rules(documents)
              if rule["apiGroups"] == ["hypershift.openshift.io"] for resource in rule["resources"]}
-    assert verbs["hcpetcdbackups"] == {"get", "list", "watch"}
+    assert verbs["hcpetcdbackups"] == {"get", "list", "watch", "create", "delete"}  # scheduled runs, pruning
     assert verbs["hcpetcdbackups/status"] == {"patch"}
     assert verbs["hostedclusters/status"] == {"patch"}  # status.lastSuccessfulEtcdBackupURL
     text = expressions(one(documents, "ValidatingAdmissionPolicy"))
