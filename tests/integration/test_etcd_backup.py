@@ -14,13 +14,14 @@ import json
 import subprocess
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from hcp.backup.credentials import decode_secret_data, parse_credentials
 from hcp.backup.storage import S3Storage
 from hcp.management import binaries, object_store
-from tests.integration.conftest import ManagementCluster, wait_for
+from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, wait_for
 from tests.integration.nodepool.conftest import HostedCluster, create_hosted_cluster, delete_hosted_cluster
 
 pytestmark = pytest.mark.integration
@@ -114,3 +115,95 @@ def test_a_backup_with_credentials_that_do_not_exist_fails_with_a_reason_and_mak
     assert condition["status"] == "False"
     assert "no-such-secret" in condition["message"]
     assert "etcd-backup-nocreds" not in hosted.kubectl("get", "jobs", "-n", CONTROL_PLANE, "-o", "name").stdout
+
+
+def _snapshot_url(hosted: HostedCluster, name: str) -> str:
+    backup = json.loads(hosted.kubectl("get", "hcpetcdbackup", name, "-n", CONTROL_PLANE, "-o", "json").stdout)
+    return backup["status"]["snapshotURL"]
+
+
+def _stored(cluster: ManagementCluster, url: str) -> Path:
+    """Where the embedded object store keeps an object's bytes."""
+    return cluster.state_dir / "object-store" / "buckets" / url.removeprefix("s3://")
+
+
+def test_scheduled_backups_run_and_only_the_newest_are_kept(hosted):
+    scheduled = f"hcp.io/scheduled-etcd-backup={CLUSTER}"
+
+    def succeeded() -> list[dict]:
+        items = json.loads(hosted.kubectl("get", "hcpetcdbackup", "-n", CONTROL_PLANE, "-l", scheduled,
+                                          "-o", "json").stdout)["items"]
+        return [b for b in items if any(c["type"] == "BackupCompleted" and c["status"] == "True"
+                                        for c in b.get("status", {}).get("conditions", []))]
+
+    hosted.kubectl("annotate", "hostedcluster", CLUSTER, "-n", NAMESPACE, "--overwrite",
+                   "hcp.io/etcd-backup-schedule=* * * * *", "hcp.io/etcd-backup-keep=1")
+    try:
+        seen: set[str] = set()
+
+        def two_runs() -> bool:
+            seen.update(b["status"]["snapshotURL"] for b in succeeded())
+            return len(seen) >= 2 and len(succeeded()) == 1
+
+        wait_for(two_runs, 300, "two scheduled backups, the older one pruned", interval=3)
+        kept = succeeded()[0]["status"]["snapshotURL"]
+        for url in seen - {kept}:
+            wait_for(lambda: not _stored(hosted.management, url).exists(), 60, f"{url} removed from the store")
+        assert _stored(hosted.management, kept).is_file()
+        hc = json.loads(hosted.kubectl("get", "hostedcluster", CLUSTER, "-n", NAMESPACE, "-o", "json").stdout)
+        scheduled_condition = next(c for c in hc["status"]["conditions"] if c["type"] == "EtcdBackupScheduled")
+        assert scheduled_condition["status"] == "True", scheduled_condition
+    finally:
+        hosted.kubectl("annotate", "hostedcluster", CLUSTER, "-n", NAMESPACE,
+                       "hcp.io/etcd-backup-schedule-", "hcp.io/etcd-backup-keep-")
+
+
+def test_a_cluster_created_from_a_snapshot_holds_what_was_written_before(hosted, tmp_path):
+    """restoreSnapshotURL (docs 7.4.2): a new hosted cluster's etcd starts from the first test's backup."""
+    cluster = hosted.management
+    url = _snapshot_url(hosted, "first")
+    name = "restored"
+    manifest = hosted_cluster_manifest(cluster, name, NAMESPACE).replace(
+        "persistentVolume: {size: 1Gi}}", f"persistentVolume: {{size: 1Gi}}, restoreSnapshotURL: [{url}]}}")
+    assert "restoreSnapshotURL" in manifest
+    cluster.kubectl("apply", "-f", "-", input=manifest)
+    try:
+        # The snapshot is read with credentials beside the control plane (docs/backup.md).
+        wait_for(lambda: cluster.kubectl("get", "namespace", f"{NAMESPACE}-{name}", check=False).returncode == 0,
+                 60, "the control-plane namespace")
+        secret = json.loads(cluster.kubectl("get", "secret", "-n", object_store.NAMESPACE, object_store.SECRET_NAME,
+                                            "-o", "json").stdout)
+        copy = {"apiVersion": "v1", "kind": "Secret", "type": secret.get("type", "Opaque"), "data": secret["data"],
+                "metadata": {"name": "etcd-restore-credentials", "namespace": f"{NAMESPACE}-{name}"}}
+        cluster.kubectl("apply", "-f", "-", input=json.dumps(copy))
+        cluster.kubectl("wait", "-n", NAMESPACE, f"hostedcluster/{name}", "--for=condition=Available",
+                        "--timeout=420s", timeout=500)
+        kubeconfig = tmp_path / "restored.kubeconfig"
+        kubeconfig.write_text(cluster.hcp("create", "kubeconfig", "--name", name, "--namespace", NAMESPACE,
+                                          "--state-dir", str(cluster.state_dir)).stdout)
+        restored = HostedCluster(cluster, NAMESPACE, name, kubeconfig)
+        value = wait_for(lambda: restored.hosted("get", "configmap", "precious", "-o", "jsonpath={.data.kept}",
+                                                 check=False).stdout, 120, "the ConfigMap in the restored cluster")
+        assert value == "yes"
+        logs = cluster.kubectl("logs", "-n", f"{NAMESPACE}-{name}", "etcd-0", "-c", "restore-fetch").stdout
+        assert logs.strip(), "restore-fetch said nothing"
+    finally:
+        delete_hosted_cluster(cluster, NAMESPACE, name)
+
+
+def test_verify_restores_a_backup_and_refuses_a_corrupted_one(hosted):
+    cluster = hosted.management
+    url = _snapshot_url(hosted, "first")
+    flags = ("--state-dir", str(cluster.state_dir))
+    good = cluster.hcp("backup", "verify", "--from", url, "--json", *flags)
+    report = json.loads(good.stdout)
+    assert report["source"] == url and report["revision"] > 0 and report["totalKey"] > 100, report
+
+    stored = _stored(cluster, url)
+    data = bytearray(stored.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    stored.write_bytes(bytes(data))
+    bad = cluster.hcp("backup", "verify", "--from", url, *flags, check=False)
+    assert bad.returncode == 1
+    lines = bad.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), bad.stderr
