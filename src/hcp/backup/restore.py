@@ -33,10 +33,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from hcp.backup.credentials import CA_KEY, CredentialsError, parse_credentials, read_credentials_dir
+from hcp.backup.termination import TERMINATION_LOG, write_message
 from hcp.backup.storage import S3Storage, StorageError
 
-TERMINATION_LOG = Path("/dev/termination-log")
-MAX_MESSAGE = 4096
 CHUNK = 1024 * 1024
 TIMEOUT = 60.0
 """Seconds without progress before a download is abandoned (the pod retries)."""
@@ -174,12 +173,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _write_message(path: Path, message: str) -> None:
-    try:
-        path.write_text(message.encode()[:MAX_MESSAGE].decode(errors="ignore"))
-    except OSError as error:
-        print(f"cannot write the termination message to {path}: {error}", file=sys.stderr)
-
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
@@ -193,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     except RestoreError as error:
         line = "etcd restore: " + " ".join(str(error).split())
         print(line, file=sys.stderr)
-        _write_message(options.termination_log, line)
+        write_message(options.termination_log, line)
         options.snapshot.unlink(missing_ok=True)
         return 1
     print(f"fetched the snapshot {_redacted(options.url)}: {size} bytes")

@@ -22,14 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hcp.backup.credentials import CA_KEY, CredentialsError, parse_credentials, read_credentials_dir
+from hcp.backup.termination import TERMINATION_LOG, write_message
 from hcp.backup.storage import S3Storage, Storage, StorageError
 
-TERMINATION_LOG = Path("/dev/termination-log")
 CHECKSUM_SIZE = 32
 """etcd appends the sha256 of the database to the snapshot it streams (server/etcdserver/api/v3rpc/maintenance.go)."""
 CHUNK = 1024 * 1024
-MAX_MESSAGE = 4096
-"""Kubernetes keeps at most this many bytes of a termination message."""
 
 
 class UploadError(RuntimeError):
@@ -161,12 +159,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _write_message(path: Path, message: str) -> None:
-    try:
-        path.write_text(message.encode()[:MAX_MESSAGE].decode(errors="ignore"))
-    except OSError as error:
-        print(f"cannot write the termination message to {path}: {error}", file=sys.stderr)
-
 
 def main(argv: list[str] | None = None, now: float | None = None) -> int:
     options = parse_args(argv)
@@ -177,7 +169,7 @@ def main(argv: list[str] | None = None, now: float | None = None) -> int:
     except UploadError as error:
         line = " ".join(str(error).split())
         print(f"etcd backup failed: {line}", file=sys.stderr)
-        _write_message(options.termination_log, line)
+        write_message(options.termination_log, line)
         return 1
     finally:
         for leftover in (options.snapshot, options.snapshot_status):
@@ -186,7 +178,7 @@ def main(argv: list[str] | None = None, now: float | None = None) -> int:
             except OSError as error:
                 print(f"cannot remove {leftover}: {error.strerror}", file=sys.stderr)
     print(f"etcd backup stored: {report.describe()}")
-    _write_message(options.termination_log, report.to_message())
+    write_message(options.termination_log, report.to_message())
     return 0
 
 

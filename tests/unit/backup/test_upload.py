@@ -7,6 +7,7 @@ import pytest
 from hcp.backup import upload
 from hcp.backup.credentials import render_credentials_file
 from hcp.backup.storage import DirectoryStorage, S3Storage
+from hcp.backup.termination import MAX_MESSAGE
 from hcp.backup.upload import SnapshotReport, SnapshotStatus, UploadError
 
 NOW = 1_765_000_000.7
@@ -39,7 +40,7 @@ def test_the_snapshot_is_stored_under_the_prefix_as_hypershift_names_it(tmp_path
 def test_the_report_is_one_line_of_json_in_the_termination_message():
     report = SnapshotReport("s3://hcp-backups/clusters-demo/1765000000.db", "ab" * 32, 19, 4711, 1033, "3.6.0")
     message = report.to_message()
-    assert "\n" not in message and len(message) < upload.MAX_MESSAGE
+    assert "\n" not in message and len(message) < MAX_MESSAGE
     assert json.loads(message) == {"snapshotURL": "s3://hcp-backups/clusters-demo/1765000000.db", "sha256": "ab" * 32,
                                    "size": 19, "revision": 4711, "totalKey": 1033, "etcdVersion": "3.6.0"}
     assert SnapshotReport.from_message(message) == report

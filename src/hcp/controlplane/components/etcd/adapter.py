@@ -22,7 +22,7 @@ from typing import Any
 
 from hcp.api.v1beta1.etcd import DEFAULT_ETCD_STORAGE_SIZE, EtcdManagementType
 from hcp.controlplane.components.component import adapt_pod, container, load, requests
-from hcp.backup.restore import TERMINATION_LOG
+from hcp.backup.termination import TERMINATION_LOG
 from hcp.controlplane.context import RenderContext, RenderError
 from hcp.controlplane.pki import ETCD_DISCOVERY_SERVICE
 from hcp.images.python_app import PYTHON
