@@ -89,10 +89,8 @@ from hcp.dataplane.hosted import (
 )
 from hcp.dataplane.csr import Action, Verdict, requesting_node, serving_verdict
 from hcp.dataplane.rbac import cluster_role_bindings, needs_apply
-from hcp.dataplane.registration import CONFIGMAP as REGISTRATION_CONFIGMAP
 from hcp.dataplane.registration import pool_registration, registration_configmap
 from hcp.dataplane.tokens import (
-    MANAGEMENT_SECRET,
     TOKEN_NAMESPACE,
     TOKEN_SECRET_PREFIX,
     VALIDITY,
@@ -289,35 +287,26 @@ class DataPlaneController:
     async def _publish_tokens(self, live: Any, current: Mapping[str, tuple[str, str, datetime]]) -> None:
         """Secret bootstrap-tokens in the control-plane namespace holds each pool's current token under the
         pool's name; the key of a pool that has none any more is applied away (the operator deletes no Secret)."""
-        namespace = live.metadata.namespace
-        desired = management_tokens_secret(namespace, {pool: f"{token_id}.{token_secret}"
-                                                       for pool, (token_id, token_secret, _) in current.items()})
-        owner = owner_reference(live)
-        desired["metadata"]["ownerReferences"] = [owner]
-        try:
-            found = await self.client.get(Secret, MANAGEMENT_SECRET, namespace=namespace)
-        except ApiError as error:
-            if error.status.code != 404:
-                raise
-            found = None
-        if found is None and not current:
-            return
-        if found is not None and (found.data or {}) == desired["data"] and \
-                [as_dict(r) for r in found.metadata.ownerReferences or ()] == [owner]:
-            return
-        await apply(self.client, desired)
-        log.info("published the NodePools' bootstrap tokens",
-                 extra={"namespace": namespace, "secret": MANAGEMENT_SECRET, "pools": sorted(current)})
+        desired = management_tokens_secret(live.metadata.namespace, {
+            pool: f"{token_id}.{token_secret}" for pool, (token_id, token_secret, _) in current.items()})
+        await self._publish_per_pool(live, Secret, desired, sorted(current), "the NodePools' bootstrap tokens")
 
     async def _publish_registration(self, live: Any, pools: Mapping[str, Mapping[str, Any]]) -> None:
         """ConfigMap nodepool-registration in the control-plane namespace holds each joining pool's labels and
         taints under the pool's name, for the ignition server; a key of a pool that is gone is applied away."""
-        namespace = live.metadata.namespace
-        desired = registration_configmap(namespace, pools)
+        desired = registration_configmap(live.metadata.namespace, pools)
+        await self._publish_per_pool(live, ConfigMap, desired, sorted(pools),
+                                     "the NodePools' registration settings")
+
+    async def _publish_per_pool(self, live: Any, resource: Any, desired: dict[str, Any], pools: list[str],
+                                what: str) -> None:
+        """Apply `desired` (a key per pool, owned by the control plane) unless it is already there as it is,
+        or absent and empty; a read first, so a steady state costs no write."""
+        namespace, name = live.metadata.namespace, desired["metadata"]["name"]
         owner = owner_reference(live)
         desired["metadata"]["ownerReferences"] = [owner]
         try:
-            found = await self.client.get(ConfigMap, REGISTRATION_CONFIGMAP, namespace=namespace)
+            found = await self.client.get(resource, name, namespace=namespace)
         except ApiError as error:
             if error.status.code != 404:
                 raise
@@ -328,8 +317,8 @@ class DataPlaneController:
                 [as_dict(r) for r in found.metadata.ownerReferences or ()] == [owner]:
             return
         await apply(self.client, desired)
-        log.info("published the NodePools' registration settings",
-                 extra={"namespace": namespace, "configmap": REGISTRATION_CONFIGMAP, "pools": sorted(pools)})
+        log.info(f"published {what}", extra={"namespace": namespace, "object": f"{desired['kind']}/{name}",
+                                             "pools": pools})
 
     # Kubelet serving certificates.
 
