@@ -179,8 +179,7 @@ def up(layout: Layout, name: str, log: Log) -> ClusterConfig:
         raise ClusterError(f"{layout.state_dir} holds management cluster {config.name!r}, not {name!r}")
 
     if supervisor_pid(layout, config) is None:
-        for toolset in binaries.TOOLSETS:
-            binaries.ensure(toolset, log)
+        binaries.ensure_all(log)
         binaries.ensure_pause(log)
         pki.ensure(layout, config)
         pause = images.image("hcp/pause").ref.on(config.registry)

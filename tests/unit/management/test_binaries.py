@@ -1,6 +1,10 @@
+import io
+from pathlib import Path
+
 import pytest
 
 from hcp.management import binaries
+from hcp.progress import Progress
 
 
 def test_every_toolset_pins_its_upstream_module():
@@ -52,3 +56,73 @@ def test_cache_key_changes_with_the_pins(tmp_path, monkeypatch):
 def test_missing_host_binary_names_the_debian_package():
     with pytest.raises(binaries.BuildError, match="install the Debian package no-such-package"):
         binaries.host_binary("no-such-binary-hcp", "no-such-package")
+
+
+class _Clock:
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _cold_cache(tmp_path, monkeypatch, names):
+    """A cache of its own (never ~/.cache/hcp) and only the toolsets `names`."""
+    monkeypatch.setenv("HCP_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("HCP_PREBUILT_BIN_DIR", raising=False)
+    monkeypatch.setattr(binaries, "TOOLSETS", {name: binaries.TOOLSETS[name] for name in names})
+
+
+def test_ensure_all_says_how_many_and_how_long_then_shows_each_build(tmp_path, monkeypatch):
+    _cold_cache(tmp_path, monkeypatch, ("kubernetes", "etcd", "kwok"))
+    clock, built = _Clock(), []
+
+    def go_build(toolset, output):
+        clock.now += toolset.cold_build_s
+        built.append(toolset.name)
+        for command in toolset.commands:
+            (output / command).write_text("")
+
+    monkeypatch.setattr(binaries, "_go_build", go_build)
+    binaries.ensure("etcd")  # cached before: not counted, not shown
+    built.clear()
+    stream = io.StringIO()
+    binaries.ensure_all(Progress(stream, clock=clock))
+    kubernetes, kwok = binaries.TOOLSETS["kubernetes"].version, binaries.TOOLSETS["kwok"].version
+    assert built == ["kubernetes", "kwok"]
+    assert stream.getvalue().splitlines() == [
+        f"[   0.0s] building 2 toolsets from their Go modules (about 8 min on 2 cores; cached in {tmp_path}/bin)",
+        f"[   0.0s] [1/2] kubernetes {kubernetes}: building… 0s",
+        f"[ 387.0s] [1/2] kubernetes {kubernetes}: built in 6m27s",
+        f"[ 387.0s] [2/2] kwok {kwok}: building… 0s",
+        f"[ 478.0s] [2/2] kwok {kwok}: built in 1m31s",
+    ]
+    assert binaries.cached("kwok") is not None
+
+    stream.seek(0), stream.truncate()
+    binaries.ensure_all(Progress(stream, clock=clock))
+    assert stream.getvalue() == "" and built == ["kubernetes", "kwok"]  # all cached: silent
+
+
+def test_a_failed_build_keeps_the_go_output_in_the_error(tmp_path, monkeypatch):
+    _cold_cache(tmp_path, monkeypatch, ("etcd",))
+
+    def run(command, cwd, env, stdout, stderr):
+        stdout.write(b"".join(f"line {n}\n".encode() for n in range(1, 9)))
+
+        class Failed:
+            returncode = 1
+        return Failed()
+
+    monkeypatch.setattr(binaries.subprocess, "run", run)
+    monkeypatch.setattr(binaries.shutil, "which", lambda name: "/usr/bin/go")
+    stream = io.StringIO()
+    with pytest.raises(binaries.BuildError, match=r"building etcd v\S+ failed: line 4 \| line 5 .* line 8$"):
+        binaries.ensure_all(Progress(stream))
+    assert "[1/1] etcd" in stream.getvalue() and ": failed after 0s" in stream.getvalue()
+    assert binaries.cached("etcd") is None and not list((tmp_path / "bin").iterdir())  # no half-built leftovers
+
+
+def test_the_cache_is_shown_under_home_as_tilde(monkeypatch):
+    monkeypatch.setenv("HOME", "/home/someone")
+    assert binaries._home_relative(Path("/home/someone/.cache/hcp/bin")) == "~/.cache/hcp/bin"
+    assert binaries._home_relative(Path("/var/cache/hcp/bin")) == "/var/cache/hcp/bin"
