@@ -38,3 +38,14 @@ MAX_CONTROL_PLANE_NAMESPACE = 63
 def control_plane_namespace(namespace: str, name: str) -> str:
     """The namespace of a HostedCluster's control plane: `<namespace>-<name>`, as HyperShift names it."""
     return f"{namespace}-{name}"
+
+
+def control_plane_namespace_metadata(namespace: str, name: str, uid: str) -> dict:
+    """The metadata that marks a control-plane namespace as HostedCluster `namespace/name`'s (UID `uid`).
+
+    The operator creates the namespace so; a restore (hcp.backup.restore_cluster) creates it
+    before the operator starts, with the same marks, so the operator adopts it.
+    """
+    return {"name": control_plane_namespace(namespace, name),
+            "labels": {HOSTED_CONTROL_PLANE_LABEL: "true", HOSTED_CLUSTER_UID_LABEL: uid},
+            "annotations": {CLUSTER_ANNOTATION: f"{namespace}/{name}"}}

@@ -38,9 +38,9 @@ from hcp.api.names import (
     CLUSTER_ANNOTATION,
     FINALIZER,
     HOSTED_CLUSTER_UID_LABEL,
-    HOSTED_CONTROL_PLANE_LABEL,
     RESTART_DATE_ANNOTATION,
     control_plane_namespace,
+    control_plane_namespace_metadata,
 )
 from hcp.kube.apply import apply, apply_status, delete_if_exists, owner_reference, resource_of
 from hcp.kube.conditions import find_condition, is_true, refused_status, set_condition
@@ -222,11 +222,9 @@ class HostedClusterController:
         An absent namespace is created (never applied: apply would take over one
         made by someone else in the meantime); False if it appeared meanwhile.
         """
-        labels = {HOSTED_CONTROL_PLANE_LABEL: "true", HOSTED_CLUSTER_UID_LABEL: hc.metadata.uid}
+        metadata = control_plane_namespace_metadata(hc.metadata.namespace, hc.metadata.name, hc.metadata.uid)
         if hc.spec.platform.type == PlatformType.CONTAINER:
-            labels.update(PRIVILEGED_NAMESPACE_LABELS)  # its machines are privileged pods in this namespace
-        metadata = {"name": target, "labels": labels,
-                    "annotations": {CLUSTER_ANNOTATION: f"{hc.metadata.namespace}/{hc.metadata.name}"}}
+            metadata["labels"].update(PRIVILEGED_NAMESPACE_LABELS)  # its machines are privileged pods here
         if existing is not None:
             await apply(self.client, {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
             return True
