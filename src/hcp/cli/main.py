@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from hcp import __version__
 from hcp.api.parse import validation_message
+from hcp.backup.bundle import BundleError
 from hcp.backup.storage import StorageError
 from hcp.backup.verify import VerifyError
 from hcp.cli.backup import backup
@@ -20,7 +21,9 @@ from hcp.cli.destroy import destroy
 from hcp.cli.dump import dump
 from hcp.cli.install import install
 from hcp.cli.management_cluster import management_cluster
+from hcp.cli.restore import restore
 from hcp.cli.version import version
+from hcp.hostedcluster.backup import BackupError
 from hcp.hostedcluster.kube import HostedClusterError
 from hcp.images import RegistryError
 from hcp.management.binaries import BuildError
@@ -28,7 +31,7 @@ from hcp.management.cluster import ClusterError
 from hcp.management.network import NetworkError
 from hcp.operator.install import InstallError
 
-USER_ERRORS = (VerifyError, StorageError, ClusterError, BuildError, NetworkError, RegistryError, InstallError, HostedClusterError, ValueError)
+USER_ERRORS = (VerifyError, StorageError, BackupError, BundleError, ClusterError, BuildError, NetworkError, RegistryError, InstallError, HostedClusterError, ValueError)
 
 
 class AliasedGroup(click.Group):
@@ -58,7 +61,7 @@ def cli() -> None:
     """
 
 
-for command in (management_cluster, install, create, destroy, dump, backup, version, completion):
+for command in (management_cluster, install, create, destroy, dump, backup, restore, version, completion):
     cli.add_command(command)
 
 
