@@ -114,6 +114,9 @@ def _netfilter_image(toolset: str, command: str, shell: bool = False, component:
                           entrypoint=(f"{BIN}/{command}",), env=(netfilter.PATH,))
 
 
+ETCD_BASH = b"#!/bin/sh\n# busybox ash standing in for bash, for the docs' etcd-data pod (docs 7.3)\nexec /bin/sh \"$@\"\n"
+"""/usr/bin/bash of the etcd image: the docs' restore procedure runs its etcd-data pod with it."""
+
 CONTROL_PLANE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 KUBERNETES_TOOLSETS = ("kubernetes", "kubernetes-1.36")
 
@@ -130,7 +133,10 @@ IMAGES: tuple[ComponentImage, ...] = (
             _busybox_layer(),
             _binaries_layer("etcd", ("etcd", "etcdctl", "etcdutl"))
             # the docs run /usr/bin/etcdctl in the etcd pod
-            + tuple(File(f"/usr/bin/{c}", symlink_to=f"{BIN}/{c}") for c in ("etcdctl", "etcdutl")),
+            + tuple(File(f"/usr/bin/{c}", symlink_to=f"{BIN}/{c}") for c in ("etcdctl", "etcdutl"))
+            # and `/usr/bin/bash -c 'while true; do sleep 1000; done'` in the etcd-data pod of their
+            # restore procedure (docs 7.3): busybox's ash serves it; there is no bash in the image
+            + (File("/usr/bin/bash", data=ETCD_BASH),),
         ),
         cmd=(f"{BIN}/etcd",),
     ),
