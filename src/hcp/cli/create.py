@@ -7,6 +7,7 @@ machines, platform type KWOK).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import re
 from datetime import datetime
@@ -15,6 +16,7 @@ from typing import Any
 
 import click
 import yaml
+from lightkube.resources.core_v1 import Secret
 
 from hcp.api.meta import TaintEffect, Toleration
 from hcp.api.v1beta1.common import AvailabilityPolicy
@@ -22,6 +24,7 @@ from hcp.api.v1beta1.etcd import DEFAULT_ETCD_STORAGE_SIZE
 from hcp.api.v1beta1.networking import NetworkType
 from hcp.api.v1beta1.nodepool import MAX_NODE_POOL_REPLICAS
 from hcp.api.v1beta1.platform import PlatformType
+from hcp.controlplane.components.kube_apiserver.adapter import AESCBC_SECRET_KEY
 from hcp.cli.options import (
     CIDR,
     DEFAULT_NAMESPACE,
@@ -35,7 +38,7 @@ from hcp.cli.options import (
 )
 from hcp.hostedcluster import lifecycle, objects
 from hcp.hostedcluster.join import wait_for_join_command
-from hcp.hostedcluster.kube import HostedClusterError
+from hcp.hostedcluster.kube import HostedClusterError, Kube
 from hcp.hostedcluster.kubeconfig import admin_kubeconfig, merged_kubeconfig
 from hcp.management.layout import REGISTRY_HOST, REGISTRY_PORT
 from hcp.progress import Progress
@@ -97,6 +100,10 @@ _CLUSTER_OPTIONS = [
                   help="Public SSH key file authorized on every node."),
     click.option("--generate-ssh", is_flag=True,
                   help="Generate an ed25519 key pair, kept in Secret <name>-ssh-key (id_rsa, id_rsa.pub)."),
+    click.option("--no-secret-encryption", "no_secret_encryption", is_flag=True,
+                  help="Store Secrets unencrypted in etcd. Default: encrypted at rest with a new aescbc key "
+                       "(Secret <name>-etcd-encryption-key, key `key`; an existing one is kept), "
+                       "as HyperShift's CLI does."),
     click.option("--base-domain", default="hcp.local", show_default=True, help="Base domain of the cluster."),
     click.option("--control-plane-availability-policy", "availability",
                   type=click.Choice([p.value for p in AvailabilityPolicy]),
@@ -142,9 +149,11 @@ _CLUSTER_OPTIONS = [
 def create_cluster_kwok(**options: Any) -> None:
     """Create a hosted cluster whose machines are simulated (kwok nodes in the hosted cluster).
 
-    Creates the namespace, Secrets <name>-pull-secret (and <name>-ssh-key),
-    the HostedCluster with every control-plane service published as a
-    NodePort of the management cluster, and a NodePool <name>. All or
+    Creates the namespace, Secrets <name>-pull-secret, <name>-etcd-encryption-key
+    (the aescbc key Secrets are encrypted at rest with; none with
+    --no-secret-encryption) and <name>-ssh-key (with --ssh-key or
+    --generate-ssh), the HostedCluster with every control-plane service
+    published as a NodePort of the management cluster, and a NodePool <name>. All or
     nothing: every object is validated by the API server (dry run) first, and
     if one is refused, what this command created is removed again.
 
@@ -197,7 +206,7 @@ def create_cluster_container(**options: Any) -> None:
 
 def _create_cluster(platform: PlatformType, *, name: str, namespace: str, release_image: str,
                     node_pool_replicas: int, pull_secret: Path | None, ssh_key: Path | None, generate_ssh: bool,
-                    base_domain: str, availability: str, etcd_storage_class: str | None, etcd_storage_size: str,
+                    no_secret_encryption: bool, base_domain: str, availability: str, etcd_storage_class: str | None, etcd_storage_size: str,
                     service_cidr: tuple[str, ...], cluster_cidr: tuple[str, ...], network_type: str,
                     node_selector: tuple[str, ...], toleration: tuple[str, ...], annotations: tuple[str, ...],
                     labels: tuple[str, ...], paused_until: str | None, auto_repair: bool,
@@ -248,6 +257,8 @@ def _create_cluster(platform: PlatformType, *, name: str, namespace: str, releas
     needs_cluster = not (render and api_server_address)
     with connect(kubeconfig, state_dir) if needs_cluster else contextlib.nullcontext() as kube:
         address = api_server_address or lifecycle.management_node_address(kube, state_dir)
+        if not no_secret_encryption:
+            options["encryption_key"] = _encryption_key(kube, namespace, name)
         documents = objects.cluster_objects(objects.ClusterOptions(api_server_address=address, **options), pool)
         if render:
             _render(documents if render_sensitive else objects.without_secrets(documents), render_into,
@@ -275,6 +286,32 @@ def _create_cluster(platform: PlatformType, *, name: str, namespace: str, releas
 def generate_ssh_key() -> tuple[bytes, bytes]:
     """A new key pair (tests replace this to keep goldens stable)."""
     return objects.generate_ssh_key()
+
+
+def generate_encryption_key() -> bytes:
+    """A new aescbc key (tests replace this to keep goldens stable)."""
+    return objects.generate_encryption_key()
+
+
+def _encryption_key(kube: Kube | None, namespace: str, name: str) -> bytes:
+    """The key of Secret <name>-etcd-encryption-key where it exists already, else a new one.
+
+    An existing key is kept, never replaced: it is one an interrupted run
+    created, or one the user made for a restore (the key the snapshot's Secrets
+    were encrypted with), and a new one would make those Secrets unreadable.
+    Rendering without the management cluster (--render --api-server-address)
+    cannot look, so it renders a new key.
+    """
+    secret_name = objects.encryption_key_secret_name(name)
+    existing = kube.get_or_none(Secret, secret_name, namespace) if kube is not None else None
+    if existing is None:
+        return generate_encryption_key()
+    data = (existing.data or {}).get(AESCBC_SECRET_KEY)
+    if data is None:
+        raise HostedClusterError(f"Secret {namespace}/{secret_name} exists without the data key "
+                                 f"{AESCBC_SECRET_KEY!r} of an aescbc key; add it, remove the Secret, or pass "
+                                 f"--no-secret-encryption")
+    return objects.check_encryption_key(base64.b64decode(data), f"Secret {namespace}/{secret_name}")
 
 
 @create.group("nodepool")

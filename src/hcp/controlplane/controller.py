@@ -3,7 +3,9 @@
 Every pass recomputes the whole desired state: resolve the release, publish
 the API server and the konnectivity server, keep the PKI, render every
 component and apply it all with server-side apply, owned by the
-HostedControlPlane so that deleting it removes everything. Status is
+HostedControlPlane so that deleting it removes everything, then delete
+what a component rendered before and renders no more (the EncryptionConfiguration
+once spec.secretEncryption is gone: hcp.controlplane.render.leftovers). Status is
 derived from what is observed (workloads rolled out, the published endpoint
 answering /readyz), never remembered. The konnectivity endpoint is learnt
 the same way as the API server's but not waited for: the control plane runs
@@ -24,7 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from lightkube import ApiError, AsyncClient
+from lightkube import ApiError, AsyncClient, operators
+from lightkube.codecs import resource_registry
 from lightkube.resources.core_v1 import Namespace, Node, Pod, Secret
 
 from hcp.api import HostedControlPlane
@@ -37,14 +40,16 @@ from hcp.controlplane.context import COMPONENT_IMAGES, Endpoint, RenderContext, 
 from hcp.controlplane.pki import (
     IGNITION_SERVICE, KAS_SERVICE, KONNECTIVITY_SERVICE, ROOT_CA, admin_kubeconfig_ref, pki_secrets, secret_data,
 )
+from hcp.controlplane.labels import MANAGED_BY, MANAGED_BY_LABEL, RENDERED_BY_LABEL
 from hcp.controlplane.publishing import needs_node_addresses, published_endpoint, service_strategy
-from hcp.controlplane.render import render
+from hcp.controlplane.render import KINDS, leftovers, render
 from hcp.ignition.join import RegistryMirror
-from hcp.kube.apply import apply, apply_status, owner_reference
+from hcp.kube.apply import apply, apply_status, delete_if_exists, owner_reference
 from hcp.kube.conditions import find_condition, refused_status, set_condition
 from hcp.kube.controller import Result
 from hcp.kube.events import NORMAL, WARNING, EventRecorder
 from hcp.kube.informer import Informer
+from hcp.kube.leftovers import LiveObject, describe, object_key
 from hcp.kube.objects import as_dict, split_key
 from hcp.api.pause import pause_state
 from hcp.release.resolver import Releases
@@ -220,8 +225,10 @@ class HostedControlPlaneController:
                                   ignition_host=ignition.host if ignition else None):
             if secret_data(secret) != secrets.get(secret["metadata"]["name"]):
                 await apply(self.client, _owned(secret, owner))
-        for obj in render(context(endpoint, endpoints)):
+        rendered = render(context(endpoint, endpoints))
+        for obj in rendered:
             await apply(self.client, _owned(obj, owner))
+        await self._remove_leftovers(hcp, rendered)
 
         rolled_out = {name: _rolled_out(self.workloads[kind].get(namespace, name)) for kind, name in WORKLOADS}
         restore_error = None
@@ -232,6 +239,36 @@ class HostedControlPlaneController:
         ca = secrets.get(ROOT_CA, {}).get("ca.crt")
         api_ready, api_error = await _probe_readyz(endpoint, ca) if ca else (False, "no root CA yet")
         return Observed(rolled_out, endpoint, api_ready, api_error, restore_error)
+
+    async def _remove_leftovers(self, hcp: HostedControlPlane, rendered: list[dict[str, Any]]) -> None:
+        """Delete the objects a component rendered before and renders no more (RENDERED_BY_LABEL).
+
+        Only after the whole render was applied, so a pass that failed earlier
+        deletes nothing. A refusal is a Warning event, not a failed pass: the
+        control plane runs either way, and the next pass tries again.
+        """
+        namespace = hcp.metadata.namespace
+        selector = {RENDERED_BY_LABEL: operators.exists(), MANAGED_BY_LABEL: MANAGED_BY}
+        resources = {kind: resource_registry.load(api_version, kind) for api_version, kind in KINDS}
+        removed: list[str] = []
+        try:
+            live = [LiveObject((kind, namespace, obj.metadata.name),
+                               (obj.metadata.labels or {}).get(RENDERED_BY_LABEL, ""))
+                    for kind, resource in resources.items()
+                    async for obj in self.client.list(resource, namespace=namespace, labels=selector)
+                    if not obj.metadata.deletionTimestamp]
+            for obj in leftovers({object_key(o) for o in rendered}, live):
+                kind, _, name = obj.key
+                await delete_if_exists(self.client, resources[kind], name, namespace)
+                removed.append(f"{describe(obj.key)} ({obj.component})")
+        except ApiError as error:
+            message = f"Cannot remove what the control plane no longer renders: {error.status.message}"
+            log.warning(message, extra={"namespace": namespace})
+            await self.events.record(hcp, WARNING, "ControlPlaneObjectRemoveFailed", message)
+        if removed:
+            message = f"Removed what no component renders any more: {', '.join(removed)}"
+            log.info(message, extra={"namespace": namespace})
+            await self.events.record(hcp, NORMAL, "ControlPlaneObjectsRemoved", message)
 
     async def _not_servable(self, live: Any) -> str:
         """Why this HostedControlPlane is not rendered (empty: it is): not in a namespace hcp made, or invalid."""

@@ -43,6 +43,8 @@ from hcp.controlplane.pki import CA_CERT_KEY, KAS_SERVER_CRT, KONNECTIVITY_AGENT
 from hcp.dataplane.components import COMPONENTS, konnectivity_agent, metrics_server
 from hcp.dataplane.components.config import HostedClusterConfig
 from hcp.dataplane.components.context import COMPONENT_LABEL, HostedContext
+from hcp.kube.leftovers import LiveObject, ObjectKey, describe, object_key
+from hcp.kube.leftovers import leftovers as kube_leftovers
 
 # The hosted context.
 
@@ -108,9 +110,6 @@ def network_type_problem(network_type: NetworkType) -> str | None:
 
 # Objects.
 
-ObjectKey = tuple[str, str | None, str]
-"""(kind, namespace, name): how a rendered object and its live counterpart are matched."""
-
 KINDS: tuple[tuple[str, str], ...] = (
     ("v1", "Namespace"),
     ("v1", "ServiceAccount"),
@@ -139,19 +138,6 @@ PROTECTED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube
 LEFTOVER_SELECTOR_LABELS = {MANAGED_BY_LABEL: MANAGED_BY}
 """With COMPONENT_LABEL (any value): what a live object must carry to be looked at as a leftover, so that a
 user's object that merely reuses COMPONENT_LABEL is never deleted."""
-
-_KIND_ORDER = {kind: index for index, (_, kind) in enumerate(KINDS)}
-
-
-def object_key(obj: Mapping[str, Any]) -> ObjectKey:
-    metadata = obj.get("metadata") or {}
-    return obj["kind"], metadata.get("namespace") or None, metadata["name"]
-
-
-def describe(key: ObjectKey) -> str:
-    kind, namespace, name = key
-    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
-
 
 def stamp(obj: Mapping[str, Any], component: str) -> dict[str, Any]:
     """A copy of `obj` labelled as `component`'s and hcp's (the rendered object is left as it is)."""
@@ -227,26 +213,12 @@ def apply_due(desired_digest: str, last: Applied | None, now: float, *, present:
     return last is None or not present or last.digest != desired_digest or now - last.at >= resync
 
 
-@dataclass(frozen=True)
-class LiveObject:
-    """A live object of the hosted cluster carrying COMPONENT_LABEL (and hcp's managed-by label)."""
-
-    key: ObjectKey
-    component: str
-    """The value of its COMPONENT_LABEL."""
-
-
 def leftovers(desired: Collection[ObjectKey], live: Iterable[LiveObject],
               failed: Collection[str] = ()) -> list[LiveObject]:
-    """The live objects to delete, in deletion order: no component renders them any more.
-
-    Objects of a component that failed to render (`failed`) are kept, since
-    what it would render is unknown; protected namespaces are never deleted.
-    """
-    found = [obj for obj in live
-             if obj.key not in desired and obj.component not in failed
-             and not (obj.key[0] == "Namespace" and obj.key[2] in PROTECTED_NAMESPACES)]
-    return sorted(found, key=lambda obj: (-_KIND_ORDER.get(obj.key[0], len(KINDS)), obj.key[1] or "", obj.key[2]))
+    """The live objects (carrying COMPONENT_LABEL and hcp's managed-by label) to delete, in deletion order:
+    no component renders them any more (hcp.kube.leftovers); protected namespaces are never deleted."""
+    return kube_leftovers(desired, live, failed, kinds=[kind for _, kind in KINDS],
+                          protected=lambda key: key[0] == "Namespace" and key[2] in PROTECTED_NAMESPACES)
 
 
 def rolled_out(workload: Mapping[str, Any] | None) -> bool:

@@ -1,7 +1,9 @@
 """The objects `hcp create cluster` and `hcp create nodepool` make, as HyperShift's CLI makes them.
 
 A cluster is: its namespace, a pull-secret Secret, an optional SSH-key
-Secret, the HostedCluster and a default NodePool of the same name. Every
+Secret, the etcd encryption key Secret `<name>-etcd-encryption-key` (unless
+opted out) that the HostedCluster's spec.secretEncryption names, the
+HostedCluster and a default NodePool of the same name. Every
 object but the namespace carries HyperShift's `auto-created-for-infra` label,
 which is how `hcp destroy` finds what `create` made even when `create` was
 interrupted before the HostedCluster existed.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +26,14 @@ from hcp.api import HostedCluster, NodePool, to_dict
 from hcp.api.base import ObjectMeta
 from hcp.api.names import AUTO_CREATED_LABEL
 from hcp.api.meta import LocalObjectReference, Toleration
-from hcp.api.v1beta1.common import AvailabilityPolicy, DNSSpec, Release
+from hcp.api.v1beta1.common import (
+    AESCBCSpec,
+    AvailabilityPolicy,
+    DNSSpec,
+    Release,
+    SecretEncryptionSpec,
+    SecretEncryptionType,
+)
 from hcp.api.v1beta1.etcd import (
     EtcdManagementType,
     EtcdSpec,
@@ -53,6 +63,7 @@ from hcp.api.v1beta1.nodepool import (
     UpgradeType,
 )
 from hcp.api.v1beta1.platform import PlatformSpec, PlatformType
+from hcp.controlplane.components.kube_apiserver.adapter import AESCBC_KEY_SIZES, AESCBC_SECRET_KEY
 
 SAFE_TO_DELETE_LABEL = "hypershift.openshift.io/safe-to-delete-with-cluster"
 EMPTY_PULL_SECRET = b'{"auths":{}}'
@@ -60,6 +71,8 @@ EMPTY_PULL_SECRET = b'{"auths":{}}'
 PUBLISHED_SERVICES = (ServiceType.API_SERVER, ServiceType.OAUTH_SERVER, ServiceType.KONNECTIVITY,
                       ServiceType.IGNITION)
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+ENCRYPTION_KEY_BYTES = 32
+"""An AES-256 key, as HyperShift's CLI generates for aescbc."""
 _VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.+-]*)?")
 
 
@@ -103,6 +116,8 @@ class ClusterOptions:
     labels: dict[str, str] = field(default_factory=dict)
     paused_until: str | None = None
     platform: PlatformType = PlatformType.KWOK
+    encryption_key: bytes | None = None
+    """The aescbc key Secrets are encrypted at rest with; None: no spec.secretEncryption."""
 
 
 def check_names(namespace: str, name: str) -> None:
@@ -122,6 +137,24 @@ def generate_ssh_key(key: Ed25519PrivateKey | None = None) -> tuple[bytes, bytes
     private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
                                 serialization.NoEncryption())
     return public + b"\n", private
+
+
+def generate_encryption_key() -> bytes:
+    """A new aescbc key: 32 random bytes from the OS's CSPRNG."""
+    return secrets.token_bytes(ENCRYPTION_KEY_BYTES)
+
+
+def encryption_key_secret_name(cluster_name: str) -> str:
+    """The Secret holding a cluster's aescbc key, named as HyperShift's CLI names it."""
+    return f"{cluster_name}-etcd-encryption-key"
+
+
+def check_encryption_key(key: bytes, source: str) -> bytes:
+    """An aescbc key is 16, 24 or 32 bytes; the API server refuses to start with any other."""
+    if len(key) not in AESCBC_KEY_SIZES:
+        raise ValueError(f"{source} holds {len(key)} bytes under {AESCBC_SECRET_KEY!r}; an aescbc key has "
+                         f"{', '.join(map(str, AESCBC_KEY_SIZES))} bytes")
+    return key
 
 
 def check_ssh_public_key(data: bytes, source: str) -> bytes:
@@ -170,15 +203,21 @@ def cluster_objects(options: ClusterOptions, node_pool: NodePoolOptions | None) 
             keys["id_rsa"] = options.ssh_private_key
         ssh_key = LocalObjectReference(name=f"{options.name}-ssh-key")
         objects.append(_secret(options, ssh_key.name, secret_labels, keys, "Opaque"))
+    encryption_key = None
+    if options.encryption_key:
+        encryption_key = LocalObjectReference(name=encryption_key_secret_name(options.name))
+        objects.append(_secret(options, encryption_key.name, secret_labels,
+                               {AESCBC_SECRET_KEY: options.encryption_key}, "Opaque"))
     objects.append(hosted_cluster(options, labels, LocalObjectReference(name=pull_secret["metadata"]["name"]),
-                                  ssh_key))
+                                  ssh_key, encryption_key))
     if node_pool is not None:
         objects.append(node_pool_object(node_pool))
     return objects
 
 
 def hosted_cluster(options: ClusterOptions, labels: dict[str, str], pull_secret: LocalObjectReference,
-                   ssh_key: LocalObjectReference | None) -> dict[str, Any]:
+                   ssh_key: LocalObjectReference | None,
+                   encryption_key: LocalObjectReference | None = None) -> dict[str, Any]:
     node_port = ServicePublishingStrategy(type=PublishingStrategyType.NODE_PORT,
                                           node_port=NodePortPublishingStrategy(address=options.api_server_address))
     volume = PersistentVolumeEtcdStorageSpec()
@@ -205,6 +244,9 @@ def hosted_cluster(options: ClusterOptions, labels: dict[str, str], pull_secret:
     )
     if ssh_key is not None:
         spec.ssh_key = ssh_key
+    if encryption_key is not None:
+        spec.secret_encryption = SecretEncryptionSpec(type=SecretEncryptionType.AESCBC,
+                                                      aescbc=AESCBCSpec(active_key=encryption_key))
     if options.paused_until:
         spec.paused_until = options.paused_until
     if options.node_selector:

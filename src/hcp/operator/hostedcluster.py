@@ -1,7 +1,8 @@
 """The HostedCluster controller: the user's object, turned into a control-plane namespace and its HostedControlPlane.
 
 It validates the release and configuration, creates namespace
-`<namespace>-<name>`, copies the Secrets the control plane reads, applies
+`<namespace>-<name>`, copies the Secrets the control plane reads (and deletes
+the copies of those the spec no longer names: `stale_copies`), applies
 the HostedControlPlane with the spec propagated, and mirrors what the control
 plane reports back into the HostedCluster's status (conditions, version
 history, endpoint) plus the `<name>-admin-kubeconfig` Secret. A finalizer
@@ -33,7 +34,7 @@ from lightkube.resources.core_v1 import Namespace, Secret
 from lightkube.types import PatchType
 
 from hcp.api import API_VERSION, HostedCluster, HostedControlPlane, NodePool
-from hcp.api.meta import Condition
+from hcp.api.meta import Condition, LocalObjectReference
 from hcp.api.names import (
     CLUSTER_ANNOTATION,
     FINALIZER,
@@ -47,6 +48,7 @@ from hcp.kube.conditions import find_condition, is_true, refused_status, set_con
 from hcp.kube.controller import Result
 from hcp.kube.events import NORMAL, EventRecorder
 from hcp.kube.informer import Informer
+from hcp.kube.leftovers import LiveObject, ObjectKey, leftovers
 from hcp.kube.objects import as_dict, split_key
 from hcp.api.pause import pause_state
 from hcp.api.parse import parse
@@ -84,6 +86,29 @@ def control_plane_manifest(hc: HostedCluster, spec: dict[str, Any], target: str)
             "metadata": {"name": hc.metadata.name, "namespace": target, "annotations": annotations,
                          "labels": {HOSTED_CLUSTER_UID_LABEL: hc.metadata.uid}},
             "spec": hcp_spec}
+
+
+COPIES = "copied Secrets"
+"""The component the HostedCluster controller's copies count as, for hcp.kube.leftovers."""
+
+
+def copied_references(hc: HostedCluster) -> dict[str, LocalObjectReference | None]:
+    """The Secrets of the HostedCluster's namespace the control plane reads, by what they are: the pull
+    secret, the SSH key, and the aescbc keys spec.secretEncryption names (pure)."""
+    wanted = {"pull secret": hc.spec.pull_secret, "SSH key": hc.spec.ssh_key}
+    encryption = hc.spec.secret_encryption
+    if encryption is not None and encryption.aescbc is not None:
+        wanted["active encryption key"] = encryption.aescbc.active_key
+        wanted["backup encryption key"] = encryption.aescbc.backup_key
+    return wanted
+
+
+def stale_copies(target: str, copied: list[str], live: list[str]) -> list[ObjectKey]:
+    """The copies in `target` (Secrets marked with the HostedCluster's UID, `live`) to delete: those not
+    copied this pass, because the spec no longer names them (a backupKey after a rotation, every key once
+    secretEncryption is gone, an SSH key removed). Pure; decided like the components' leftovers."""
+    found = [LiveObject(("Secret", target, name), COPIES) for name in live]
+    return [obj.key for obj in leftovers({("Secret", target, name) for name in copied}, found)]
 
 
 def _now() -> str:
@@ -162,6 +187,7 @@ class HostedClusterController:
         try:
             for secret in copied.values():
                 await apply(self.client, secret)
+            await self._remove_stale_copies(hc, target, list(copied))
             await apply(self.client, control_plane_manifest(hc, spec, target))
         except ApiError as error:
             if error.status.code not in (400, 403, 422):
@@ -239,13 +265,8 @@ class HostedClusterController:
     async def _copy_secrets(self, hc: HostedCluster, namespace: str, target: str,
                             problems: list[str]) -> dict[str, dict[str, Any]]:
         """The Secrets the control plane reads, as copies for its namespace; missing ones become problems."""
-        wanted = {"pull secret": hc.spec.pull_secret, "SSH key": hc.spec.ssh_key}
-        encryption = hc.spec.secret_encryption
-        if encryption is not None and encryption.aescbc is not None:
-            wanted["active encryption key"] = encryption.aescbc.active_key
-            wanted["backup encryption key"] = encryption.aescbc.backup_key
         copies = {}
-        for what, reference in wanted.items():
+        for what, reference in copied_references(hc).items():
             if reference is None or not reference.name:
                 continue
             try:
@@ -263,6 +284,15 @@ class HostedClusterController:
                 "data": source.data or {},
             }
         return copies
+
+    async def _remove_stale_copies(self, hc: HostedCluster, target: str, copied: list[str]) -> None:
+        """Delete the copies the spec no longer names; only after every wanted one was found and applied."""
+        live = [s.metadata.name async for s in self.client.list(
+            Secret, namespace=target, labels={HOSTED_CLUSTER_UID_LABEL: hc.metadata.uid})]
+        for _, namespace, name in stale_copies(target, copied, live):
+            await delete_if_exists(self.client, Secret, name, namespace)
+            log.info("removed a copied Secret its HostedCluster no longer names",
+                     extra={"namespace": namespace, "secret": name})
 
     async def _publish_kubeconfig(self, live: Any, hcp: HostedControlPlane | None, namespace: str, name: str,
                                   target: str) -> tuple[str | None, str]:

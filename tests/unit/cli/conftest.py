@@ -45,6 +45,17 @@ def kubeconfig_text(server: str = SERVER) -> str:
             f"current-context: c\n")
 
 
+FIXED_ENCRYPTION_KEY = bytes(range(100, 132))
+
+
+@pytest.fixture(autouse=True)
+def fixed_encryption_key(monkeypatch) -> bytes:
+    """The aescbc key `hcp create cluster` generates, fixed to keep goldens stable."""
+    from hcp.cli import create
+    monkeypatch.setattr(create, "generate_encryption_key", lambda: FIXED_ENCRYPTION_KEY)
+    return FIXED_ENCRYPTION_KEY
+
+
 @pytest.fixture
 def api(monkeypatch) -> FakeAPI:
     """The fake API server every command reaches, whatever kubeconfig it is given."""

@@ -18,8 +18,8 @@ ADDRESS = ["--api-server-address", "10.0.0.2"]
 CREATE = ["create", "cluster", "kwok", "--name", "demo", *ADDRESS]
 REFUSAL = ('HostedCluster.hypershift.openshift.io "demo" is invalid: spec.dns.baseDomain: Invalid value: '
            '"bad": must be a DNS name')
-REMOVED = ["removed NodePool clusters/demo", "removed Secret clusters/demo-pull-secret",
-           "removed Namespace clusters"]
+REMOVED = ["removed NodePool clusters/demo", "removed Secret clusters/demo-etcd-encryption-key",
+           "removed Secret clusters/demo-pull-secret", "removed Namespace clusters"]
 
 
 def nothing_of_demo(api) -> None:
@@ -46,8 +46,8 @@ def test_every_object_is_validated_before_the_first_is_created(hcp, api):
     assert result.code == 0, result.err
     dry = [(plural, name) for _, plural, _, name, dry_run in api.writes if dry_run]
     real = [(plural, name) for _, plural, _, name, dry_run in api.writes if not dry_run]
-    assert dry == real == [("secrets", "demo-pull-secret"), ("secrets", "demo-ssh-key"), ("nodepools", "demo"),
-                           ("hostedclusters", "demo")]
+    assert dry == real == [("secrets", "demo-pull-secret"), ("secrets", "demo-ssh-key"),
+                           ("secrets", "demo-etcd-encryption-key"), ("nodepools", "demo"), ("hostedclusters", "demo")]
     assert api.writes.index(("POST", "secrets", "clusters", "demo-pull-secret", False)) == len(dry)
 
 
@@ -69,7 +69,7 @@ def test_a_failure_at_the_last_step_removes_what_the_run_made(hcp, api):
     result = hcp(*CREATE)
     assert result.code == 1
     # One line per removed object, newest first, then the error line.
-    assert [line.split("] ", 1)[1] for line in result.err.splitlines()[-4:-1]] == REMOVED
+    assert [line.split("] ", 1)[1] for line in result.err.splitlines()[-5:-1]] == REMOVED
     assert result.error == ("error: the API server refused HostedCluster clusters/demo: admission webhook denied "
                             "the request: quota exceeded; everything this run had created was removed")
     assert api.names("Namespace") == []
@@ -84,7 +84,7 @@ def test_what_existed_before_is_kept(hcp, api):
     result = hcp(*CREATE)
     assert result.code == 1
     assert "updated existing Secret clusters/demo-pull-secret" in result.progress
-    assert [line for line in result.progress if line.startswith("removed")] == ["removed NodePool clusters/demo"]
+    assert [line for line in result.progress if line.startswith("removed")] == REMOVED[:2]
     assert api.names("Namespace") == ["clusters"]
     assert api.names("Secret") == ["clusters/demo-pull-secret", "clusters/unrelated"]
     assert api.names("NodePool") == []
@@ -95,7 +95,7 @@ def test_a_cluster_created_meanwhile_is_reported_as_existing_after_removing_the_
     api.refuse("HostedCluster", "demo", 'hostedclusters "demo" already exists', dry_run=False, code=409)
     result = hcp(*CREATE)
     assert result.code == 1
-    assert [line for line in result.progress if line.startswith("removed")] == REMOVED[:2]
+    assert [line for line in result.progress if line.startswith("removed")] == REMOVED[:3]
     assert result.error.startswith("error: HostedCluster clusters/demo already exists; get its kubeconfig with ")
 
 
@@ -105,7 +105,7 @@ def test_what_cannot_be_removed_is_named(hcp, api):
                code=403)
     result = hcp(*CREATE)
     assert result.code == 1
-    assert result.progress[-3:] == ["removed NodePool clusters/demo",
+    assert result.progress[-4:] == [*REMOVED[:2],
                                     'could not remove Secret clusters/demo-pull-secret: secrets "demo-pull-secret" '
                                     'is forbidden: no',
                                     "removed Namespace clusters"]
@@ -121,8 +121,7 @@ def test_what_stays_terminating_is_named(hcp, api, clock, monkeypatch):
     api.refuse("HostedCluster", "demo", "denied", dry_run=False)
     result = hcp(*CREATE)
     assert result.code == 1
-    assert result.progress[-2:] == ["NodePool clusters/demo is still being deleted",
-                                    "removed Secret clusters/demo-pull-secret"]
+    assert result.progress[-3:] == ["NodePool clusters/demo is still being deleted", *REMOVED[1:3]]
     assert result.error == ("error: the API server refused HostedCluster clusters/demo: denied; could not remove "
                             "what this run created, left behind: NodePool clusters/demo (still being deleted)")
     assert clock.now > 60
@@ -142,7 +141,7 @@ def test_an_object_replaced_meanwhile_is_not_removed(hcp, api, monkeypatch):
     api.refuse("HostedCluster", "demo", "denied", dry_run=False)
     result = hcp(*CREATE)
     assert result.code == 1
-    assert result.progress[-2:] == ["removed NodePool clusters/demo",
+    assert result.progress[-3:] == [*REMOVED[:2],
                                     "kept Secret clusters/demo-pull-secret: it was replaced by an object this run "
                                     "did not create"]
     assert api.get("Secret", "demo-pull-secret", "clusters")["metadata"]["uid"] == "someone-elses"

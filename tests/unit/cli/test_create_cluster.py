@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import stat
 
 import pytest
@@ -12,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hcp.cli import create
 from hcp.hostedcluster import objects
 from tests.unit.cli import world
-from tests.unit.cli.conftest import assert_golden
+from tests.unit.cli.conftest import FIXED_ENCRYPTION_KEY, assert_golden
 
 ADDRESS = ["--api-server-address", "10.0.0.2"]
 
@@ -79,7 +80,7 @@ def test_render_into_a_file_keeps_secrets_private(hcp, tmp_path, fixed_ssh_key):
     assert result.code == 0, result.err
     assert result.out == ""
     assert [d["kind"] for d in yaml.safe_load_all(target.read_text())] == \
-        ["Namespace", "Secret", "Secret", "HostedCluster", "NodePool"]
+        ["Namespace", "Secret", "Secret", "Secret", "HostedCluster", "NodePool"]
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
@@ -96,7 +97,8 @@ def test_create_applies_every_object_the_hosted_cluster_last(hcp, api, fixed_ssh
     result = hcp("create", "cluster", "kwok", "--name", "demo", "--generate-ssh", *ADDRESS)
     assert result.code == 0, result.err
     assert_golden("create-cluster.txt", result.out)
-    assert api.names("Secret") == ["clusters/demo-pull-secret", "clusters/demo-ssh-key"]
+    assert api.names("Secret") == ["clusters/demo-etcd-encryption-key", "clusters/demo-pull-secret",
+                                   "clusters/demo-ssh-key"]
     assert api.names("NodePool") == ["clusters/demo"]
     assert api.get("HostedCluster", "demo", "clusters")["spec"]["sshKey"] == {"name": "demo-ssh-key"}
     assert list(api.objects)[-1] == ("hostedclusters", "clusters", "demo")
@@ -143,8 +145,9 @@ def test_wait_reports_each_phase_and_how_to_use_the_cluster(hcp, api, clock):
     assert result.code == 0, result.err
     assert_golden("create-cluster-wait.txt", result.out)
     assert result.progress == ["created Namespace clusters (needed before the objects in it can be validated)",
-                               "validated 3 objects with a server-side dry run",
+                               "validated 4 objects with a server-side dry run",
                                "created Secret clusters/demo-pull-secret",
+                               "created Secret clusters/demo-etcd-encryption-key",
                                "created NodePool clusters/demo", "created HostedCluster clusters/demo",
                                "control-plane namespace clusters-demo created", "etcd cluster is available",
                              "API server available at https://10.0.0.2:30443", "2 of 2 nodes ready"]
@@ -233,3 +236,72 @@ def test_what_the_models_refuse_is_one_error_line(hcp):
     assert result.err.splitlines() == [
         "error: CIDR ranges in machineNetwork, clusterNetwork, and serviceNetwork must be unique and "
         "non-overlapping: clusterNetwork 10.132.0.0/14 overlaps serviceNetwork 10.132.0.0/16"]
+
+
+ENCRYPTION = {"type": "aescbc", "aescbc": {"activeKey": {"name": "demo-etcd-encryption-key"}}}
+
+
+def test_generated_encryption_keys_are_32_random_bytes():
+    first, second = objects.generate_encryption_key(), objects.generate_encryption_key()
+    assert len(first) == len(second) == 32
+    assert first != second
+
+
+def test_secrets_are_encrypted_at_rest_by_default_with_a_key_that_is_never_printed(hcp, api):
+    result = hcp("create", "cluster", "kwok", "--name", "demo", *ADDRESS)
+    assert result.code == 0, result.err
+    secret = api.get("Secret", "demo-etcd-encryption-key", "clusters")
+    assert secret["type"] == "Opaque"
+    # The data key the kube-apiserver adapter reads (AESCBC_SECRET_KEY), as in HyperShift.
+    assert secret["data"] == {"key": base64.b64encode(FIXED_ENCRYPTION_KEY).decode()}
+    assert secret["metadata"]["labels"] == {objects.AUTO_CREATED_LABEL: "demo", objects.SAFE_TO_DELETE_LABEL: "true"}
+    assert api.get("HostedCluster", "demo", "clusters")["spec"]["secretEncryption"] == ENCRYPTION
+    for text in (result.out, result.err):
+        assert secret["data"]["key"] not in text and FIXED_ENCRYPTION_KEY.hex() not in text
+
+
+def test_no_secret_encryption_creates_no_key_and_no_encryption(hcp, api):
+    result = hcp("create", "cluster", "kwok", "--name", "demo", "--no-secret-encryption", *ADDRESS)
+    assert result.code == 0, result.err
+    assert api.names("Secret") == ["clusters/demo-pull-secret"]
+    assert "secretEncryption" not in api.get("HostedCluster", "demo", "clusters")["spec"]
+
+
+def test_render_names_the_key_and_render_sensitive_holds_it(hcp):
+    plain = list(yaml.safe_load_all(hcp("create", "cluster", "kwok", "--name", "demo", "--render", *ADDRESS).out))
+    cluster = next(d for d in plain if d["kind"] == "HostedCluster")
+    assert cluster["spec"]["secretEncryption"] == ENCRYPTION
+    sensitive = hcp("create", "cluster", "kwok", "--name", "demo", "--render", "--render-sensitive", *ADDRESS).out
+    secrets = {d["metadata"]["name"]: d for d in yaml.safe_load_all(sensitive) if d["kind"] == "Secret"}
+    assert base64.b64decode(secrets["demo-etcd-encryption-key"]["data"]["key"]) == FIXED_ENCRYPTION_KEY
+    opted_out = hcp("create", "cluster", "kwok", "--name", "demo", "--render", "--render-sensitive",
+                    "--no-secret-encryption", *ADDRESS).out
+    assert "encryption" not in opted_out
+
+
+def test_an_existing_key_is_kept_not_replaced(hcp, api):
+    """A key left by an interrupted run, or made beforehand for a restore, keeps encrypting (and decrypting)."""
+    own = bytes(range(16))
+    api.add(world.namespace("clusters"))
+    api.add({**world.secret("demo-etcd-encryption-key", "clusters", {}), "data": {"key": base64.b64encode(own).decode()}})
+    result = hcp("create", "cluster", "kwok", "--name", "demo", *ADDRESS)
+    assert result.code == 0, result.err
+    assert "updated existing Secret clusters/demo-etcd-encryption-key" in result.progress
+    assert base64.b64decode(api.get("Secret", "demo-etcd-encryption-key", "clusters")["data"]["key"]) == own
+    assert api.get("HostedCluster", "demo", "clusters")["spec"]["secretEncryption"] == ENCRYPTION
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"other": "x"}, "error: Secret clusters/demo-etcd-encryption-key exists without the data key 'key' of an aescbc "
+                     "key; add it, remove the Secret, or pass --no-secret-encryption"),
+    ({"key": "too short"}, "error: Secret clusters/demo-etcd-encryption-key holds 9 bytes under 'key'; an aescbc key "
+                           "has 16, 24, 32 bytes"),
+])
+def test_an_existing_secret_that_is_no_key_is_refused_and_nothing_is_created(hcp, api, data, message):
+    api.add(world.namespace("clusters"))
+    api.add(world.secret("demo-etcd-encryption-key", "clusters", data))
+    result = hcp("create", "cluster", "kwok", "--name", "demo", *ADDRESS)
+    assert result.code == 1
+    assert result.error == message
+    assert api.names("HostedCluster") == []
+    assert api.names("Secret") == ["clusters/demo-etcd-encryption-key"]

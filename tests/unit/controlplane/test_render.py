@@ -439,7 +439,8 @@ def test_api_server_files_exist_in_the_pod(ha_ctx):
     [
         (None, None),
         ({"featureSet": ""}, None),
-        ({"featureSet": "TechPreviewNoUpgrade"}, None),
+        ({"featureSet": "OKD"}, None),
+        ({"featureSet": "TechPreviewNoUpgrade"}, "DRAFractionalCapacityRange=true,SchedulerAsyncAPICalls=true"),
         ({"featureSet": "CustomNoUpgrade", "customNoUpgrade": {"enabled": ["A", "B"]}}, "A=true,B=true"),
         ({"featureSet": "CustomNoUpgrade", "customNoUpgrade": {"disabled": ["C"]}}, "C=false"),
         ({"featureSet": "CustomNoUpgrade", "customNoUpgrade": {}}, None),

@@ -176,10 +176,13 @@ def test_rbac_writes_no_service_accounts_or_cluster_objects_but_namespaces(docum
                                        "coordination.k8s.io"}
 
 
-def test_secrets_are_never_deleted_or_replaced_and_nodes_only_read(documents):
+def test_secrets_are_never_replaced_and_nodes_only_read(documents):
     verbs = {resource: set(rule["verbs"]) for rule in rules(documents) if rule["apiGroups"] == [""]
              for resource in rule["resources"]}
-    assert verbs["secrets"] == {"get", "list", "create", "patch"}
+    # Deleted: what a control-plane component no longer renders and copies the HostedCluster no longer
+    # names; the admission policy confines deletes outside control-plane namespaces to the Opaque
+    # Secrets a HostedCluster owns, so a user's own Secrets are never deleted.
+    assert verbs["secrets"] == {"get", "list", "create", "patch", "delete"}
     assert verbs["nodes"] == {"get", "list"}
     # No update or patch: machines are not changed. Watched: a machine pod that goes is replaced at once.
     assert verbs["pods"] == {"get", "list", "watch", "create", "delete"}

@@ -22,7 +22,8 @@ import yaml
 from hcp.api import to_dict
 from hcp.api.v1beta1.clusterconfig import FeatureSet
 from hcp.api.names import RESTART_DATE_ANNOTATION
-from hcp.controlplane.context import RenderContext
+from hcp.controlplane.context import RenderContext, RenderError
+from hcp.controlplane.featuresets import UnknownFeatureSetVersion, preview_gates
 from hcp.controlplane.labels import HOSTED_CONTROL_PLANE_LABEL
 
 COMPONENT_LABEL = "hypershift.openshift.io/control-plane-component"
@@ -171,14 +172,22 @@ def _affinity(ctx: RenderContext, selector: dict[str, str], replicas: int) -> di
 
 
 def feature_gates(ctx: RenderContext) -> list[str]:
-    """`--feature-gates` for featureSet CustomNoUpgrade's lists; nothing for the other sets."""
+    """`--feature-gates` for the featureSet: CustomNoUpgrade's own lists, or the upstream gates
+    TechPreviewNoUpgrade and DevPreviewNoUpgrade stand for in the release's Kubernetes minor
+    (hcp.controlplane.featuresets); nothing for the default set (or OKD)."""
     configuration = ctx.hcp.spec.configuration
     gate = configuration.feature_gate if configuration else None
-    if gate is None or gate.feature_set != FeatureSet.CUSTOM_NO_UPGRADE or gate.custom_no_upgrade is None:
+    if gate is None or gate.feature_set is None:
         return []
-    custom = gate.custom_no_upgrade
-    settings = [f"{name}=true" for name in custom.enabled or ()]
-    settings += [f"{name}=false" for name in custom.disabled or ()]
+    if gate.feature_set == FeatureSet.CUSTOM_NO_UPGRADE:
+        custom = gate.custom_no_upgrade
+        enabled, disabled = (custom.enabled or (), custom.disabled or ()) if custom else ((), ())
+        settings = [f"{name}=true" for name in enabled] + [f"{name}=false" for name in disabled]
+    else:
+        try:
+            settings = [f"{name}=true" for name in preview_gates(gate.feature_set, ctx.kubernetes_version)]
+        except UnknownFeatureSetVersion as error:
+            raise RenderError(str(error)) from None
     return [f"--feature-gates={','.join(settings)}"] if settings else []
 
 
