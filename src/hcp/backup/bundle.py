@@ -132,8 +132,13 @@ class Bundle:
 
     @classmethod
     def collect(cls, cluster: dict[str, Any], node_pools: list[dict[str, Any]],
-                user_secrets: dict[str, dict[str, Any]], control_plane_secrets: dict[str, dict[str, Any]]) -> Bundle:
-        """A bundle of live objects. `user_secrets` by role (referenced_secrets), the control plane's by name."""
+                user_secrets: dict[str, dict[str, Any]], control_plane_secrets: dict[str, dict[str, Any]],
+                paused_until: dict[str, str | None] | None = None) -> Bundle:
+        """A bundle of live objects. `user_secrets` by role (referenced_secrets), the control plane's by name.
+
+        `paused_until` (`<kind>/<name>` -> value, None for none) is saved in place of the live
+        spec.pausedUntil: a migration pauses the cluster for its backup, and the copy must not stay paused.
+        """
         check_backup_source(cluster)
         missing = [name for name in PKI_SECRETS if name not in control_plane_secrets]
         if missing:
@@ -145,7 +150,14 @@ class Bundle:
             saved = _clean(control_plane_secrets[name])
             saved["metadata"].pop("labels", None)  # the namespace's own; stamped again on restore
             secrets[f"{ROLE_CONTROL_PLANE}/{name}"] = saved
-        return cls(_clean(cluster), [_clean(pool) for pool in node_pools], secrets)
+        saved = [_clean(cluster), *(_clean(pool) for pool in node_pools)]
+        for obj in saved:
+            key = f"{obj['kind']}/{obj['metadata']['name']}"
+            if paused_until and key in paused_until:
+                obj["spec"].pop("pausedUntil", None)
+                if paused_until[key] is not None:
+                    obj["spec"]["pausedUntil"] = paused_until[key]
+        return cls(saved[0], saved[1:], secrets)
 
     def cluster_document(self) -> bytes:
         return yaml.safe_dump_all([self.cluster, *self.node_pools], sort_keys=False).encode()

@@ -168,7 +168,8 @@ class BackupResult:
 
 def backup_cluster(kube: Kube, namespace: str, name: str, target_text: str, *, credentials_secret: str | None,
                    credentials: S3Credentials | None, region: str, etcdutl: Path, log: Log,
-                   timeout: float = SNAPSHOT_TIMEOUT) -> BackupResult:
+                   timeout: float = SNAPSHOT_TIMEOUT,
+                   paused_until: dict[str, str | None] | None = None) -> BackupResult:
     """Save HostedCluster `namespace/name` as a bundle under `target_text` (s3://BUCKET[/PREFIX] or a directory)."""
     target = parse_target(target_text)
     cluster = hosted_cluster(kube, namespace, name)
@@ -186,7 +187,7 @@ def backup_cluster(kube: Kube, namespace: str, name: str, target_text: str, *, c
     control_plane_secrets = {s.metadata.name: as_dict(s) for s in kube.list(Secret, cp_namespace)}
     pools = [as_dict(p) for p in kube.list(NODE_POOLS, namespace) if (p.spec or {}).get("clusterName") == name]
     bundle = Bundle.collect(cluster, sorted(pools, key=lambda p: p["metadata"]["name"]), user_secrets,
-                            control_plane_secrets)
+                            control_plane_secrets, paused_until)
     created = _now()
     stamp = created.strftime("%Y%m%dT%H%M%SZ")
     prefix = bundle_prefix(namespace, name, stamp)
@@ -205,6 +206,8 @@ def backup_cluster(kube: Kube, namespace: str, name: str, target_text: str, *, c
 
     with scratch_dir("hcp-backup-") as scratch:
         place = open_place(target, credentials, region, scratch)
+        if isinstance(place, S3Storage) and not place.bucket_exists():  # wrong credentials raise here too
+            raise StorageError(f"s3://{target.bucket}: the bucket does not exist")
         place_bundle = _Sub(place, prefix)
         written: list[str] = []
         try:

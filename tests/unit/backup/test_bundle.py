@@ -156,3 +156,12 @@ def test_a_restore_under_the_same_name_keeps_every_name():
     assert plan.renamed_pools == {}
     assert plan.cluster["spec"]["pullSecret"]["name"] == "demo-pull-secret"
     assert plan.cluster["spec"]["sshKey"]["name"] == "shared-ssh"
+
+
+def test_a_migration_saves_the_pause_the_objects_had_before_it_paused_them():
+    cluster = _cluster()
+    cluster["spec"]["pausedUntil"] = "true"
+    bundle = Bundle.collect(cluster, [_pool("demo", paused="true")], {}, {name: _secret(name, "c") for name in PKI_SECRETS},
+                            paused_until={"HostedCluster/demo": None, "NodePool/demo": "2030-01-01T00:00:00Z"})
+    assert "pausedUntil" not in bundle.cluster["spec"]
+    assert bundle.node_pools[0]["spec"]["pausedUntil"] == "2030-01-01T00:00:00Z"
