@@ -21,6 +21,7 @@ from hcp.cli.destroy import destroy
 from hcp.cli.dump import dump
 from hcp.cli.install import install
 from hcp.cli.management_cluster import management_cluster
+from hcp.cli.migrate import migrate
 from hcp.cli.restore import restore
 from hcp.cli.version import version
 from hcp.hostedcluster.backup import BackupError
@@ -61,7 +62,7 @@ def cli() -> None:
     """
 
 
-for command in (management_cluster, install, create, destroy, dump, backup, restore, version, completion):
+for command in (management_cluster, install, create, destroy, dump, backup, restore, migrate, version, completion):
     cli.add_command(command)
 
 
