@@ -114,6 +114,23 @@ def _netfilter_image(toolset: str, command: str, shell: bool = False, component:
                           entrypoint=(f"{BIN}/{command}",), env=(netfilter.PATH,))
 
 
+ETCDCTL = b"""#!/bin/sh
+# etcd 3.6 moved `snapshot status` and `snapshot restore` from etcdctl to etcdutl; the docs
+# (written for etcd 3.5) run them as `etcdctl [-w table] snapshot status|restore ...`: those go to
+# etcdutl with the same arguments, everything else to etcdctl.
+snapshot=
+for arg in "$@"; do
+  case "$arg" in
+    -*) ;;
+    snapshot) snapshot=1 ;;
+    status|restore) [ -n "$snapshot" ] && exec /usr/local/bin/etcdutl "$@" ;;
+    *) [ -n "$snapshot" ] && break ;;
+  esac
+done
+exec /usr/local/bin/etcdctl "$@"
+"""
+"""/usr/bin/etcdctl of the etcd image: etcdctl, with the docs' `snapshot status|restore` sent to etcdutl."""
+
 ETCD_BASH = b"#!/bin/sh\n# busybox ash standing in for bash, for the docs' etcd-data pod (docs 7.3)\nexec /bin/sh \"$@\"\n"
 """/usr/bin/bash of the etcd image: the docs' restore procedure runs its etcd-data pod with it."""
 
@@ -132,8 +149,8 @@ IMAGES: tuple[ComponentImage, ...] = (
         lambda: (
             _busybox_layer(),
             _binaries_layer("etcd", ("etcd", "etcdctl", "etcdutl"))
-            # the docs run /usr/bin/etcdctl in the etcd pod
-            + tuple(File(f"/usr/bin/{c}", symlink_to=f"{BIN}/{c}") for c in ("etcdctl", "etcdutl"))
+            # the docs run /usr/bin/etcdctl in the etcd pod (see ETCDCTL)
+            + (File("/usr/bin/etcdctl", data=ETCDCTL), File("/usr/bin/etcdutl", symlink_to=f"{BIN}/etcdutl"))
             # and `/usr/bin/bash -c 'while true; do sleep 1000; done'` in the etcd-data pod of their
             # restore procedure (docs 7.3): busybox's ash serves it; there is no bash in the image
             + (File("/usr/bin/bash", data=ETCD_BASH),),
