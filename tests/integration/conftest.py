@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,12 +85,13 @@ def leftovers(cluster: ManagementCluster) -> list[str]:
     return found
 
 
-@pytest.fixture(scope="session")
-def management_cluster(tmp_path_factory) -> ManagementCluster:
+@contextmanager
+def management_cluster_up(prefix: str, directory: Path) -> Iterator[ManagementCluster]:
+    """A management cluster of its own (name `<prefix><random>`, state dir, subnet), deleted with all it made."""
     if os.geteuid() != 0:
         pytest.skip("the management cluster needs root")
-    name = f"it{uuid.uuid4().hex[:6]}"
-    cluster = ManagementCluster(name, tmp_path_factory.mktemp("mc") / "state")
+    name = f"{prefix}{uuid.uuid4().hex[:6]}"
+    cluster = ManagementCluster(name, directory / "state")
     try:
         cluster.mc("up", "--name", name)
         yield cluster
@@ -98,6 +100,21 @@ def management_cluster(tmp_path_factory) -> ManagementCluster:
         left = leftovers(cluster)
         shutil.rmtree(cluster.state_dir, ignore_errors=True)
         assert not left, f"management cluster left behind: {left}"
+
+
+@pytest.fixture(scope="session")
+def management_cluster(tmp_path_factory) -> Iterator[ManagementCluster]:
+    with management_cluster_up("it", tmp_path_factory.mktemp("mc")) as cluster:
+        yield cluster
+
+
+def one_error_line(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    """The CLI failed as it should on bad input: exit 1 and one `error:` line holding each fragment."""
+    assert result.returncode == 1, result
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
 
 
 @pytest.fixture(scope="session")

@@ -24,11 +24,11 @@ from __future__ import annotations
 import base64
 import configparser
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from hcp.backup.storage import S3Config
+from hcp.backup.storage import S3Config, S3Storage
 
 CREDENTIALS_KEY = "credentials"
 """The Secret key holding the AWS credentials file (HyperShift's)."""
@@ -56,6 +56,19 @@ class S3Credentials:
             raise CredentialsError("the credentials come with a CA (ca.crt) but no file holds it for the client")
         return S3Config(access_key=self.access_key, secret_key=self.secret_key, endpoint=self.endpoint,
                         region=region, ca_file=ca_file if self.ca_pem else None)
+
+
+def s3_storage(credentials: S3Credentials, bucket: str, key_prefix: str, region: str, scratch: Path,
+               ca_file: Path | None = None) -> S3Storage:
+    """The bucket through these credentials; their CA (or `ca_file`, for a credentials file) is written into
+    `scratch`, a private directory the caller removes."""
+    if credentials.ca_pem and ca_file is None:
+        ca_file = scratch / "s3-ca.crt"
+        ca_file.write_bytes(credentials.ca_pem)
+    config = credentials.s3_config(region, ca_file)
+    if ca_file is not None and config.ca_file is None:  # --ca-file beside a credentials file without one
+        config = replace(config, ca_file=ca_file)
+    return S3Storage(config, bucket, key_prefix)
 
 
 def render_credentials_file(access_key: str, secret_key: str, endpoint: str | None = None) -> str:

@@ -18,15 +18,14 @@ import json
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from hcp.backup.credentials import S3Credentials
+from hcp.backup.credentials import S3Credentials, s3_storage
 from hcp.backup.storage import (
     DEFAULT_REGION,
     DirectoryStorage,
-    S3Storage,
     StorageError,
     file_sha256,
     validate_bucket,
@@ -194,13 +193,7 @@ def verify(source: str, etcdutl: Path, credentials: S3Credentials | None = None,
                 where = f"s3://{bucket}/{prefix + '/' if prefix else ''}{name}"
                 if credentials is None:
                     raise VerifyError(f"{where}: no credentials given (--credentials-secret or --credentials-file)")
-                if credentials.ca_pem and ca_file is None:
-                    ca_file = scratch / "ca.crt"
-                    ca_file.write_bytes(credentials.ca_pem)
-                config = credentials.s3_config(region, ca_file)
-                if ca_file is not None and config.ca_file is None:  # --ca-file beside a credentials file
-                    config = replace(config, ca_file=ca_file)
-                S3Storage(config, bucket, prefix).get(name, snapshot)
+                s3_storage(credentials, bucket, prefix, region, scratch, ca_file).get(name, snapshot)
         except StorageError as error:
             raise VerifyError(str(error)) from None
         except OSError as error:

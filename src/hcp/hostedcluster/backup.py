@@ -39,7 +39,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,13 @@ from hcp.backup.bundle import (
     referenced_secrets,
     restore_objects,
 )
-from hcp.backup.credentials import CredentialsError, S3Credentials, decode_secret_data, parse_credentials
+from hcp.backup.credentials import (
+    CredentialsError,
+    S3Credentials,
+    decode_secret_data,
+    parse_credentials,
+    s3_storage,
+)
 from hcp.backup.storage import (
     DEFAULT_REGION,
     DirectoryTarget,
@@ -137,19 +143,13 @@ def scratch_dir(prefix: str) -> Iterator[Path]:
 
 
 def open_place(target: S3Target | DirectoryTarget, credentials: S3Credentials | None, region: str,
-               scratch: Path, ca_file: Path | None = None) -> Storage:
+               scratch: Path) -> Storage:
     """Storage for a target; an S3 one with `credentials` (their CA written into `scratch`)."""
     if isinstance(target, DirectoryTarget):
         return open_storage(target)
     if credentials is None:
         raise BackupError(f"{target}: no credentials for the bucket (--credentials-secret or --credentials-file)")
-    if credentials.ca_pem and ca_file is None:
-        ca_file = scratch / "s3-ca.crt"
-        ca_file.write_bytes(credentials.ca_pem)
-    config = credentials.s3_config(region, ca_file)
-    if ca_file is not None and config.ca_file is None:  # a CA file beside credentials without one
-        config = replace(config, ca_file=ca_file)
-    return open_storage(target, config)
+    return s3_storage(credentials, target.bucket, target.key_prefix, region, scratch)
 
 
 def _join(*parts: str) -> str:

@@ -62,6 +62,10 @@ class Kube:
             if error.status.code == 404:
                 raise HostedClusterError(_missing_api(resource)) from None
             raise
+        except httpx2.HTTPStatusError as error:  # a 404 without a Status body: the API is not served at all
+            if error.response.status_code == 404:
+                raise HostedClusterError(_missing_api(resource)) from None
+            raise
 
     def delete(self, resource: type[lk.Resource], name: str, namespace: str | None = None, *,
                uid: str | None = None) -> None:

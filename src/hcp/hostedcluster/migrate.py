@@ -121,11 +121,11 @@ def _indent(log: Log) -> Log:
 
 
 def _check_target(target: Kube, namespace: str, name: str) -> None:
-    if target.get_or_none(HOSTED_CLUSTERS, name, namespace) is not None:
-        raise BackupError(f"the target already has HostedCluster {namespace}/{name}")
     if target.get_or_none(Deployment, "operator", "hypershift") is None:
         raise BackupError(f"the target management cluster {target.server} has no hcp operator "
                           "(Deployment hypershift/operator); run `hcp install` there first")
+    if target.get_or_none(HOSTED_CLUSTERS, name, namespace) is not None:
+        raise BackupError(f"the target already has HostedCluster {namespace}/{name}")
     read_credentials(target, STORE_SECRET)  # the snapshot is staged in the target's object store
 
 

@@ -3,4 +3,9 @@
 from hcp.images.oci import BuiltImage, File, ImageSpec, build
 from hcp.images.registry import RegistryClient, RegistryError
 
-__all__ = ["BuiltImage", "File", "ImageSpec", "RegistryClient", "RegistryError", "build"]
+NON_ROOT_ID = 65532
+"""The uid and gid hcp's component containers run as (the upstream binaries need no root): pods set it
+(hcp.controlplane.components.component), and images whose data a user's own pod may write (etcd's, in the
+docs' restore procedure) default to it."""
+
+__all__ = ["NON_ROOT_ID", "BuiltImage", "File", "ImageSpec", "RegistryClient", "RegistryError", "build"]

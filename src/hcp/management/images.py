@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from hcp.images import File, ImageSpec, RegistryClient, build, netfilter
+from hcp.images import NON_ROOT_ID, File, ImageSpec, RegistryClient, build, netfilter
 from hcp.management import binaries, node_image
 
 BIN = "/usr/local/bin"
@@ -156,6 +156,9 @@ IMAGES: tuple[ComponentImage, ...] = (
             + (File("/usr/bin/bash", data=ETCD_BASH),),
         ),
         cmd=(f"{BIN}/etcd",),
+        # etcd's pods run as this user; so does a pod that names only the image, such as the docs' etcd-data
+        # pod of their restore procedure, so the data it restores is etcd's to read
+        user=f"{NON_ROOT_ID}:{NON_ROOT_ID}",
     ),
     *(_binary_image(toolset, command) for toolset in KUBERNETES_TOOLSETS for command in CONTROL_PLANE_COMMANDS),
     _binary_image("coredns", "coredns"),

@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from hcp.management import binaries
-from tests.integration.conftest import ManagementCluster, wait_for
+from tests.integration.conftest import ManagementCluster, one_error_line, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -131,14 +131,6 @@ def ready(kubeconfig: Path, pool: str) -> list[str]:
             if any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"].get("conditions", []))]
 
 
-def _one_error_line(result: subprocess.CompletedProcess, *fragments: str) -> None:
-    assert result.returncode == 1, result
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-
-
 def test_bad_input_is_one_line_and_creates_nothing(source, tmp_path):
     cluster, _ = source
     backups = tmp_path / "backups"
@@ -146,20 +138,20 @@ def test_bad_input_is_one_line_and_creates_nothing(source, tmp_path):
                                "--to", str(backups)).stdout))
 
     taken = hcp(cluster, "restore", "cluster", "--from", str(bundle), check=False)  # its own name: taken
-    _one_error_line(taken, f"HostedCluster {NAMESPACE}/{SOURCE} already exists")
+    one_error_line(taken, f"HostedCluster {NAMESPACE}/{SOURCE} already exists")
 
     corrupt = tmp_path / "corrupt"
     shutil.copytree(bundle, corrupt)
     with (corrupt / "cluster.yaml").open("a") as out:
         out.write("# changed\n")
     refused = hcp(cluster, "restore", "cluster", "--from", str(corrupt), "--name", "broken", check=False)
-    _one_error_line(refused, "cluster.yaml", "sha256")
+    one_error_line(refused, "cluster.yaml", "sha256")
 
-    _one_error_line(hcp(cluster, "restore", "cluster", "--from", str(backups), "--name", "broken", check=False),
+    one_error_line(hcp(cluster, "restore", "cluster", "--from", str(backups), "--name", "broken", check=False),
                     "no manifest.json", f"the newest backup there is {bundle}")
-    _one_error_line(hcp(cluster, "backup", "cluster", "--name", "nosuch", "--namespace", NAMESPACE,
+    one_error_line(hcp(cluster, "backup", "cluster", "--name", "nosuch", "--namespace", NAMESPACE,
                         "--to", str(backups), check=False), f"HostedCluster {NAMESPACE}/nosuch not found")
-    _one_error_line(hcp(cluster, "backup", "cluster", "--name", SOURCE, "--namespace", NAMESPACE,
+    one_error_line(hcp(cluster, "backup", "cluster", "--name", SOURCE, "--namespace", NAMESPACE,
                         "--to", "s3://no-such-bucket-hcp/x", check=False), "no-such-bucket-hcp")
     assert not cluster.kubectl("get", "hostedcluster", "broken", "-n", NAMESPACE, "--ignore-not-found",
                                "-o", "name").stdout.strip()

@@ -14,14 +14,13 @@ import json
 import re
 import subprocess
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from hcp.management import binaries
-from tests.integration.conftest import ManagementCluster, leftovers
+from tests.integration.conftest import ManagementCluster, management_cluster_up, one_error_line
 
 pytestmark = pytest.mark.integration
 
@@ -30,15 +29,9 @@ NAMESPACE, NAME = "mig", "moving"
 
 @pytest.fixture(scope="module")
 def target(operator_installed: ManagementCluster, tmp_path_factory) -> Iterator[ManagementCluster]:
-    name = f"mt{uuid.uuid4().hex[:6]}"
-    cluster = ManagementCluster(name, tmp_path_factory.mktemp("target") / "state")
-    try:
-        cluster.mc("up", "--name", name)
+    """A second management cluster (its own name, state dir and subnet), without the operator at first."""
+    with management_cluster_up("mt", tmp_path_factory.mktemp("target")) as cluster:
         yield cluster
-    finally:
-        cluster.mc("delete", check=False)
-        left = leftovers(cluster)
-        assert not left, f"the target management cluster left behind: {left}"
 
 
 def _flags(cluster: ManagementCluster) -> list[str]:
@@ -55,14 +48,6 @@ def kubectl(kubeconfig: Path, *args: str, check: bool = True) -> subprocess.Comp
     if check and result.returncode != 0:
         raise AssertionError(f"kubectl {' '.join(args)} failed:\n{result.stderr}")
     return result
-
-
-def _one_error_line(result: subprocess.CompletedProcess, *fragments: str) -> None:
-    assert result.returncode == 1, result
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 class Writer(threading.Thread):
@@ -93,9 +78,9 @@ def test_a_migration_keeps_every_acknowledged_write_and_brings_the_nodes_to_the_
         "--etcd-storage-size", "1Gi", "--generate-ssh", "--wait", "--timeout", "15m")
     try:
         # Bad input first: nothing changes on either side.
-        _one_error_line(hcp(source, "migrate", "cluster", "--name", "nosuch", "--namespace", NAMESPACE,
+        one_error_line(hcp(source, "migrate", "cluster", "--name", "nosuch", "--namespace", NAMESPACE,
                             "--to-kubeconfig", target_kubeconfig, check=False), f"{NAMESPACE}/nosuch not found")
-        _one_error_line(hcp(source, "migrate", "cluster", "--name", NAME, "--namespace", NAMESPACE,
+        one_error_line(hcp(source, "migrate", "cluster", "--name", NAME, "--namespace", NAMESPACE,
                             "--to-kubeconfig", target_kubeconfig, check=False), "no hcp operator", "hcp install")
         assert "pausedUntil" not in json.loads(source.kubectl("get", "hostedcluster", NAME, "-n", NAMESPACE,
                                                               "-o", "json").stdout)["spec"]

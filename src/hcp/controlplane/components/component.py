@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from hcp.images import NON_ROOT_ID  # uid, gid and fsGroup of every control-plane container
 from hcp.api import to_dict
 from hcp.api.v1beta1.clusterconfig import FeatureSet
 from hcp.api.names import RESTART_DATE_ANNOTATION
@@ -34,8 +35,6 @@ CLUSTER_NODE_LABEL = "hypershift.openshift.io/cluster"
 CONFIG_HASH_ANNOTATION = "component.hypershift.openshift.io/config-hash"
 """Hash of configuration a pod reads from files, so that a change rolls the pods."""
 
-NON_ROOT_ID = 65532
-"""uid, gid and fsGroup of every control-plane container (the upstream binaries need no root)."""
 SECRET_MODE = 0o640
 """Mode of files from Secret volumes: readable by the fsGroup, which the containers run in."""
 
