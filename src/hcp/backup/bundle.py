@@ -253,12 +253,15 @@ def renamer(old: str, new: str):
 
 
 def restore_objects(bundle: Bundle, *, namespace: str, name: str, snapshot_url: str,
-                    restored_from: str, control_plane_namespace: str) -> RestorePlan:
+                    restored_from: str, control_plane_namespace: str,
+                    node_port_address: str | None = None) -> RestorePlan:
     """The objects that bring `bundle` back as HostedCluster `namespace/name`, starting etcd from `snapshot_url`.
 
     The HostedCluster and NodePools are created paused, so the operator makes
     nothing until the control plane's Secrets are in its namespace; the Secrets
-    named after the cluster (and the NodePools) follow its new name.
+    named after the cluster (and the NodePools) follow its new name. With
+    `node_port_address` (another management cluster's), services published by
+    NodePort are published there instead, on ports the target allocates.
     """
     rename = renamer(bundle.name, name)
 
@@ -288,6 +291,11 @@ def restore_objects(bundle: Bundle, *, namespace: str, name: str, snapshot_url: 
             continue
         reference["name"] = rename(saved["metadata"]["name"])
         secrets.append(moved(saved, reference["name"]))
+    if node_port_address:
+        for service in spec.get("services") or []:
+            strategy = service.get("servicePublishingStrategy") or {}
+            if strategy.get("type") == "NodePort":
+                strategy["nodePort"] = {"address": node_port_address}
     storage = spec.setdefault("etcd", {}).setdefault("managed", {}).setdefault("storage", {})
     storage["restoreSnapshotURL"] = [snapshot_url]
     paused = {f"HostedCluster/{name}": spec.get("pausedUntil")}

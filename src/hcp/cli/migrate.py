@@ -8,6 +8,7 @@ import click
 
 from hcp.cli.options import Duration, connect, management_options, name_options
 from hcp.hostedcluster.kube import Kube
+from hcp.hostedcluster.lifecycle import management_node_address
 from hcp.hostedcluster.migrate import migrate_cluster
 from hcp.management.binaries import binary
 from hcp.progress import Progress
@@ -48,6 +49,7 @@ def cluster_command(name: str, namespace: str, to_kubeconfig: Path, keep_backup:
     """
     with connect(kubeconfig, state_dir) as source, Kube.from_file(to_kubeconfig) as target:
         result = migrate_cluster(source, target, namespace, name, etcdutl=binary("etcd", "etcdutl"), log=Progress(),
+                                 target_address=lambda: management_node_address(target, state_dir),
                                  keep_backup=keep_backup, timeout=timeout)
     click.echo(f"migrated {namespace}/{name} to {target.server}: API server at {result.restored.endpoint}, "
                f"{result.restored.nodes} node(s); the hosted API was unavailable for {result.unavailable_seconds:.1f}s")

@@ -9,6 +9,7 @@ import click
 from hcp.cli.backup import credentials_options, file_credentials
 from hcp.cli.options import Duration, connect, management_options
 from hcp.hostedcluster.backup import restore_cluster
+from hcp.hostedcluster.lifecycle import management_node_address
 from hcp.progress import Progress
 
 
@@ -23,13 +24,16 @@ def restore() -> None:
 @click.option("--name", help="Name of the restored hosted cluster. Default: the one saved.")
 @click.option("--namespace", help="Namespace of the restored HostedCluster. Default: the one saved.")
 @credentials_options
+@click.option("--api-server-address", metavar="ADDRESS",
+              help="Address to publish the NodePort services on. Default: the saved one on the management "
+                   "cluster the backup came from, else this management cluster's node address.")
 @click.option("--wait/--no-wait", default=True, show_default=True,
               help="Wait until the control plane is Available and every NodePool has its nodes.")
 @click.option("--timeout", type=Duration(), default="15m", show_default=True, help="How long to wait.")
 @management_options
 def cluster_command(source: str, name: str | None, namespace: str | None, credentials_secret: str | None,
-                    credentials_file: Path | None, ca_file: Path | None, region: str, wait: bool, timeout: float,
-                    kubeconfig: Path | None, state_dir: Path) -> None:
+                    credentials_file: Path | None, ca_file: Path | None, region: str, api_server_address: str | None,
+                    wait: bool, timeout: float, kubeconfig: Path | None, state_dir: Path) -> None:
     """Recreate a hosted cluster from a backup, on this or another management cluster.
 
     Reads the backup (each file checked against its sha256), refuses to take
@@ -57,7 +61,9 @@ def cluster_command(source: str, name: str | None, namespace: str | None, creden
     with connect(kubeconfig, state_dir) as kube:
         result = restore_cluster(kube, source, namespace=namespace, name=name,
                                  credentials_secret=credentials_secret, credentials=credentials, region=region,
-                                 log=Progress(), wait=wait, timeout=timeout)
+                                 log=Progress(), wait=wait, timeout=timeout,
+                                 node_address=lambda: management_node_address(kube, state_dir),
+                                 api_server_address=api_server_address)
     if not wait:
         click.echo(f"restoring {result.namespace}/{result.name}; follow it with "
                    f"`kubectl -n {result.namespace} get hostedcluster {result.name}`")

@@ -378,8 +378,14 @@ def split_source(text: str) -> tuple[S3Target | DirectoryTarget, str]:
 
 def restore_cluster(kube: Kube, source_text: str, *, namespace: str | None, name: str | None,
                     credentials_secret: str | None, credentials: S3Credentials | None, region: str, log: Log,
-                    wait: bool = True, timeout: float | None = 900.0) -> RestoreResult:
-    """Recreate the hosted cluster a bundle holds, on the management cluster `kube` reaches."""
+                    wait: bool = True, timeout: float | None = 900.0,
+                    node_address: Callable[[], str] | None = None,
+                    api_server_address: str | None = None) -> RestoreResult:
+    """Recreate the hosted cluster a bundle holds, on the management cluster `kube` reaches.
+
+    Services published by NodePort move to `api_server_address` when given, else, on another
+    management cluster than the one backed up, to the address `node_address()` finds there.
+    """
     place_target, prefix = split_source(source_text)
     credentials_from_target = False
     if isinstance(place_target, S3Target) and credentials is None:
@@ -419,9 +425,13 @@ def restore_cluster(kube: Kube, source_text: str, *, namespace: str | None, name
             log(f"staged the etcd snapshot at {snapshot_url} for the control plane to read")
 
         cp_namespace = control_plane_namespace(namespace, name)
+        address = api_server_address
+        if address is None and node_address is not None and bundle.manifest.get("managementServer") != kube.server:
+            address = node_address()
+            log(f"another management cluster than the backup's: services published by NodePort move to {address}")
         plan = restore_objects(bundle, namespace=namespace, name=name, snapshot_url=snapshot_url,
                                restored_from=place.url(prefix) if prefix else place.url(),
-                               control_plane_namespace=cp_namespace)
+                               control_plane_namespace=cp_namespace, node_port_address=address)
         try:
             create_cluster(kube, plan.create, log)
         except BaseException:

@@ -68,7 +68,7 @@ class MigrateResult:
 
 
 def migrate_cluster(source: Kube, target: Kube, namespace: str, name: str, *, etcdutl: Path, log: Log,
-                    keep_backup: Path | None = None, timeout: float = 900.0,
+                    target_address: Callable[[], str], keep_backup: Path | None = None, timeout: float = 900.0,
                     region: str = "us-east-1") -> MigrateResult:
     """Move HostedCluster `namespace/name` from `source` to `target`; see the module docstring."""
     cluster = hosted_cluster(source, namespace, name)
@@ -97,7 +97,8 @@ def migrate_cluster(source: Kube, target: Kube, namespace: str, name: str, *, et
             try:
                 restored = restore_cluster(target, backup.location, namespace=namespace, name=name,
                                            credentials_secret=None, credentials=None, region=region,
-                                           log=_indent(log), wait=True, timeout=timeout)
+                                           log=_indent(log), wait=True, timeout=timeout,
+                                           node_address=target_address)
             except BaseException:
                 log("  the restore failed: removing what the target has of the cluster")
                 try:

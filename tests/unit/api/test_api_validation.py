@@ -558,6 +558,7 @@ def test_hypershift_string_rules_refused(model, body, message):
         (HostedCluster, cluster(dns={"baseDomain": "example.com", "baseDomainPrefix": ""})),
         (HostedCluster, cluster(clusterID="8a7f3cd4-1e2b-4c5d-9e0f-123456789abc", infraID="infra-1")),
         (HostedCluster, cluster(pausedUntil="true")),
+        (HostedCluster, cluster(pausedUntil="")),  # the docs' way to resume (7.3)
         (NodePool, pool(pausedUntil="2030-01-01T00:00:00Z")),
         (HostedCluster, snapshot("s3://bucket/snap.db")),
         (HostedCluster, load_balancer("api.example.com")),

@@ -165,3 +165,20 @@ def test_a_migration_saves_the_pause_the_objects_had_before_it_paused_them():
                             paused_until={"HostedCluster/demo": None, "NodePool/demo": "2030-01-01T00:00:00Z"})
     assert "pausedUntil" not in bundle.cluster["spec"]
     assert bundle.node_pools[0]["spec"]["pausedUntil"] == "2030-01-01T00:00:00Z"
+
+
+def test_a_restore_on_another_management_cluster_publishes_node_ports_on_its_address():
+    bundle = _bundle()
+    bundle.cluster["spec"]["services"] = [
+        {"service": "APIServer", "servicePublishingStrategy": {"type": "NodePort",
+                                                               "nodePort": {"address": "10.0.0.1", "port": 30001}}},
+        {"service": "OAuthServer", "servicePublishingStrategy": {"type": "Route"}},
+    ]
+    plan = restore_objects(bundle, namespace="clusters", name="demo", snapshot_url="s3://b/k/1.db",
+                           restored_from="x", control_plane_namespace="clusters-demo", node_port_address="10.0.0.2")
+    services = plan.cluster["spec"]["services"]
+    assert services[0]["servicePublishingStrategy"] == {"type": "NodePort", "nodePort": {"address": "10.0.0.2"}}
+    assert services[1]["servicePublishingStrategy"] == {"type": "Route"}
+    same = restore_objects(bundle, namespace="clusters", name="demo", snapshot_url="s3://b/k/1.db",
+                           restored_from="x", control_plane_namespace="clusters-demo")
+    assert same.cluster["spec"]["services"][0]["servicePublishingStrategy"]["nodePort"]["port"] == 30001

@@ -12,10 +12,12 @@ from hcp.api.meta import LocalObjectReference
 from hcp.api.types import Int32
 
 PAUSED_UNTIL = pattern_check(
-    "pausedUntil must be a date in RFC3339 format or 'True', 'true', 'False' or 'false'",
+    "pausedUntil must be a date in RFC3339 format or 'True', 'true', 'False' or 'false' (or empty: not paused)",
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}.*$",
-    values=("true", "false", "True", "False"),
+    values=("true", "false", "True", "False", ""),
 )
+"""HyperShift's rule, plus the empty string: the docs resume reconciliation with `{"spec":{"pausedUntil":""}}`
+(7.3), which HyperShift's CRD refuses since it set a minimum length of 4; hcp takes it as not paused."""
 _DOMAIN = r"^(?:(?:[a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}|[a-zA-Z0-9-]+)$"
 ControlPlaneLabels = label_map(20)
 """spec.nodeSelector and spec.labels, copied to the control-plane pods: at most 20 entries, as HyperShift bounds them."""

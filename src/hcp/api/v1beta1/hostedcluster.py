@@ -142,7 +142,7 @@ class HostedClusterSpec(KubeModel):
     """Encryption at rest of Secrets; cannot be removed once configured."""
     fips: bool | None = Field(default=None, json_schema_extra=kube_schema(rules=[immutable("fips")]))
     """Whether nodes run in FIPS mode."""
-    paused_until: Annotated[str, Field(min_length=4, max_length=35), PAUSED_UNTIL] | None = None
+    paused_until: Annotated[str, Field(max_length=35), PAUSED_UNTIL] | None = None
     """Pause reconciliation until an RFC3339 time, or while "true"; remove the field to resume."""
     # maxProperties bounds the cost of the label rules; the size rule is HyperShift's, kept for its message.
     node_selector: ControlPlaneLabels | None = Field(

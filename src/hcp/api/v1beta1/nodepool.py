@@ -230,7 +230,7 @@ class NodePoolSpec(KubeModel):
     """Labels put on the nodes when they are created."""
     taints: list[Taint] | None = Field(default=None, max_length=50)
     """Taints put on the nodes when they are created."""
-    paused_until: Annotated[str, Field(min_length=1, max_length=35), PAUSED_UNTIL] | None = None
+    paused_until: Annotated[str, Field(max_length=35), PAUSED_UNTIL] | None = None
     """Pause reconciliation until an RFC3339 time, or while "true"; remove the field to resume."""
     tuning_config: list[LocalObjectReference] | None = Field(default=None, max_length=10)
     """ConfigMaps (key "tuning") with node tuning to apply; changing them rolls out the nodes."""
