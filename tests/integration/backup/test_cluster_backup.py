@@ -76,6 +76,7 @@ def source(operator_installed: ManagementCluster, tmp_path_factory) -> Iterator[
 def test_a_cluster_backed_up_to_a_directory_comes_back_under_a_new_name(source, tmp_path):
     cluster, kubeconfig = source
     hosted(kubeconfig, "create", "configmap", "precious", "--from-literal=kept=yes")
+    hosted(kubeconfig, "create", "secret", "generic", "sealed", "--from-literal=word=swordfish")  # encrypted in etcd
     hosted(kubeconfig, "create", "serviceaccount", "robot")
     token = hosted(kubeconfig, "create", "token", "robot", "--duration=2h").stdout.strip()
 
@@ -102,6 +103,10 @@ def test_a_cluster_backed_up_to_a_directory_comes_back_under_a_new_name(source, 
 
     copy = kubeconfig_of(cluster, COPY, tmp_path)
     assert hosted(copy, "get", "configmap", "precious", "-o", "jsonpath={.data.kept}").stdout == "yes"
+    # The key `hcp create cluster` made came along (renamed), and decrypts the Secrets in the snapshot.
+    assert ("Secret", f"{SOURCE}-etcd-encryption-key") in saved
+    word = hosted(copy, "get", "secret", "sealed", "-o", "jsonpath={.data.word}").stdout
+    assert base64.b64decode(word) == b"swordfish"
     # Credentials issued before the backup still work against the restored API.
     server = yaml.safe_load(copy.read_text())["clusters"][0]["cluster"]["server"]
     ca = tmp_path / "ca.crt"
@@ -120,6 +125,7 @@ def test_a_cluster_backed_up_to_a_directory_comes_back_under_a_new_name(source, 
     assert live["metadata"]["annotations"]["hcp.io/restored-from"] == str(bundle)
     assert "pausedUntil" not in live["spec"]
     assert live["spec"]["pullSecret"]["name"] == f"{COPY}-pull-secret"
+    assert live["spec"]["secretEncryption"]["aescbc"]["activeKey"]["name"] == f"{COPY}-etcd-encryption-key"
     assert not cluster.kubectl("get", "secret", "etcd-restore-credentials", "-n", f"{NAMESPACE}-{COPY}",
                                "--ignore-not-found", "-o", "name").stdout.strip()
 
