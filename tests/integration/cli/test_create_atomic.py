@@ -98,11 +98,13 @@ def test_a_failure_at_the_last_step_removes_what_the_run_made_and_keeps_the_rest
                  "--node-pool-replicas", "1", "--generate-ssh")
     assert result.returncode == 1, result.stderr
     lines = progress(result)
-    assert lines[:4] == ["validated 4 objects with a server-side dry run",
+    assert lines[:5] == ["validated 5 objects with a server-side dry run",
                          "created Secret atomic-existing/late-b-pull-secret",
                          "created Secret atomic-existing/late-b-ssh-key",
+                         "created Secret atomic-existing/late-b-etcd-encryption-key",
                          "created NodePool atomic-existing/late-b"], result.stderr
-    assert lines[4:] == ["removed NodePool atomic-existing/late-b",
+    assert lines[5:] == ["removed NodePool atomic-existing/late-b",
+                         "removed Secret atomic-existing/late-b-etcd-encryption-key",
                          "removed Secret atomic-existing/late-b-ssh-key",
                          "removed Secret atomic-existing/late-b-pull-secret"], result.stderr
     assert result.stderr.splitlines()[-1] == (
