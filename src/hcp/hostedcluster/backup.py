@@ -280,9 +280,6 @@ class _Sub:
     def delete(self, key: str) -> None:
         self.storage.delete(_join(self.prefix, key))
 
-    def exists(self, key: str) -> bool:
-        return self.storage.exists(_join(self.prefix, key))
-
 
 def _take_snapshot(kube: Kube, cp_namespace: str, stamp: str, bucket: str, key_prefix: str, credentials: str,
                    region: str, log: Log, timeout: float) -> str:
