@@ -555,4 +555,3 @@ def _unstage(staged: tuple[Storage, str] | None, log: Log) -> None:
         store.delete(key)
     except StorageError as error:
         log(f"could not remove the staged snapshot {store.url(key)}: {error}")
-
