@@ -97,11 +97,13 @@ from hcp.hostedcluster.lifecycle import (
 )
 from hcp.kube.apply import resource_of
 from hcp.kube.objects import as_dict
+from hcp.management import object_store
+from hcp.operator import install
 from hcp.platforms.provider import NODE_POOL_LABEL
 
-OPERATOR_NAMESPACE = "hypershift"
-STORE_SECRET = "object-store-credentials"
-"""The Secret `hcp management-cluster up` writes for the embedded object store (hcp.management.object_store)."""
+OPERATOR_NAMESPACE = install.NAMESPACE
+STORE_SECRET = object_store.SECRET_NAME
+"""The Secret `hcp management-cluster up` writes for the embedded object store."""
 STAGING_PREFIX = "hcp-staging"
 """Key prefix in the embedded store's bucket for snapshots passing through on their way to or from a directory."""
 BACKUPS = resource_of(HCPEtcdBackup)
@@ -124,11 +126,16 @@ def _now() -> datetime.datetime:
 
 def read_credentials(kube: Kube, name: str) -> S3Credentials:
     """The S3 credentials in Secret `name` of the operator's namespace (HCPEtcdBackup's format)."""
+    return _credentials_secret(kube, name)[1]
+
+
+def _credentials_secret(kube: Kube, name: str) -> tuple[Any, S3Credentials]:
+    """Secret `name` of the operator's namespace and the S3 credentials it holds, read once."""
     secret = kube.get_or_none(Secret, name, OPERATOR_NAMESPACE)
     where = f"credential Secret {name!r} in namespace {OPERATOR_NAMESPACE!r}"
     if secret is None:
         raise CredentialsError(f"credential Secret {name!r} not found in namespace {OPERATOR_NAMESPACE!r}")
-    return parse_credentials(decode_secret_data(secret.data), where=where)
+    return secret, parse_credentials(decode_secret_data(secret.data), where=where)
 
 
 @contextmanager
@@ -384,10 +391,9 @@ def restore_cluster(kube: Kube, source_text: str, *, namespace: str | None, name
     management cluster than the one backed up, to the address `node_address()` finds there.
     """
     place_target, prefix = split_source(source_text)
-    credentials_from_target = False
+    target_secret = None  # the target's Secret the bundle is read with, when it is
     if isinstance(place_target, S3Target) and credentials is None:
-        credentials = read_credentials(kube, credentials_secret or STORE_SECRET)
-        credentials_from_target = True
+        target_secret, credentials = _credentials_secret(kube, credentials_secret or STORE_SECRET)
     with scratch_dir("hcp-restore-") as scratch:
         place = open_place(place_target, credentials, region, scratch)
         bundle = read_bundle(place, prefix, scratch)
@@ -403,12 +409,11 @@ def restore_cluster(kube: Kube, source_text: str, *, namespace: str | None, name
 
         staged: tuple[Storage, str] | None = None
         snapshot_key = _join(prefix, etcd["key"])
-        if isinstance(place_target, S3Target) and credentials_from_target:
+        if target_secret is not None:
             snapshot_url = f"s3://{place_target.bucket}/{snapshot_key}"
-            restore_credentials = kube.get_or_none(Secret, credentials_secret or STORE_SECRET, OPERATOR_NAMESPACE)
+            restore_credentials = target_secret
         else:
-            store_credentials = read_credentials(kube, STORE_SECRET)
-            restore_credentials = kube.get_or_none(Secret, STORE_SECRET, OPERATOR_NAMESPACE)
+            restore_credentials, store_credentials = _credentials_secret(kube, STORE_SECRET)
             store = open_place(S3Target(objectstore.DEFAULT_BUCKET), store_credentials, region, scratch)
             local = scratch / "snapshot.db"
             info = place.get(snapshot_key, local)

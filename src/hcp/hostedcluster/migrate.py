@@ -32,6 +32,8 @@ from lightkube.resources.core_v1 import Pod
 from lightkube.types import PatchType
 
 from hcp.api.names import control_plane_namespace
+from hcp.backup.bundle import PAUSED
+from hcp.backup.storage import DEFAULT_REGION
 from hcp.hostedcluster.backup import (
     STORE_SECRET,
     BackupError,
@@ -51,9 +53,9 @@ from hcp.hostedcluster.lifecycle import (
     hosted_cluster,
 )
 from hcp.kube.objects import as_dict
+from hcp.operator import install
 
 KAS_DEPLOYMENT = "kube-apiserver"
-PAUSED = "true"
 STOP_TIMEOUT = 120.0
 STOP_GRACE_SECONDS = 1
 
@@ -70,7 +72,7 @@ class MigrateResult:
 
 def migrate_cluster(source: Kube, target: Kube, namespace: str, name: str, *, etcdutl: Path, log: Log,
                     target_address: Callable[[], str], keep_backup: Path | None = None, timeout: float = 900.0,
-                    region: str = "us-east-1") -> MigrateResult:
+                    region: str = DEFAULT_REGION) -> MigrateResult:
     """Move HostedCluster `namespace/name` from `source` to `target`; see the module docstring."""
     cluster = hosted_cluster(source, namespace, name)
     if source.server == target.server:
@@ -123,7 +125,7 @@ def _indent(log: Log) -> Log:
 
 
 def _check_target(target: Kube, namespace: str, name: str) -> None:
-    if target.get_or_none(Deployment, "operator", "hypershift") is None:
+    if target.get_or_none(Deployment, install.DEPLOYMENT, install.NAMESPACE) is None:
         raise BackupError(f"the target management cluster {target.server} has no hcp operator "
                           "(Deployment hypershift/operator); run `hcp install` there first")
     if target.get_or_none(HOSTED_CLUSTERS, name, namespace) is not None:
