@@ -30,7 +30,9 @@ from hcp.controlplane.render import render
 from hcp.kube.apply import resource_of
 from hcp.kube.objects import as_dict
 from hcp.operator.hostedcluster import control_plane_manifest
-from hcp.operator.nodepool import MachineView, Settings, capacity_of, plan
+from hcp.operator.nodepool.machines import MachineView
+from hcp.operator.nodepool.plan import Settings, plan
+from hcp.operator.nodepool.scheduling import capacity_of
 from hcp.api.validation import hosted_cluster_problems, node_pool_problems
 from hcp.platforms import PROVIDERS, Machine, MachineTemplate
 from hcp.platforms.kwok import node_capacity, node_manifest

@@ -46,7 +46,7 @@ from hcp.api.v1beta1.nodepool import NodePoolPlatform
 from hcp.controlplane.components.ignition_server.adapter import CONFIG_KEY, SERVICE, TLS_SECRET
 from hcp.controlplane.labels import MANAGED_BY, MANAGED_BY_LABEL
 from hcp.ignition.join import public_key_pin
-from hcp.platforms.provider import NODE_POOL_LABEL, Machine, MachineTemplate, PlatformContext
+from hcp.platforms.provider import CONFIG_ANNOTATION, NODE_POOL_LABEL, Machine, MachineTemplate, PlatformContext
 
 MACHINE_LABEL = "hcp.io/machine"
 """On every machine pod (value: the machine's name): what tells the provider's pods from others."""
@@ -122,6 +122,18 @@ class ContainerProvider:
                 if error.status.code != 404:
                     raise
 
+    async def update(self, machine: Machine, template: MachineTemplate) -> None:
+        """A machine pod cannot change its kubelet while it runs: the drained machine's pod is made again
+        under the same name from the new template, so its Node (name, labels, annotations) stays and the new
+        kubelet registers it again after joining; what the old pod held on its own disk is not kept."""
+        try:
+            await self._management.delete(Pod, machine.name, namespace=self._namespace, grace_period=GRACE_SECONDS)
+        except ApiError as error:
+            if error.status.code != 404:
+                raise
+        if await self._until_gone(machine.name):
+            await self.create(machine.name, template)
+
     def capacity(self, platform: NodePoolPlatform) -> None:
         return None  # whatever the management node the pod lands on has to spare: known once it registers
 
@@ -190,6 +202,7 @@ def machine_pod(name: str, namespace: str, template: MachineTemplate, ignition_u
             "name": name,
             "namespace": namespace,
             "labels": {NODE_POOL_LABEL: template.pool, MACHINE_LABEL: name, MANAGED_BY_LABEL: MANAGED_BY},
+            "annotations": {CONFIG_ANNOTATION: template.config},
         },
         "spec": {
             "hostname": name,
@@ -217,4 +230,5 @@ def machine_pod(name: str, namespace: str, template: MachineTemplate, ignition_u
 
 def machine_of(pod: Any) -> Machine:
     """A machine pod as a Machine: its Node is named after it (HCP_NODE_NAME)."""
-    return Machine(name=pod.metadata.name, created=pod.metadata.creationTimestamp, node_name=pod.metadata.name)
+    return Machine(name=pod.metadata.name, created=pod.metadata.creationTimestamp, node_name=pod.metadata.name,
+                   config=(pod.metadata.annotations or {}).get(CONFIG_ANNOTATION))

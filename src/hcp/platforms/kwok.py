@@ -14,9 +14,10 @@ from typing import Any
 
 from lightkube import ApiError
 from lightkube.resources.core_v1 import Node
+from lightkube.types import PatchType
 
 from hcp.api.v1beta1.nodepool import NodePoolPlatform
-from hcp.platforms.provider import Machine, MachineTemplate, PlatformContext, pool_machines
+from hcp.platforms.provider import CONFIG_ANNOTATION, Machine, MachineTemplate, PlatformContext, pool_machines
 
 MANAGED_ANNOTATION = "kwok.x-k8s.io/node"
 MANAGED_VALUE = "fake"
@@ -45,8 +46,27 @@ class KwokProvider:
                 raise
         await self._hosted.until(lambda: self._hosted.nodes.get(None, machine.name) is None)
 
+    async def update(self, machine: Machine, template: MachineTemplate) -> None:
+        """What a kubelet updated in place shows: the Node's version, and the configuration it now runs."""
+        version = f"v{template.kubernetes_version}"
+        try:
+            await self._hosted.client.patch(Node.Status, machine.name, {"status": {"nodeInfo": {
+                "kubeletVersion": version, "kubeProxyVersion": version}}}, patch_type=PatchType.MERGE)
+            await self._hosted.client.patch(Node, machine.name, {"metadata": {"annotations": {
+                CONFIG_ANNOTATION: template.config}}}, patch_type=PatchType.MERGE)
+        except ApiError as error:
+            if error.status.code != 404:
+                raise
+            return
+        await self._hosted.until(lambda: _records(self._hosted.nodes.get(None, machine.name), template.config))
+
     def capacity(self, platform: NodePoolPlatform) -> dict[str, str]:
         return node_capacity(platform)
+
+
+def _records(node: Any | None, config: str) -> bool:
+    """Whether the Node records `config`, or is gone (which ends a wait for it too)."""
+    return node is None or (node.metadata.annotations or {}).get(CONFIG_ANNOTATION) == config
 
 
 def node_capacity(platform: NodePoolPlatform) -> dict[str, str]:
@@ -70,7 +90,8 @@ def node_manifest(name: str, template: MachineTemplate) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Node",
-        "metadata": {"name": name, "labels": labels, "annotations": {MANAGED_ANNOTATION: MANAGED_VALUE}},
+        "metadata": {"name": name, "labels": labels,
+                     "annotations": {MANAGED_ANNOTATION: MANAGED_VALUE, CONFIG_ANNOTATION: template.config}},
         "spec": {"taints": [dict(taint) for taint in template.taints]} if template.taints else {},
         "status": {
             "capacity": capacity,

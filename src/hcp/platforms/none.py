@@ -11,7 +11,6 @@ many more are to join. Auto-repair and scaling do not apply.
 
 from __future__ import annotations
 
-
 from hcp.api.v1beta1.nodepool import NodePoolPlatform
 from hcp.platforms.provider import Machine, MachineTemplate, PlatformContext, pool_machines
 
@@ -33,9 +32,9 @@ class JoinedMachineProvider:
     async def delete(self, machine: Machine) -> None:
         raise NotImplementedError("machines of platform None are removed by their owner; hcp does not delete them")
 
+    async def update(self, machine: Machine, template: MachineTemplate) -> None:
+        raise NotImplementedError("machines of platform None are updated by their owner (re-run the join command)")
+
     def capacity(self, platform: NodePoolPlatform) -> None:
         return None
 
-
-def _machine(node: Any) -> Machine:
-    return Machine(name=node.metadata.name, created=node.metadata.creationTimestamp, node_name=node.metadata.name)

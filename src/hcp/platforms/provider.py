@@ -32,6 +32,26 @@ def node_taints(pool: NodePool) -> tuple[dict[str, Any], ...]:
     return tuple(as_dict(taint) for taint in pool.spec.taints or ())
 
 
+CONFIG_ANNOTATION = "hypershift.openshift.io/nodePoolCurrentConfig"
+"""On a machine (KWOK: its Node; Container: its pod): the Target.config it was made or last updated with."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What every machine of a pool should run: a release and a configuration.
+
+    `config` is a digest of everything a machine is made from that cannot change
+    under a running node (release, platform settings, spec.config payloads); a
+    machine recording another digest is outdated and is rolled. Labels and taints
+    are not in it: they are applied to existing Nodes in place.
+    """
+
+    version: str
+    """The kubelet's version, e.g. "1.37.1"."""
+    config: str
+    """Digest of the machine configuration, recorded on each machine as CONFIG_ANNOTATION."""
+
+
 @dataclass(frozen=True)
 class MachineTemplate:
     """What every machine of a pool is made from."""
@@ -50,6 +70,8 @@ class MachineTemplate:
     """The pool's platform-specific settings."""
     images: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     """The release's images, component -> pull spec (a Container machine runs the "node" image)."""
+    config: str = ""
+    """The pool's Target.config, which the provider records on the machine (CONFIG_ANNOTATION)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +82,8 @@ class Machine:
     created: datetime
     node_name: str | None = None
     """The Node it registered as, once it has."""
+    config: str | None = None
+    """The Target.config the machine was made or last updated with (None: made before hcp recorded it)."""
 
 
 class MachineProvider(Protocol):
@@ -74,6 +98,10 @@ class MachineProvider(Protocol):
 
     async def delete(self, machine: Machine) -> None:
         """Delete the machine (and its Node); returns once `machines` no longer lists it."""
+
+    async def update(self, machine: Machine, template: MachineTemplate) -> None:
+        """Update a drained machine where it stands to `template` (InPlace upgrades): keep its name and
+        Node; returns once `machines` lists it with template.config. Its Node becomes Ready again later."""
 
     def capacity(self, platform: NodePoolPlatform) -> Mapping[str, str] | None:
         """What one machine offers ("cpu", "memory", "pods" quantities), if known before it exists.
@@ -94,5 +122,6 @@ class PlatformContext:
 
 def pool_machines(hosted: HostedAccess, pool: str) -> list[Machine]:
     """The pool's Nodes as machines: for platforms whose machine is its Node (KWOK, None)."""
-    return [Machine(name=node.metadata.name, created=node.metadata.creationTimestamp, node_name=node.metadata.name)
+    return [Machine(name=node.metadata.name, created=node.metadata.creationTimestamp, node_name=node.metadata.name,
+                    config=(node.metadata.annotations or {}).get(CONFIG_ANNOTATION))
             for node in hosted.nodes.list() if (node.metadata.labels or {}).get(NODE_POOL_LABEL) == pool]

@@ -7,7 +7,7 @@ import asyncio
 from lightkube import ApiError
 from lightkube.models.meta_v1 import Status
 
-from hcp.operator.nodepool import MACHINE_BATCH, _create_machines, new_names
+from hcp.operator.nodepool.controller import MACHINE_BATCH, _create_machines, new_names
 
 
 def test_new_names_avoid_each_other_and_every_taken_name():

@@ -12,7 +12,8 @@ from lightkube.types import PatchType
 
 from hcp.api import NodePool
 from hcp.api.parse import parse
-from hcp.operator.nodepool import MachineView, _Pass, label_patch
+from hcp.operator.nodepool.controller import _Pass, label_patch
+from hcp.operator.nodepool.machines import MachineView
 from hcp.platforms import Machine
 from tests.unit.nodepool.test_batches import api_error
 

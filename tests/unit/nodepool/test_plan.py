@@ -9,20 +9,9 @@ from typing import Any
 import pytest
 from lightkube.resources.core_v1 import Node, Pod
 
-from hcp.operator.nodepool import (
-    DRAINING_ANNOTATION,
-    UNNEEDED_ANNOTATION,
-    MachineView,
-    Settings,
-    capacity_of,
-    evictable,
-    max_unhealthy,
-    nodes_needed,
-    plan,
-    pod_requests,
-    schedulable_on,
-    unschedulable,
-)
+from hcp.operator.nodepool.machines import DRAINING_ANNOTATION, UNNEEDED_ANNOTATION, MachineView, evictable, unschedulable
+from hcp.operator.nodepool.plan import Settings, max_unhealthy, plan
+from hcp.operator.nodepool.scheduling import capacity_of, nodes_needed, pod_requests, schedulable_on
 from hcp.platforms import Machine
 
 NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)

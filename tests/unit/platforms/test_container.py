@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -169,6 +170,25 @@ def test_created_machines_are_listed_with_their_node_named_after_them_and_delete
         assert management.deleted == [("workers-abcde", container.GRACE_SECONDS)]
         assert hosted.deleted == ["workers-abcde"]
         await machines.delete(listed[0])  # already gone: nothing fails
+
+    asyncio.run(scenario())
+
+
+def test_an_in_place_update_makes_the_pod_again_under_its_name_and_keeps_the_node():
+    management = FakeManagement(published(_certificate()))
+    machines, hosted = provider(management)
+    old = dataclasses.replace(template(), config="old0")
+    new = dataclasses.replace(template(), kubernetes_version="1.37.2", config="new1")
+
+    async def scenario():
+        await machines.create("workers-abcde", old)
+        [machine] = await machines.machines("workers")
+        assert machine.config == "old0"
+        await machines.update(machine, new)
+        [updated] = await machines.machines("workers")
+        assert (updated.name, updated.config) == ("workers-abcde", "new1")
+        assert management.deleted == [("workers-abcde", container.GRACE_SECONDS)]
+        assert hosted.deleted == []  # the Node stays: the new kubelet registers it again
 
     asyncio.run(scenario())
 

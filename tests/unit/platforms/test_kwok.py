@@ -19,7 +19,7 @@ def template(**platform) -> MachineTemplate:
         pool="workers", kubernetes_version="1.37.1", arch="arm64",
         labels={NODE_POOL_LABEL: "workers", "tier": "sim"},
         taints=({"key": "dedicated", "value": "sim", "effect": "NoSchedule"},),
-        platform=NodePoolPlatform.model_validate({"type": "KWOK", **platform}),
+        platform=NodePoolPlatform.model_validate({"type": "KWOK", **platform}), config="0123abcd",
     )
 
 
@@ -31,7 +31,9 @@ def test_a_machine_is_a_node_kwok_manages_with_the_pools_labels_taints_and_versi
     node = node_manifest("workers-abcde", template(kwok={"capacity": {"cpu": "4", "memory": "16Gi", "pods": 110}}))
     metadata, status = node["metadata"], node["status"]
     assert metadata["name"] == "workers-abcde"
-    assert metadata["annotations"] == {"kwok.x-k8s.io/node": "fake"}
+    # kwok manages it; it records the configuration it was made with, which a rollout compares.
+    assert metadata["annotations"] == {"kwok.x-k8s.io/node": "fake",
+                                       "hypershift.openshift.io/nodePoolCurrentConfig": "0123abcd"}
     assert metadata["labels"][NODE_POOL_LABEL] == "workers"
     assert metadata["labels"]["tier"] == "sim"
     assert metadata["labels"]["kubernetes.io/hostname"] == "workers-abcde"

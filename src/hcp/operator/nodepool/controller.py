@@ -16,11 +16,16 @@ should have, and acts:
   would fit add nodes (bin-packed); nodes without pods other than DaemonSet
   and mirror pods for longer than the unneeded time (marked
   hcp.io/unneeded-since on the Node) are removed;
-- labels (platforms None and Container, whose kubelets register the Nodes with
-  only the labels a kubelet may set): the labels of spec.nodeLabels a Node of
-  the pool lacks or has with another value are merged into it, so labels such
-  as node-role.kubernetes.io/worker, and labels added to the pool later, reach
-  every Node; no other label is touched. KWOK Nodes are made with them;
+- labels: the labels of spec.nodeLabels a Node of the pool lacks or has with
+  another value are merged into it, so labels a kubelet may not set (platforms
+  None and Container), such as node-role.kubernetes.io/worker, and labels
+  added to the pool later reach every Node in place; no other label is touched;
+- rollouts (hcp.operator.nodepool.rollout): a change of the release, the
+  platform settings or spec.config's payloads changes the pool's Target;
+  machines recording another one are replaced (Replace: RollingUpdate within
+  maxSurge/maxUnavailable, or OnDelete) or cordoned, drained and updated where
+  they stand (InPlace; Node annotation hcp.io/updating-since), and
+  UpdatingVersion/UpdatingConfig say so until every machine runs the target;
 - auto-repair (spec.management.autoRepair): a machine whose Node has not been
   Ready for longer than the health-check timeout (or never became Ready within
   the startup timeout) is removed, and so replaced; when more machines than
@@ -41,44 +46,49 @@ that says why, never a retry loop, and never delays another pool.
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
+import json
 import logging
-import math
 import re
 import secrets
 import string
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
+import yaml
 from lightkube import ApiError, AsyncClient
-from lightkube.models.meta_v1 import ObjectMeta
-from lightkube.resources.core_v1 import Node, Pod
+from lightkube.resources.core_v1 import ConfigMap, Node
 from lightkube.types import PatchType
-from lightkube.utils.quantity import parse_quantity
 
 from hcp.api import HostedControlPlane, NodePool
 from hcp.api.names import CLUSTER_ANNOTATION, FINALIZER, control_plane_namespace
 from hcp.api.parse import parse
+from hcp.api.pause import pause_state
 from hcp.api.types import parse_duration
+from hcp.api.validation import node_pool_problems, pool_platform_problem
 from hcp.kube.apply import apply_status, resource_of
 from hcp.kube.conditions import refused_status, set_condition
 from hcp.kube.controller import Controller, Result
 from hcp.kube.events import NORMAL, WARNING, EventRecorder
 from hcp.kube.informer import Informer
-from hcp.kube.watched import WatchedClusters
 from hcp.kube.objects import as_dict, make_key, split_key
-from hcp.api.pause import pause_state
-from hcp.api.validation import node_pool_problems, pool_platform_problem
-from hcp.release.resolver import Releases
-from hcp.platforms import (
-    JOINING_PLATFORMS, NODE_POOL_LABEL, PROVIDERS, Machine, MachineProvider, MachineTemplate, PlatformContext,
+from hcp.kube.watched import WatchedClusters
+from hcp.operator.nodepool.drain import WAIT_RECHECK, cordon, drain, gather, uncordon
+from hcp.operator.nodepool.machines import (
+    DRAINING_ANNOTATION, UNNEEDED_ANNOTATION, UPDATING_ANNOTATION, MachineView, aware, format_time, unschedulable,
+    observe,
 )
-from hcp.platforms.provider import node_labels, node_taints
+from hcp.operator.nodepool.plan import Plan, Settings, plan
+from hcp.operator.nodepool.rollout import strategy_of
+from hcp.operator.nodepool.scheduling import Resources, capacity_of, fits_in, pod_requests, schedulable_on
+from hcp.platforms import (
+    NODE_POOL_LABEL, PROVIDERS, MachineProvider, MachineTemplate, PlatformContext,
+)
 from hcp.platforms.hosted import HostedAccess
+from hcp.platforms.provider import Target, node_labels, node_taints
 from hcp.release import ReleaseError
+from hcp.release.resolver import Releases
 
 log = logging.getLogger(__name__)
 
@@ -87,16 +97,11 @@ STARTUP_TIMEOUT_ANNOTATION = "hypershift.openshift.io/machine-health-check-node-
 MAX_UNHEALTHY_ANNOTATION = "hypershift.openshift.io/machine-health-check-max-unhealthy"
 UNNEEDED_TIME_ANNOTATION = "hcp.io/scale-down-unneeded-time"
 """On a NodePool or its HostedCluster: how long a node must be unneeded before autoscaling removes it."""
-DRAINING_ANNOTATION = "hcp.io/draining-since"
-"""On a Node: its machine is being removed, since this time (RFC 3339)."""
-UNNEEDED_ANNOTATION = "hcp.io/unneeded-since"
-"""On a Node of an autoscaled pool: it has had no workload since this time (RFC 3339)."""
 
-SETTLE = timedelta(seconds=10)
-"""A machine this young counts as empty capacity on its way, so pending pods do not add it twice."""
-EVICTION_RETRY = 5.0
-WAIT_RECHECK = 10.0
-PARALLEL_CALLS = 16
+CONFIG_KEY = "config"
+"""The key of a spec.config ConfigMap that holds its payload (HyperShift's)."""
+CONFIG_RECHECK = 30.0
+"""Seconds between looks at the ConfigMaps of spec.config, which are not watched."""
 MACHINE_BATCH = 50
 """Machines created, or newly chosen for removal, in one pass; the next pass re-reads the desired count."""
 NEXT_BATCH = 0.1
@@ -104,294 +109,12 @@ NEXT_BATCH = 0.1
 UNREACHABLE_DELETE_GRACE = timedelta(minutes=5)
 """How long deleting a NodePool waits for an unreachable hosted cluster before it lets the pool go."""
 _SUFFIX = string.ascii_lowercase + string.digits
-_RESOURCES = ("cpu", "memory", "pods")
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The operator's defaults; annotations on the NodePool, then on its HostedCluster, override them."""
-
-    health_timeout: timedelta = timedelta(minutes=8)
-    startup_timeout: timedelta = timedelta(minutes=20)
-    max_unhealthy: str = "2"
-    unneeded_time: timedelta = timedelta(minutes=10)
-
-
-# What one pass observes.
-
-
-@dataclass(frozen=True, eq=False)
-class MachineView:
-    """A machine with what its Node and the pods on it say (compared by identity: one per machine and pass)."""
-
-    machine: Machine
-    node: Any | None
-    pods: tuple[Any, ...] = ()
-    """Pods on its Node that a drain evicts (not DaemonSet, mirror or finished pods)."""
-
-    @property
-    def name(self) -> str:
-        return self.machine.name
-
-    @property
-    def draining_since(self) -> datetime | None:
-        return _annotation_time(self.node, DRAINING_ANNOTATION)
-
-    @property
-    def unneeded_since(self) -> datetime | None:
-        return _annotation_time(self.node, UNNEEDED_ANNOTATION)
-
-    @property
-    def ready(self) -> bool:
-        condition = _ready_condition(self.node)
-        return condition is not None and condition.status == "True" and not self.draining_since
-
-    @property
-    def kubelet_version(self) -> str | None:
-        info = self.node.status.nodeInfo if self.node is not None and self.node.status else None
-        return info.kubeletVersion if info else None
-
-    def not_ready_since(self) -> tuple[datetime, bool] | None:
-        """Since when the Node has not been Ready, and whether it ever was; None while Ready."""
-        condition = _ready_condition(self.node)
-        if condition is None:
-            return self.machine.created, False
-        if condition.status == "True":
-            return None
-        return condition.lastTransitionTime, True
-
-
-def _ready_condition(node: Any | None) -> Any | None:
-    if node is None or node.status is None:
-        return None
-    return next((c for c in node.status.conditions or () if c.type == "Ready"), None)
-
-
-def _annotation_time(node: Any | None, key: str) -> datetime | None:
-    value = (node.metadata.annotations or {}).get(key) if node is not None else None
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _format_time(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# Pods.
-
-
-def _owned_by_daemonset(pod: Any) -> bool:
-    return any(ref.kind == "DaemonSet" for ref in pod.metadata.ownerReferences or ())
-
-
-def evictable(pod: Any) -> bool:
-    """Whether draining a node must move this pod: not a DaemonSet's, not a mirror pod, not finished."""
-    if _owned_by_daemonset(pod) or "kubernetes.io/config.mirror" in (pod.metadata.annotations or {}):
-        return False
-    return pod.status is None or pod.status.phase not in ("Succeeded", "Failed")
-
-
-def unschedulable(pod: Any) -> bool:
-    """A pod the scheduler found no node for (PodScheduled=False, reason Unschedulable)."""
-    if pod.metadata.deletionTimestamp or pod.spec.nodeName or pod.status is None or pod.status.phase != "Pending":
-        return False
-    return any(c.type == "PodScheduled" and c.status == "False" and c.reason == "Unschedulable"
-               for c in pod.status.conditions or ())
-
-
-Resources = dict[str, Decimal]
-
-
-def pod_requests(pod: Any) -> Resources:
-    """What a pod needs of a node: its containers' requests (or an init container's, if more), and one pod slot."""
-
-    def total(containers: Iterable[Any]) -> Resources:
-        sums = {"cpu": Decimal(0), "memory": Decimal(0)}
-        for container in containers:
-            requests = (container.resources.requests or {}) if container.resources else {}
-            for resource in sums:
-                if resource in requests:
-                    sums[resource] += parse_quantity(requests[resource])
-        return sums
-
-    main = total(pod.spec.containers or ())
-    for init in pod.spec.initContainers or ():
-        single = total([init])
-        main = {resource: max(main[resource], single[resource]) for resource in main}
-    return {**main, "pods": Decimal(1)}
-
-
-def capacity_of(quantities: Mapping[str, str]) -> Resources:
-    return {resource: parse_quantity(str(quantities[resource])) for resource in _RESOURCES}
-
-
-def _fits_in(need: Resources, free: Resources) -> bool:
-    return all(need[resource] <= free[resource] for resource in _RESOURCES)
-
-
-def _tolerates(tolerations: Sequence[Any], taint: Mapping[str, Any]) -> bool:
-    for toleration in tolerations:
-        if toleration.effect and toleration.effect != taint["effect"]:
-            continue
-        if toleration.operator == "Exists":
-            if not toleration.key or toleration.key == taint["key"]:
-                return True
-        elif toleration.key == taint["key"] and (toleration.value or "") == (taint.get("value") or ""):
-            return True
-    return False
-
-
-def _matches(expression: Any, labels: Mapping[str, str]) -> bool:
-    value = labels.get(expression.key)
-    match expression.operator:
-        case "In":
-            return value in (expression.values or ())
-        case "NotIn":
-            return value not in (expression.values or ())
-        case "Exists":
-            return expression.key in labels
-        case "DoesNotExist":
-            return expression.key not in labels
-    return False
-
-
-def schedulable_on(pod: Any, labels: Mapping[str, str], taints: Sequence[Mapping[str, Any]]) -> bool:
-    """Whether a node with these labels and taints would take the pod (selector, required affinity, taints)."""
-    spec = pod.spec
-    if any(labels.get(key) != value for key, value in (spec.nodeSelector or {}).items()):
-        return False
-    node_affinity = spec.affinity.nodeAffinity if spec.affinity else None
-    required = node_affinity.requiredDuringSchedulingIgnoredDuringExecution if node_affinity else None
-    if required and not any(all(_matches(e, labels) for e in term.matchExpressions or ())
-                            for term in required.nodeSelectorTerms):
-        return False
-    hard = [t for t in taints if t["effect"] in ("NoSchedule", "NoExecute")]
-    return all(_tolerates(spec.tolerations or (), taint) for taint in hard)
-
-
-def nodes_needed(pending: Sequence[Resources], capacity: Resources, upcoming: int) -> int:
-    """How many more nodes of `capacity` the pending pods need, after filling `upcoming` empty ones (first fit)."""
-    free = [dict(capacity) for _ in range(upcoming)]
-    opened = 0
-    for need in sorted(pending, key=lambda r: (r["cpu"], r["memory"]), reverse=True):
-        if not _fits_in(need, capacity):
-            continue  # no node of this pool can ever run it
-        slot = next((f for f in free if _fits_in(need, f)), None)
-        if slot is None:
-            slot = dict(capacity)
-            free.append(slot)
-            opened += 1
-        for resource in _RESOURCES:
-            slot[resource] -= need[resource]
-    return opened
-
-
-# Decisions.
-
-
-@dataclass
-class Plan:
-    """What one pass decided for a pool's machines."""
-
-    desired: int
-    create: int = 0
-    remove: list[MachineView] = field(default_factory=list)
-    unhealthy: list[str] = field(default_factory=list)
-    repair_blocked: str = ""
-    mark_unneeded: list[MachineView] = field(default_factory=list)
-    clear_unneeded: list[MachineView] = field(default_factory=list)
-    wake_at: list[datetime] = field(default_factory=list)
-    """Times at which a timeout expires and the pool must be looked at again."""
-
-
-def max_unhealthy(value: str, total: int) -> int:
-    """An absolute number ("2") or a percentage of the machines ("40%", rounded down)."""
-    if value.endswith("%"):
-        return math.floor(total * int(value[:-1]) / 100)
-    return int(value)
-
-
-def plan(
-    machines: Sequence[MachineView],
-    *,
-    now: datetime,
-    replicas: int | None,
-    autoscaling: tuple[int, int] | None,
-    auto_repair: bool,
-    settings: Settings,
-    demand: Sequence[Resources] = (),
-    capacity: Resources | None = None,
-) -> Plan:
-    """Decide the pool's size and which machines to add, remove or mark, from what is observed now.
-
-    `demand` is the requests of the unschedulable pods this pool should serve
-    (autoscaling only), `capacity` what one of its nodes holds (None: unknown,
-    so demand adds nothing).
-    """
-    alive = [m for m in machines if m.draining_since is None]
-    result = Plan(desired=replicas or 0)
-
-    if auto_repair:
-        unhealthy = []
-        for machine in alive:
-            since = machine.not_ready_since()
-            if since is None:
-                continue
-            timeout = settings.health_timeout if since[1] else settings.startup_timeout
-            if now - since[0] >= timeout:
-                unhealthy.append(machine)
-            else:
-                result.wake_at.append(since[0] + timeout)
-        result.unhealthy = [m.name for m in unhealthy]
-        allowed = max_unhealthy(settings.max_unhealthy, len(alive))
-        if len(unhealthy) > allowed:
-            result.repair_blocked = (
-                f"{len(unhealthy)} of {len(alive)} machines are unhealthy, more than the {allowed} "
-                f"(maxUnhealthy {settings.max_unhealthy}) that may be replaced at once; none is replaced"
-            )
-        else:
-            result.remove += unhealthy
-
-    healthy = [m for m in alive if m not in result.remove]
-    expired: list[MachineView] = []
-    if autoscaling is not None:
-        low, high = autoscaling
-        upcoming = sum(1 for m in healthy if not m.ready or now - m.machine.created < SETTLE)
-        if demand:
-            result.wake_at += [m.machine.created + SETTLE for m in healthy if now - m.machine.created < SETTLE]
-        wanted = len(alive) + (nodes_needed(demand, capacity, upcoming) if capacity else 0)
-        idle = [m for m in healthy if m.ready and now - m.machine.created >= SETTLE and not m.pods]
-        result.mark_unneeded = [m for m in idle if m.unneeded_since is None]
-        result.clear_unneeded = [m for m in alive if m.unneeded_since is not None and m not in idle]
-        if wanted == len(alive):
-            expired = [m for m in idle if m.unneeded_since and now - m.unneeded_since >= settings.unneeded_time]
-            result.wake_at += [m.unneeded_since + settings.unneeded_time for m in idle
-                               if m.unneeded_since and m not in expired]
-            result.wake_at += [now + settings.unneeded_time for _ in result.mark_unneeded[:1]]
-            wanted -= len(expired)
-        result.desired = max(low, min(high, wanted))
-    else:
-        result.clear_unneeded = [m for m in alive if m.unneeded_since is not None]
-
-    if len(healthy) < result.desired:
-        result.create = result.desired - len(healthy)
-    elif len(healthy) > result.desired:
-        # NotReady machines first, then unneeded ones, then empty ones, newest first.
-        order = sorted(healthy, key=lambda m: (m.ready, m not in expired, bool(m.pods),
-                                               -m.machine.created.timestamp()))
-        result.remove += order[:len(healthy) - result.desired]
-    return result
-
-
-# The controller.
+def config_digest(version: str, platform: Mapping[str, Any], payloads: Sequence[tuple[str, Any]]) -> str:
+    """The digest of what a machine is made from (Target.config): stable across passes and operator restarts."""
+    text = json.dumps({"version": version, "platform": platform, "config": payloads}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:
@@ -450,8 +173,25 @@ async def _create_machines(provider: MachineProvider, template: MachineTemplate,
             elif error.status.code != 409:
                 raise
 
-    await _gather(create(name) for name in names)
+    await gather(create(name) for name in names)
     return refused
+
+
+async def _remove(events: EventRecorder, live: Any, pool: NodePool, provider: MachineProvider,
+                  access: HostedAccess, machines: Sequence[MachineView], now: datetime) -> float | None:
+    """Drain and delete machines: cordon and mark, evict, delete once empty or past nodeDrainTimeout.
+
+    Returns in how many seconds to look again (pods still leaving), or None once all are deleted.
+    """
+    timeout = parse_duration(pool.spec.node_drain_timeout or "0s")  # the schema admits only valid durations
+    await cordon(access.client, machines, DRAINING_ANNOTATION, lambda m: m.draining_since, now)
+    drained = await drain(access.client, machines, lambda m: m.draining_since, timeout, now)
+    for machine, count in drained.timed_out:
+        await events.record(live, WARNING, "DrainTimeout",
+                            f"Node {machine.node.metadata.name} still had {count} pods after "
+                            f"nodeDrainTimeout {pool.spec.node_drain_timeout}; removed anyway")
+    await gather(provider.delete(m.machine) for m in drained.done)
+    return drained.wake
 
 
 class NodePoolController:
@@ -550,7 +290,7 @@ class NodePoolController:
         servable = pool is not None and pool.spec.platform.type in PROVIDERS
         if servable and cluster is not None and not cluster.metadata.deletionTimestamp:
             access = await self.access(namespace, cluster_name)
-            waited = datetime.now(UTC) - _aware(live.metadata.deletionTimestamp)
+            waited = datetime.now(UTC) - aware(live.metadata.deletionTimestamp)
             if access is None and self._kubeconfig_ref(namespace, cluster_name) is not None:
                 if waited < UNREACHABLE_DELETE_GRACE:
                     return Result(requeue_after=WAIT_RECHECK)
@@ -567,7 +307,7 @@ class NodePoolController:
                                              f"Machines of platform {pool.spec.platform.type} are their owner's to "
                                              f"stop; their Nodes stay: {', '.join(m.name for m in machines[:10])}")
                 elif machines:
-                    wake = await _remove(self, live, pool, provider, access, _views(machines, access)[:MACHINE_BATCH],
+                    wake = await _remove(self.events, live, pool, provider, access, observe(machines, access)[:MACHINE_BATCH],
                                          datetime.now(UTC))
                     return Result(requeue_after=wake or NEXT_BATCH)
         await self._set_finalizers(live, [f for f in live.metadata.finalizers if f != FINALIZER])
@@ -611,89 +351,6 @@ class NodePoolController:
         return PROVIDERS[pool.spec.platform.type](PlatformContext(self.client, target, access))
 
 
-def _views(machines: Sequence[Machine], access: HostedAccess) -> list[MachineView]:
-    pods_by_node: dict[str, list[Any]] = {}
-    for pod in access.pods.list():
-        if pod.spec.nodeName and evictable(pod):
-            pods_by_node.setdefault(pod.spec.nodeName, []).append(pod)
-    return [MachineView(m, access.nodes.get(None, m.node_name) if m.node_name else None,
-                        tuple(pods_by_node.get(m.node_name or "", ()))) for m in machines]
-
-
-async def _gather(calls: Iterable[Awaitable[Any]]) -> None:
-    """Run API calls PARALLEL_CALLS at a time; the first failure is raised once all have finished."""
-    limit = asyncio.Semaphore(PARALLEL_CALLS)
-
-    async def one(call: Awaitable[Any]) -> None:
-        async with limit:
-            await call
-
-    results = await asyncio.gather(*(one(call) for call in calls), return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-
-
-async def _remove(owner: NodePoolController, live: Any, pool: NodePool, provider: MachineProvider,
-                  access: HostedAccess, machines: Sequence[MachineView], now: datetime) -> float | None:
-    """Drain and delete machines: cordon and mark, evict, delete once empty or past nodeDrainTimeout.
-
-    Returns in how many seconds to look again (pods still leaving), or None once all are deleted.
-    """
-    timeout = parse_duration(pool.spec.node_drain_timeout or "0s")  # the schema admits only valid durations
-    mark = {"metadata": {"annotations": {DRAINING_ANNOTATION: _format_time(now), UNNEEDED_ANNOTATION: None}},
-            "spec": {"unschedulable": True}}
-    await _gather(access.client.patch(Node, m.node.metadata.name, mark, patch_type=PatchType.MERGE)
-                  for m in machines if m.node is not None and m.draining_since is None)
-    wake: list[float] = []
-    evict: list[Any] = []
-    deletions = []
-    for machine in machines:
-        node = machine.node
-        if node is None:
-            deletions.append(provider.delete(machine.machine))
-            continue
-        since = machine.draining_since or now
-        condition = _ready_condition(node)
-        responsive = condition is not None and condition.status == "True"
-        # A dead node's kubelet never confirms a deletion: there, evicted is as good as gone.
-        remaining = [p for p in machine.pods if responsive or not p.metadata.deletionTimestamp]
-        expired = timeout > timedelta(0) and now - since >= timeout
-        if remaining and not expired:
-            evict += [p for p in remaining if not p.metadata.deletionTimestamp]
-            if timeout > timedelta(0):
-                wake.append(max(1.0, (since + timeout - now).total_seconds()))
-            continue
-        if remaining:
-            await owner.events.record(live, WARNING, "DrainTimeout",
-                                      f"Node {node.metadata.name} still had {len(remaining)} pods after "
-                                      f"nodeDrainTimeout {pool.spec.node_drain_timeout}; removed anyway")
-        deletions.append(provider.delete(machine.machine))
-    if evict or len(deletions) < len(machines):
-        wake.append(EVICTION_RETRY if await _evict(access.client, evict) else WAIT_RECHECK)
-    await _gather(deletions)
-    return min(wake) if wake else None
-
-
-async def _evict(client: AsyncClient, pods: Sequence[Any]) -> bool:
-    """Ask the Eviction API to evict each pod; True if a PodDisruptionBudget refused some (retry later)."""
-    refused = False
-
-    async def evict(pod: Any) -> None:
-        nonlocal refused
-        name, namespace = pod.metadata.name, pod.metadata.namespace
-        try:
-            await client.create(Pod.Eviction(metadata=ObjectMeta(name=name, namespace=namespace)),
-                                name=name, namespace=namespace)
-        except ApiError as error:
-            if error.status.code == 429:  # it would violate a PodDisruptionBudget
-                refused = True
-            elif error.status.code != 404:
-                raise
-
-    await _gather(evict(pod) for pod in pods)
-    return refused
-
 
 class _Pass:
     """One reconcile of a live NodePool: validate, observe, decide, act, report."""
@@ -727,7 +384,8 @@ class _Pass:
         self.condition("AutoscalingEnabled", scaling is not None, "AsExpected",
                        f"Autoscaling between {scaling.min} and {scaling.max} nodes" if scaling else "")
         self.condition("AutorepairEnabled", spec.management.auto_repair, "AsExpected", "")
-        self.condition("UpdatingConfig", False, "AsExpected", "")
+        if not any(c.type == "UpdatingConfig" for c in self.conditions):
+            self.condition("UpdatingConfig", False, "AsExpected", "")
         pause = pause_state(spec.paused_until)
         self.condition("ReconciliationPaused", pause.paused, "ReconciliationPaused" if pause.paused else "AsExpected",
                        f"Reconciliation paused until {spec.paused_until}" if pause.paused
@@ -770,12 +428,62 @@ class _Pass:
         updating = self.version != version
         self.condition("UpdatingVersion", updating, "AsExpected",
                        f"Updating version in progress. Target version: {version}" if updating else "")
+        target = await self.target(version)
+        if target is None:
+            return Result(requeue_after=CONFIG_RECHECK)
 
         access = await self.owner.access(self.pool.metadata.namespace, spec.cluster_name)
         if access is None or not access.synced:
             self.not_ready("WaitingForControlPlane", "Waiting for the hosted control plane to be available")
             return Result(requeue_after=1.0 if access else WAIT_RECHECK)
-        return await self.scale(access, self.owner.provider(self.pool, access), version)
+        result = await self.scale(access, self.owner.provider(self.pool, access), target)
+        if spec.config:  # ConfigMaps are not watched: look at them again now and then
+            wait = min(result.requeue_after or CONFIG_RECHECK, CONFIG_RECHECK) if result else CONFIG_RECHECK
+            return Result(requeue_after=wait)
+        return result
+
+    async def target(self, version: str) -> Target | None:
+        """What the pool's machines should run: the release, the platform settings and spec.config's payloads.
+
+        Each ConfigMap of spec.config must exist in the NodePool's namespace and hold
+        key "config" (HyperShift's); otherwise ValidMachineConfig says which does not,
+        and nothing rolls. The payload is carried into the target's digest, so a change
+        of it rolls the pool; hcp does not apply it on nodes yet, which the condition says.
+        """
+        payloads = []
+        for ref in self.pool.spec.config or ():
+            try:
+                config_map = await self.owner.client.get(ConfigMap, ref.name, namespace=self.pool.metadata.namespace)
+            except ApiError as error:
+                if error.status.code != 404:
+                    raise
+                return self.invalid_config(f"ConfigMap {ref.name} of spec.config not found in namespace "
+                                           f"{self.pool.metadata.namespace}")
+            payload = (config_map.data or {}).get(CONFIG_KEY)
+            if not payload:
+                return self.invalid_config(f"ConfigMap {ref.name} of spec.config has no key {CONFIG_KEY!r}")
+            try:
+                documents = [d for d in yaml.safe_load_all(payload) if d is not None]
+            except yaml.YAMLError as error:
+                return self.invalid_config(f"ConfigMap {ref.name} of spec.config: key {CONFIG_KEY!r} is not "
+                                           f"valid YAML: {str(error).splitlines()[0]}")
+            if not all(isinstance(d, dict) and d.get("kind") for d in documents):
+                return self.invalid_config(f"ConfigMap {ref.name} of spec.config: every document of key "
+                                           f"{CONFIG_KEY!r} must be an object with a kind")
+            payloads.append((ref.name, documents))
+        if payloads:
+            self.condition("ValidMachineConfig", True, "AsExpected",
+                           f"{len(payloads)} ConfigMaps of spec.config are valid; a change of them rolls the "
+                           f"machines. hcp does not apply their payload on nodes yet")
+        else:
+            self.conditions = [c for c in self.conditions if c.type != "ValidMachineConfig"]
+        platform = as_dict(self.pool.spec.platform)
+        return Target(version=version, config=config_digest(version, platform, payloads))
+
+    def invalid_config(self, message: str) -> None:
+        self.condition("ValidMachineConfig", False, "InvalidConfig", message)
+        self.not_ready("ValidMachineConfigFailed", message)
+        return None
 
     async def validate_release(self) -> str | None:
         """The NodePool's Kubernetes version, if its release is valid and not newer than the control plane's."""
@@ -840,26 +548,26 @@ class _Pass:
                 continue
             need = pod_requests(pod)
             home = next((name for name, labels, taints, capacity in shapes
-                         if schedulable_on(pod, labels, taints) and _fits_in(need, capacity)), None)
+                         if schedulable_on(pod, labels, taints) and fits_in(need, capacity)), None)
             if home == self.pool.metadata.name:
                 demand.append(need)
         return demand
 
-    async def scale(self, access: HostedAccess, provider: MachineProvider, version: str) -> Result | None:
+    async def scale(self, access: HostedAccess, provider: MachineProvider, target: Target) -> Result | None:
         spec = self.pool.spec
         name = self.pool.metadata.name
         now = datetime.now(UTC)
-        views = _views(await provider.machines(name), access)
-        if spec.platform.type in JOINING_PLATFORMS:
-            await self.keep_labels(access, views)
+        views = observe(await provider.machines(name), access)
+        await self.keep_labels(access, views)
         if not provider.makes_machines:
-            return self.count_joined(views, version)
+            return self.count_joined(views, target)
         autoscaling = (spec.auto_scaling.min, spec.auto_scaling.max) if spec.auto_scaling else None
         offered = provider.capacity(spec.platform)
         decided = plan(
             views, now=now, replicas=spec.replicas, autoscaling=autoscaling, auto_repair=spec.management.auto_repair,
             settings=self.settings(), demand=self.demand(access) if autoscaling else (),
             capacity=capacity_of(offered) if offered is not None else None,
+            target=target, strategy=strategy_of(spec.management, spec.replicas or 0),
         )
 
         await self.mark_unneeded(access, decided)
@@ -876,7 +584,7 @@ class _Pass:
         if decided.create:
             await self.owner.events.record(self.live, NORMAL, "ScalingUp",
                                            f"Creating {decided.create} machines (desired {decided.desired})")
-            template = self.template(version)
+            template = self.template(target)
             refused = await _create_machines(provider, template, new_names(name, decided.create,
                                                                             {m.name for m in views}))
             if refused:
@@ -884,21 +592,23 @@ class _Pass:
                 return None
             more = more or decided.create == MACHINE_BATCH
         draining = [m for m in views if m.draining_since is not None or m in decided.remove]
-        wake = await _remove(self.owner, self.live, self.pool, provider, access, draining, now) if draining else None
+        wake = await _remove(self.owner.events, self.live, self.pool, provider, access, draining, now) if draining else None
+        updated = await self.update_in_place(access, provider, views, decided, target, now)
 
-        self.report(_views(await provider.machines(name), access), decided, version)
-        waits = [(t - now).total_seconds() + 1 for t in decided.wake_at] + ([wake] if wake is not None else [])
+        self.report(observe(await provider.machines(name), access), decided, target)
+        waits = [(t - now).total_seconds() + 1 for t in decided.wake_at]
+        waits += [w for w in (wake, updated) if w is not None]
         if more:
             return Result(requeue_after=NEXT_BATCH)
         return Result(requeue_after=max(1.0, min(waits))) if waits else None
 
-    def count_joined(self, views: Sequence[MachineView], version: str) -> Result | None:
+    def count_joined(self, views: Sequence[MachineView], target: Target) -> Result | None:
         """A pool whose machines join on their own: report them against spec.replicas (Node events requeue)."""
         spec = self.pool.spec
         if spec.auto_scaling is not None:
             self.condition("AutoscalingEnabled", False, "Unsupported",
                            f"platform {spec.platform.type} machines join on their own; hcp cannot add or remove them")
-        self.report(views, Plan(desired=spec.replicas or 0), version)
+        self.report(views, Plan(desired=spec.replicas or 0), target)
         joined = len([m for m in views if m.ready])
         wanted = spec.replicas or 0
         if joined < wanted:
@@ -911,9 +621,10 @@ class _Pass:
         """Give the pool's Nodes the labels of spec.nodeLabels they lack (one merge patch each).
 
         For joining platforms, whose kubelet registers the Node with only the labels
-        a kubelet may set (hcp.ignition.join.registration_labels): the others, e.g.
-        node-role.kubernetes.io/worker, come from here, and so does a label added to
-        the pool later. Level-triggered on the Nodes' labels; other labels are left alone.
+        a kubelet may set (hcp.ignition.join.registration_labels), the others, e.g.
+        node-role.kubernetes.io/worker, come from here; on every platform, so does a
+        label added to the pool later, without replacing the node. Level-triggered on
+        the Nodes' labels; other labels are left alone.
         """
         wanted = node_labels(self.pool)
         patches = [(m, patch) for m in views
@@ -934,7 +645,7 @@ class _Pass:
                 return
             labelled.append(machine)
 
-        await _gather(label(m, patch) for m, patch in patches)
+        await gather(label(m, patch) for m, patch in patches)
         if not labelled:
             return
         done = set(labelled)
@@ -948,21 +659,52 @@ class _Pass:
 
     async def mark_unneeded(self, access: HostedAccess, decided: Plan) -> None:
         """Record on the Nodes since when they have been unneeded, or that they no longer are."""
-        stamp = _format_time(datetime.now(UTC))
+        stamp = format_time(datetime.now(UTC))
         patches = [(m, stamp) for m in decided.mark_unneeded] + [(m, None) for m in decided.clear_unneeded]
-        await _gather(access.client.patch(Node, m.node.metadata.name,
+        await gather(access.client.patch(Node, m.node.metadata.name,
                                           {"metadata": {"annotations": {UNNEEDED_ANNOTATION: value}}},
                                           patch_type=PatchType.MERGE)
                       for m, value in patches)
 
-    def template(self, version: str) -> MachineTemplate:
+    def template(self, target: Target) -> MachineTemplate:
         return MachineTemplate(
-            pool=self.pool.metadata.name, kubernetes_version=version, arch=str(self.pool.spec.arch),
+            pool=self.pool.metadata.name, kubernetes_version=target.version, arch=str(self.pool.spec.arch),
             labels=node_labels(self.pool), taints=node_taints(self.pool), platform=self.pool.spec.platform,
-            images=self.images,
+            images=self.images, config=target.config,
         )
 
-    def report(self, views: Sequence[MachineView], decided: Plan, version: str) -> None:
+    async def update_in_place(self, access: HostedAccess, provider: MachineProvider, views: Sequence[MachineView],
+                              decided: Plan, target: Target, now: datetime) -> float | None:
+        """InPlace updates: finish those done, and cordon, drain and update the machines being updated.
+
+        Returns in how many seconds to look again while pods are leaving; Node events
+        bring the pool back when an updated machine becomes Ready.
+        """
+        if decided.finish:
+            await uncordon(access.client, decided.finish, UPDATING_ANNOTATION)
+            await self.owner.events.record(self.live, NORMAL, "UpdatedInPlace",
+                                           f"Machines {_names(decided.finish)} run the target "
+                                           f"(version {target.version}) and are schedulable again")
+        updating = [m for m in views if m not in decided.finish and m not in decided.remove
+                    and (m in decided.update or m.updating_since is not None) and not m.runs(target)]
+        if not updating:
+            return None
+        if decided.update:
+            await self.owner.events.record(self.live, NORMAL, "UpdatingInPlace",
+                                           f"Cordoning and draining {_names(decided.update)} to update them in "
+                                           f"place to version {target.version}")
+        timeout = parse_duration(self.pool.spec.node_drain_timeout or "0s")
+        await cordon(access.client, updating, UPDATING_ANNOTATION, lambda m: m.updating_since, now)
+        drained = await drain(access.client, updating, lambda m: m.updating_since, timeout, now)
+        for machine, count in drained.timed_out:
+            await self.owner.events.record(self.live, WARNING, "DrainTimeout",
+                                           f"Node {machine.node.metadata.name} still had {count} pods after "
+                                           f"nodeDrainTimeout {self.pool.spec.node_drain_timeout}; updated anyway")
+        template = self.template(target)
+        await gather(provider.update(m.machine, template) for m in drained.done)
+        return drained.wake
+
+    def report(self, views: Sequence[MachineView], decided: Plan, target: Target) -> None:
         alive = [m for m in views if m.draining_since is None]
         available = [m for m in alive if m.ready]
         self.replicas = len(available)
@@ -972,9 +714,14 @@ class _Pass:
             self.not_ready("WaitingForAvailableMachines", f"Minimum availability requires {decided.desired} "
                                                           f"replicas, current {len(available)} available")
         rolled_out = len(available) == len(alive) == decided.desired
+        version = target.version
         if rolled_out and all(m.kubelet_version == f"v{version}" for m in alive):
             self.version = version
             self.condition("UpdatingVersion", False, "AsExpected", "")
+        # Machines on the target's version that still record another configuration: only the config is rolling.
+        configuring = [m for m in alive if not m.runs(target) and m.kubelet_version == f"v{version}"]
+        self.condition("UpdatingConfig", bool(configuring), "AsExpected",
+                       f"Updating config in progress. Target config: {target.config}" if configuring else "")
         if decided.repair_blocked:
             self.condition("AllNodesHealthy", False, "TooManyUnhealthy", decided.repair_blocked)
         else:
