@@ -511,15 +511,11 @@ def _ec_key(key_pem: bytes | None) -> bool:
 def _leaf_certificates(value: bytes) -> list[x509.Certificate]:
     """The non-CA certificate a Secret value holds: a PEM certificate, or a kubeconfig's client certificate."""
     if value.startswith(b"-----BEGIN CERTIFICATE-----"):
-        pem = value
+        cert = _load_cert(value)
     elif b"client-certificate-data" in value:
-        try:
-            pem = base64.b64decode(yaml.safe_load(value)["users"][0]["user"]["client-certificate-data"])
-        except (yaml.YAMLError, KeyError, IndexError, TypeError, ValueError):
-            return []
+        cert = kubeconfig.client_certificate(value)
     else:
         return []
-    cert = _load_cert(pem)
     if cert is None:
         return []
     try:
