@@ -45,7 +45,7 @@ shortening the validity takes effect at once. Leaves are valid for
 `certificate_validity(hcp)`: the annotation hcp.io/certificate-validity, else
 LEAF_VALIDITY (365 days). `earliest_renewal` says when the next one is due, for
 the controller to come back then. CAs are never renewed (ten years; rotating
-one is the manual procedure of docs/security.md). The ignition server's
+one is the manual procedure of docs/configuration.md, "CA rotation"). The ignition server's
 certificate is renewed for the same key: join commands pin that key.
 """
 

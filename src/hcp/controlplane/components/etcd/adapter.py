@@ -25,7 +25,7 @@ alike; the kubelet swaps the files of the Secret volumes (mounted whole, no
 subPath) when the Secrets change. The trusted CA files, however, are read
 once, into ClientCAs/RootCAs when the listeners are built: a new etcd-signer
 (CA rotation) needs the members restarted, which a changed certificate alone
-does not do (docs/security.md).
+does not do (docs/configuration.md, "CA rotation").
 """
 
 from __future__ import annotations
