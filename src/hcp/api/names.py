@@ -17,6 +17,11 @@ CLUSTER_ANNOTATION = "hypershift.openshift.io/cluster"
 RESTART_DATE_ANNOTATION = "hypershift.openshift.io/restart-date"
 """Changing this annotation on a HostedCluster rolls every control-plane pod (docs 12.4)."""
 
+CERTIFICATE_VALIDITY_ANNOTATION = "hcp.io/certificate-validity"
+"""On a HostedCluster (copied to its HostedControlPlane): how long the leaf certificates and kubeconfigs
+of its control plane are valid, a Go duration ("10m", "8760h"); each is renewed at two thirds of it.
+CAs keep their ten years."""
+
 HOSTED_CONTROL_PLANE_LABEL = "hypershift.openshift.io/hosted-control-plane"
 """On a control-plane namespace: "true". On the objects in it: the namespace's name (HyperShift's colocation label)."""
 

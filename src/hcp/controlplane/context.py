@@ -82,6 +82,10 @@ class RenderContext:
     """Value of the hypershift.openshift.io/restart-date annotation, if any."""
     encryption_keys: Mapping[str, bytes] = field(default_factory=lambda: MappingProxyType({}))
     """Secret name -> the bytes under its data key `key`, for the aescbc keys spec.secretEncryption names."""
+    certificates: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
+    """PKI Secret name -> data key -> digest of the value (hcp.controlplane.pki.fingerprints): a pod's
+    config hash covers what it mounts of them, so a renewed certificate rolls the pods that read it
+    once. Empty: not known (the hash is then that of the configuration alone)."""
 
     @classmethod
     def for_hcp(
@@ -96,6 +100,7 @@ class RenderContext:
         ignition_endpoint: Endpoint | None = None,
         operator_image: str = "",
         registry_mirrors: tuple[RegistryMirror, ...] = (),
+        certificates: Mapping[str, Mapping[str, str]] | None = None,
     ) -> RenderContext:
         """A context whose namespace and restart date are read from the HostedControlPlane itself."""
         if not hcp.metadata.namespace:
@@ -113,6 +118,7 @@ class RenderContext:
             registry_mirrors=registry_mirrors,
             restart_date=(hcp.metadata.annotations or {}).get(RESTART_DATE_ANNOTATION),
             encryption_keys=encryption_keys or {},
+            certificates=certificates or {},
         )
 
     def image(self, component: str) -> str:

@@ -11,6 +11,13 @@ answering /readyz), never remembered. The konnectivity endpoint is learnt
 the same way as the API server's but not waited for: the control plane runs
 without agents, and Available means what it meant before.
 
+Certificates: the PKI renews each leaf and kubeconfig at two thirds of its
+life (hcp.controlplane.pki), so a pass comes back no later than the earliest
+renewal (`requeue_after`), and the digests of the PKI Secrets go into the
+render so that the pods that read a renewed certificate only at start roll.
+An invalid hcp.io/certificate-validity annotation is ignored (the default
+validity applies) and said in ValidConfiguration.
+
 A HostedControlPlane is served only in a control-plane namespace that hcp
 made for a HostedCluster (it carries the HostedCluster's UID mark); one
 anywhere else is reported, not rendered. What the models refuse, what
@@ -23,6 +30,7 @@ from __future__ import annotations
 import logging
 import ssl
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -38,7 +46,8 @@ from hcp.api.v1beta1.networking import ServiceType
 from hcp.controlplane.components.etcd.adapter import restore_failure
 from hcp.controlplane.context import COMPONENT_IMAGES, Endpoint, RenderContext, RenderError
 from hcp.controlplane.pki import (
-    IGNITION_SERVICE, KAS_SERVICE, KONNECTIVITY_SERVICE, ROOT_CA, admin_kubeconfig_ref, pki_secrets, secret_data,
+    IGNITION_SERVICE, KAS_SERVICE, KONNECTIVITY_SERVICE, ROOT_CA, admin_kubeconfig_ref, certificate_validity,
+    earliest_renewal, fingerprints, pki_secrets, secret_data,
 )
 from hcp.controlplane.labels import MANAGED_BY, MANAGED_BY_LABEL, RENDERED_BY_LABEL
 from hcp.controlplane.publishing import needs_node_addresses, published_endpoint, service_strategy
@@ -87,6 +96,18 @@ class Observed:
     api_error: str = ""
     etcd_restore_error: str | None = None
     """The failed snapshot restore of an etcd member (restoreSnapshotURL), if any."""
+    next_renewal: datetime | None = None
+    """When the first leaf certificate or kubeconfig of the PKI is due for renewal."""
+
+
+def requeue_after(recheck: float, next_renewal: datetime | None, now: datetime) -> float:
+    """Seconds until the next pass: `recheck`, or sooner when a certificate is due for renewal before.
+
+    A second past the renewal time, so that the pass finds it due; never less than a second.
+    """
+    if next_renewal is None:
+        return recheck
+    return max(1.0, min(recheck, (next_renewal - now).total_seconds() + 1.0))
 
 
 def etcd_condition(rolled_out: bool, restore_error: str | None) -> tuple[bool, str, str]:
@@ -167,7 +188,11 @@ class HostedControlPlaneController:
             condition("Available", False, "InvalidConfiguration", message)
             await self._write_status(hcp, conditions)
             return Result(requeue_after=HEALTH_RECHECK)
-        condition("ValidConfiguration", True, "AsExpected", "Configuration passes validation")
+        _, validity_problem = certificate_validity(hcp)
+        if validity_problem:
+            condition("ValidConfiguration", False, "InvalidCertificateValidity", validity_problem)
+        else:
+            condition("ValidConfiguration", True, "AsExpected", "Configuration passes validation")
 
         kas_ok = observed.rolled_out["kube-apiserver"]
         condition("EtcdAvailable", *etcd_condition(observed.rolled_out["etcd"], observed.etcd_restore_error))
@@ -196,7 +221,8 @@ class HostedControlPlaneController:
 
         await self._write_status(hcp, conditions, observed=observed, release=release, available=available,
                                  all_rolled_out=all_rolled_out)
-        return Result(requeue_after=HEALTH_RECHECK if available else PROGRESS_RECHECK)
+        return Result(requeue_after=requeue_after(HEALTH_RECHECK if available else PROGRESS_RECHECK,
+                                                  observed.next_renewal, datetime.now(UTC)))
 
     async def _apply_desired_state(self, hcp: HostedControlPlane, release: Release, owner: dict) -> Observed:
         namespace = hcp.metadata.namespace
@@ -205,13 +231,15 @@ class HostedControlPlaneController:
                    async for s in self.client.list(Secret, namespace=namespace)}
         encryption_keys = {name: data["key"] for name, data in secrets.items() if "key" in data}
 
-        def context(endpoint: Endpoint, published: dict[ServiceType, Endpoint | None]) -> RenderContext:
+        def context(endpoint: Endpoint, published: dict[ServiceType, Endpoint | None],
+                    certificates: dict[str, dict[str, str]] | None = None) -> RenderContext:
             return RenderContext.for_hcp(hcp, images=images, kubernetes_version=release.version,
                                          api_endpoint=endpoint, encryption_keys=encryption_keys,
                                          konnectivity_endpoint=published.get(ServiceType.KONNECTIVITY),
                                          ignition_endpoint=published.get(ServiceType.IGNITION),
                                          operator_image=self.settings.image,
-                                         registry_mirrors=self.settings.registry_mirrors)
+                                         registry_mirrors=self.settings.registry_mirrors,
+                                         certificates=certificates)
 
         endpoints = await self._publish(hcp, render(context(Endpoint("0.0.0.0", 6443), {})), owner)
         endpoint = endpoints[ServiceType.API_SERVER]
@@ -220,12 +248,14 @@ class HostedControlPlaneController:
         # Not waited for: the control plane runs without it; its certificate gains the host once known.
         konnectivity, ignition = endpoints[ServiceType.KONNECTIVITY], endpoints[ServiceType.IGNITION]
 
-        for secret in pki_secrets(namespace, hcp, endpoint.host, secrets, endpoint_port=endpoint.port,
-                                  konnectivity_host=konnectivity.host if konnectivity else None,
-                                  ignition_host=ignition.host if ignition else None):
+        validity, _ = certificate_validity(hcp)  # an invalid annotation is reported by reconcile
+        pki = pki_secrets(namespace, hcp, endpoint.host, secrets, endpoint_port=endpoint.port,
+                          konnectivity_host=konnectivity.host if konnectivity else None,
+                          ignition_host=ignition.host if ignition else None, validity=validity)
+        for secret in pki:
             if secret_data(secret) != secrets.get(secret["metadata"]["name"]):
                 await apply(self.client, _owned(secret, owner))
-        rendered = render(context(endpoint, endpoints))
+        rendered = render(context(endpoint, endpoints, fingerprints(pki)))
         for obj in rendered:
             await apply(self.client, _owned(obj, owner))
         await self._remove_leftovers(hcp, rendered)
@@ -238,7 +268,7 @@ class HostedControlPlaneController:
             restore_error = restore_failure(pods)
         ca = secrets.get(ROOT_CA, {}).get("ca.crt")
         api_ready, api_error = await _probe_readyz(endpoint, ca) if ca else (False, "no root CA yet")
-        return Observed(rolled_out, endpoint, api_ready, api_error, restore_error)
+        return Observed(rolled_out, endpoint, api_ready, api_error, restore_error, earliest_renewal(pki))
 
     async def _remove_leftovers(self, hcp: HostedControlPlane, rendered: list[dict[str, Any]]) -> None:
         """Delete the objects a component rendered before and renders no more (RENDERED_BY_LABEL).

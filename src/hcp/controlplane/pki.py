@@ -37,13 +37,25 @@ A kept Secret must still be usable: every key present, its certificate issued
 by the current CA and matching its key, its subject (user and groups) and SANs
 what is wanted now, and a kubeconfig pointing at the wanted server. That is how a change of the
 published endpoint re-issues exactly kas-server-crt and admin-kubeconfig.
+
+Renewal: a leaf certificate or a kubeconfig's client certificate is also no
+longer usable once two thirds of its life have passed (`hcp.pki.certs.renew_at`),
+or when it was issued for longer than the validity wanted now, so that
+shortening the validity takes effect at once. Leaves are valid for
+`certificate_validity(hcp)`: the annotation hcp.io/certificate-validity, else
+LEAF_VALIDITY (365 days). `earliest_renewal` says when the next one is due, for
+the controller to come back then. CAs are never renewed (ten years; rotating
+one is the manual procedure of docs/configuration.md, "CA rotation"). The ignition server's
+certificate is renewed for the same key: join commands pin that key.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime
+import hashlib
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,13 +63,17 @@ import yaml
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from hcp.api import HostedControlPlane
+from hcp.api.names import CERTIFICATE_VALIDITY_ANNOTATION
+from hcp.api.types import parse_duration
 from hcp.api.v1beta1.platform import PlatformType
 from hcp.controlplane.context import Endpoint, first_service_ips, is_ip
 from hcp.controlplane.labels import stamp
-from hcp.pki import KeyPair, issue, kubeconfig, new_ca, new_service_account_key
+from hcp.pki import KeyPair, issue, kubeconfig, new_ca, new_service_account_key, renew_at
+from hcp.pki.certs import CA_VALIDITY, CLOCK_SKEW, LEAF_VALIDITY
 
 # Secret names.
 ROOT_CA = "root-ca"
@@ -139,6 +155,8 @@ class _Leaf:
     ip_addresses: tuple[str, ...] = ()
     server: bool = False
     client: bool = False
+    keep_key: bool = False
+    """Renewed for the key it has (clients pin the key), rather than a new one."""
 
 
 @dataclass(frozen=True)
@@ -217,7 +235,7 @@ def _leaves(
               CA_CERT_KEY, client=True),
         # Machines verify it by its key (the join command pins it), not by this CA, which they do not have yet.
         _Leaf(IGNITION_SERVER_TLS, ROOT_CA, IGNITION_SERVICE, TLS_CERT_KEY, TLS_KEY_KEY, CA_CERT_KEY,
-              dns_names=tuple(ignition_names), ip_addresses=tuple(ignition_ips), server=True),
+              dns_names=tuple(ignition_names), ip_addresses=tuple(ignition_ips), server=True, keep_key=True),
         # Served by the hosted metrics-server; the aggregator checks it against the APIService's caBundle.
         _Leaf(METRICS_SERVER_CRT, ROOT_CA, METRICS_SERVER_NAME, TLS_CERT_KEY, TLS_KEY_KEY, CA_CERT_KEY,
               dns_names=(METRICS_SERVER_NAME,), server=True),
@@ -240,6 +258,39 @@ def _kubeconfigs(namespace: str, hcp: HostedControlPlane, endpoint: Endpoint) ->
     return configs
 
 
+MIN_CERTIFICATE_VALIDITY = datetime.timedelta(minutes=2)
+"""The shortest validity the annotation may ask for: renewed files reach pods only after the kubelet
+syncs their Secret volumes (about a minute), and the pods that read them once must then roll."""
+
+
+def certificate_validity(hcp: HostedControlPlane) -> tuple[datetime.timedelta, str]:
+    """How long leaf certificates are valid, and why the annotation was ignored ("" when it was not).
+
+    The annotation hcp.io/certificate-validity is a Go duration between
+    MIN_CERTIFICATE_VALIDITY and CA_VALIDITY; absent, or anything else, is LEAF_VALIDITY.
+    """
+    value = (hcp.metadata.annotations or {}).get(CERTIFICATE_VALIDITY_ANNOTATION)
+    if value is None:
+        return LEAF_VALIDITY, ""
+    try:
+        validity = parse_duration(value.strip())
+    except ValueError as error:
+        problem = str(error)
+    else:
+        if MIN_CERTIFICATE_VALIDITY <= validity <= CA_VALIDITY:
+            return validity, ""
+        problem = (f"{value!r} is outside {_go(MIN_CERTIFICATE_VALIDITY)}..{_go(CA_VALIDITY)} "
+                   f"(the CAs' validity)")
+    return LEAF_VALIDITY, (f"annotation {CERTIFICATE_VALIDITY_ANNOTATION} ignored: {problem}; "
+                           f"certificates are valid for the default {_go(LEAF_VALIDITY)}")
+
+
+def _go(duration: datetime.timedelta) -> str:
+    """A whole-second duration as Go prints it, with hours as the largest unit ("8760h0m0s")."""
+    seconds = int(duration.total_seconds())
+    return f"{seconds // 3600}h{seconds % 3600 // 60}m{seconds % 60}s"
+
+
 def pki_secrets(
     namespace: str,
     hcp: HostedControlPlane,
@@ -249,6 +300,8 @@ def pki_secrets(
     endpoint_port: int,
     konnectivity_host: str | None = None,
     ignition_host: str | None = None,
+    validity: datetime.timedelta = LEAF_VALIDITY,
+    now: datetime.datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Every PKI Secret of the control plane: `existing` data where still usable, freshly minted otherwise.
 
@@ -258,7 +311,10 @@ def pki_secrets(
     the published Konnectivity host, a SAN of the server's certificate for
     agents; None while unknown (the certificate is re-issued once it is).
     `ignition_host` likewise for the ignition server's certificate.
+    Leaves are issued valid for `validity`; one kept past two thirds of its
+    life at `now` (default: the clock) is renewed.
     """
+    now = now or datetime.datetime.now(datetime.timezone.utc)
     endpoint = Endpoint(endpoint_host, endpoint_port)
     cluster = hcp.metadata.name or namespace
     data: dict[str, dict[str, bytes]] = {}
@@ -276,12 +332,14 @@ def pki_secrets(
     for leaf in _leaves(namespace, hcp, endpoint, konnectivity_host, ignition_host):
         ca = signers[leaf.signer]
         current = existing.get(leaf.name, {})
-        if _usable_leaf(leaf, current, ca):
+        if _usable_leaf(leaf, current, ca) and _current(current[leaf.cert_key], validity, now):
             data[leaf.name] = dict(current)
             continue
+        kept_key = current.get(leaf.key_key) if leaf.keep_key and _ec_key(current.get(leaf.key_key)) else None
         pair = issue(
             ca, leaf.common_name, organizations=leaf.organizations, dns_names=leaf.dns_names,
             ip_addresses=leaf.ip_addresses, server=leaf.server, client=leaf.client,
+            validity=validity, key_pem=kept_key, now=now,
         )
         data[leaf.name] = {leaf.cert_key: pair.cert_pem, leaf.key_key: pair.key_pem}
         if leaf.ca_key:
@@ -297,16 +355,39 @@ def pki_secrets(
     root = signers[ROOT_CA]
     for config in _kubeconfigs(namespace, hcp, endpoint):
         current = existing.get(config.name, {})
-        if _usable_kubeconfig(config, current, root):
+        if _usable_kubeconfig(config, current, root, validity, now):
             data[config.name] = dict(current)
             continue
-        credentials = issue(root, config.user, organizations=config.groups, client=True)
+        credentials = issue(root, config.user, organizations=config.groups, client=True, validity=validity, now=now)
         document = kubeconfig.render(
             cluster=cluster, server=config.server, ca_pem=root.cert_pem, user=config.user, credentials=credentials
         )
         data[config.name] = {config.key: document.encode()}
 
     return [_secret(namespace, name, values) for name, values in data.items()]
+
+
+def earliest_renewal(secrets: Iterable[Mapping[str, Any]]) -> datetime.datetime | None:
+    """When the first leaf certificate or kubeconfig client certificate among `secrets` is due for renewal.
+
+    Every PEM certificate that is not a CA, and the client certificate of every
+    kubeconfig, counts; None when there is none.
+    """
+    times = [renew_at(cert) for secret in secrets for value in secret_data(secret).values()
+             for cert in _leaf_certificates(value)]
+    return min(times, default=None)
+
+
+def fingerprints(secrets: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
+    """Secret name -> data key -> sha256 of the value: what a pod mounting a PKI Secret reads, in short.
+
+    The renderers hash the entries a pod mounts into its config-hash annotation
+    (hcp.controlplane.components.component.set_config_hash), so that a renewed
+    certificate rolls the pods that read it only at start.
+    """
+    return {secret["metadata"]["name"]: {key: hashlib.sha256(value).hexdigest()
+                                         for key, value in secret_data(secret).items()}
+            for secret in secrets}
 
 
 def secret_data(secret: Mapping[str, Any]) -> dict[str, bytes]:
@@ -407,6 +488,44 @@ def _subject(cert: x509.Certificate) -> tuple[str, list[str]]:
     return (str(common_names[0].value) if common_names else "", sorted(str(o.value) for o in organizations))
 
 
+def _current(cert_pem: bytes, validity: datetime.timedelta, now: datetime.datetime) -> bool:
+    """Not yet due for renewal, and issued for no longer than `validity` (a shortened validity applies now)."""
+    cert = _load_cert(cert_pem)
+    if cert is None:
+        return False
+    life = cert.not_valid_after_utc - cert.not_valid_before_utc
+    return now < renew_at(cert) and life <= validity + CLOCK_SKEW + datetime.timedelta(seconds=1)
+
+
+def _ec_key(key_pem: bytes | None) -> bool:
+    """Whether `key_pem` is a private key a certificate may be renewed for."""
+    if not key_pem:
+        return False
+    try:
+        key = serialization.load_pem_private_key(key_pem, password=None)
+    except (ValueError, TypeError):
+        return False
+    return isinstance(key, ec.EllipticCurvePrivateKey)
+
+
+def _leaf_certificates(value: bytes) -> list[x509.Certificate]:
+    """The non-CA certificate a Secret value holds: a PEM certificate, or a kubeconfig's client certificate."""
+    if value.startswith(b"-----BEGIN CERTIFICATE-----"):
+        cert = _load_cert(value)
+    elif b"client-certificate-data" in value:
+        cert = kubeconfig.client_certificate(value)
+    else:
+        return []
+    if cert is None:
+        return []
+    try:
+        if cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            return []
+    except x509.ExtensionNotFound:
+        pass
+    return [cert]
+
+
 def _usable_service_account_key(data: Mapping[str, bytes]) -> bool:
     if not _has(data, SA_PRIVATE_KEY, SA_PUBLIC_KEY):
         return False
@@ -417,7 +536,8 @@ def _usable_service_account_key(data: Mapping[str, bytes]) -> bool:
     return _public_bytes(key.public_key()) == data[SA_PUBLIC_KEY]
 
 
-def _usable_kubeconfig(config: _Kubeconfig, data: Mapping[str, bytes], ca: KeyPair) -> bool:
+def _usable_kubeconfig(config: _Kubeconfig, data: Mapping[str, bytes], ca: KeyPair,
+                       validity: datetime.timedelta, now: datetime.datetime) -> bool:
     if not _has(data, config.key):
         return False
     try:
@@ -433,4 +553,5 @@ def _usable_kubeconfig(config: _Kubeconfig, data: Mapping[str, bytes], ca: KeyPa
     if server != config.server or ca_pem != ca.cert_pem:
         return False
     cert = _load_cert(cert_pem)
-    return cert is not None and _issued_by(cert, ca.cert_pem) and _key_matches(cert, key_pem)
+    return (cert is not None and _issued_by(cert, ca.cert_pem) and _key_matches(cert, key_pem)
+            and _current(cert_pem, validity, now))

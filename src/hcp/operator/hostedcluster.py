@@ -14,7 +14,11 @@ expected name without this HostedCluster's UID belongs to someone else (a
 user, or another HostedCluster whose `<namespace>-<name>` is the same): the
 HostedCluster reports ValidConfiguration=False and nothing is created in it
 or deleted from it, ever. The admin-kubeconfig Secret is written only when it
-is absent or already owned by this HostedCluster.
+is absent or already owned by this HostedCluster. It follows the control
+plane's Secret: the control plane renews the admin kubeconfig's client
+certificate at two thirds of its life, so a pass comes back soon after that
+time (`kubeconfig_recheck`) to copy the renewed one, without waiting for an
+unrelated change.
 
 A spec the models refuse (admitted under an older schema) or that cannot be
 served is reported as ValidConfiguration=False within one pass; deletion
@@ -23,6 +27,7 @@ never depends on the spec, so it always completes.
 
 from __future__ import annotations
 
+import base64
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -36,6 +41,7 @@ from lightkube.types import PatchType
 from hcp.api import API_VERSION, HostedCluster, HostedControlPlane, NodePool
 from hcp.api.meta import Condition, LocalObjectReference
 from hcp.api.names import (
+    CERTIFICATE_VALIDITY_ANNOTATION,
     CLUSTER_ANNOTATION,
     FINALIZER,
     HOSTED_CLUSTER_UID_LABEL,
@@ -54,6 +60,8 @@ from hcp.api.pause import pause_state
 from hcp.api.parse import parse
 from hcp.api.validation import hosted_cluster_problems, namespace_owner_problem
 from hcp.api.v1beta1.platform import PlatformType
+from hcp.pki import renew_at
+from hcp.pki.kubeconfig import client_certificate
 from hcp.platforms.container import PRIVILEGED_NAMESPACE_LABELS
 from hcp.release.resolver import Releases
 from hcp.release import ReleaseError
@@ -65,8 +73,12 @@ PROPAGATED_SPEC = (
     "controllerAvailabilityPolicy", "infrastructureAvailabilityPolicy", "fips", "services", "etcd",
     "configuration", "secretEncryption", "pausedUntil", "nodeSelector", "tolerations", "labels",
 )
+PROPAGATED_ANNOTATIONS = (RESTART_DATE_ANNOTATION, CERTIFICATE_VALIDITY_ANNOTATION)
+"""The HostedCluster's annotations its HostedControlPlane carries too."""
 DELETE_RECHECK = 2.0
 PROGRESS_RECHECK = 5.0
+KUBECONFIG_RENEWAL_DELAY = 5.0
+"""How long after the admin kubeconfig's renewal time a pass looks for the renewed one."""
 
 
 def control_plane_manifest(hc: HostedCluster, spec: dict[str, Any], target: str) -> dict[str, Any]:
@@ -79,9 +91,10 @@ def control_plane_manifest(hc: HostedCluster, spec: dict[str, Any], target: str)
     hcp_spec.setdefault("infraID", hc.metadata.name)
     hcp_spec.setdefault("clusterID", str(uuid.uuid5(uuid.NAMESPACE_URL, f"hcp:{hc.metadata.uid}")))
     annotations = {CLUSTER_ANNOTATION: f"{hc.metadata.namespace}/{hc.metadata.name}"}
-    restart = (hc.metadata.annotations or {}).get(RESTART_DATE_ANNOTATION)
-    if restart:
-        annotations[RESTART_DATE_ANNOTATION] = restart
+    for key in PROPAGATED_ANNOTATIONS:
+        value = (hc.metadata.annotations or {}).get(key)
+        if value:
+            annotations[key] = value
     return {"apiVersion": API_VERSION, "kind": "HostedControlPlane",
             "metadata": {"name": hc.metadata.name, "namespace": target, "annotations": annotations,
                          "labels": {HOSTED_CLUSTER_UID_LABEL: hc.metadata.uid}},
@@ -109,6 +122,19 @@ def stale_copies(target: str, copied: list[str], live: list[str]) -> list[Object
     secretEncryption is gone, an SSH key removed). Pure; decided like the components' leftovers."""
     found = [LiveObject(("Secret", target, name), COPIES) for name in live]
     return [obj.key for obj in leftovers({("Secret", target, name) for name in copied}, found)]
+
+
+def kubeconfig_recheck(kubeconfig: bytes | None, now: datetime) -> float | None:
+    """Seconds until a pass should look for a renewed admin kubeconfig; None when there is nothing to renew.
+
+    Just after the renewal time of its client certificate; while that time has
+    passed without a new one (the control plane renews it on its next pass),
+    every PROGRESS_RECHECK.
+    """
+    cert = client_certificate(kubeconfig) if kubeconfig else None
+    if cert is None:
+        return None
+    return max(PROGRESS_RECHECK, (renew_at(cert) - now).total_seconds() + KUBECONFIG_RENEWAL_DELAY)
 
 
 def _now() -> str:
@@ -200,7 +226,7 @@ class HostedClusterController:
 
         control_plane = self.control_planes.get(target, name)
         hcp = parse(HostedControlPlane, as_dict(control_plane))[0] if control_plane else None  # invalid: reported there
-        kubeconfig, conflict = await self._publish_kubeconfig(live, hcp, namespace, name, target)
+        kubeconfig, conflict, published = await self._publish_kubeconfig(live, hcp, namespace, name, target)
         hcp_conditions = hcp.status.conditions if hcp and hcp.status else None
         for type_ in ("Available", "Degraded"):
             mirrored = find_condition(hcp_conditions, type_)
@@ -224,7 +250,10 @@ class HostedClusterController:
         if find_condition(conditions, "Available").status == "True" and (previous is None or previous.status != "True"):
             await self.events.record(live, NORMAL, "HostedClusterAvailable", "The hosted control plane is available")
         await self._write_status(live, hc, conditions, version, kubeconfig=kubeconfig, hcp=hcp)
-        return None if completed else Result(requeue_after=PROGRESS_RECHECK)
+        recheck = kubeconfig_recheck(published, datetime.now(UTC))
+        if not completed:
+            recheck = min(recheck or PROGRESS_RECHECK, PROGRESS_RECHECK)
+        return None if recheck is None else Result(requeue_after=recheck)
 
     async def _pause_control_plane(self, target: str, name: str, paused_until: str, uid: str) -> None:
         """Re-apply the control plane as it is, with pausedUntil set: no other spec change reaches it."""
@@ -233,7 +262,7 @@ class HostedClusterController:
             return  # none yet, or not this HostedCluster's
         current = as_dict(live)
         annotations = {key: value for key, value in (current["metadata"].get("annotations") or {}).items()
-                       if key in (CLUSTER_ANNOTATION, RESTART_DATE_ANNOTATION)}
+                       if key in (CLUSTER_ANNOTATION, *PROPAGATED_ANNOTATIONS)}
         labels = {key: value for key, value in (current["metadata"].get("labels") or {}).items()
                   if key == HOSTED_CLUSTER_UID_LABEL}
         await apply(self.client, {
@@ -295,31 +324,33 @@ class HostedClusterController:
                      extra={"namespace": namespace, "secret": name})
 
     async def _publish_kubeconfig(self, live: Any, hcp: HostedControlPlane | None, namespace: str, name: str,
-                                  target: str) -> tuple[str | None, str]:
+                                  target: str) -> tuple[str | None, str, bytes | None]:
         """`<name>-admin-kubeconfig` (key `kubeconfig`) in the HostedCluster's namespace, owned by it.
 
-        Returns the Secret's name once published, and why it cannot be (a
-        Secret of that name that this HostedCluster does not own is left alone).
+        A copy of the control plane's Secret as it is now, so a renewed kubeconfig
+        replaces the old one. Returns the Secret's name once published, why it
+        cannot be (a Secret of that name that this HostedCluster does not own is
+        left alone), and the kubeconfig published.
         """
         reference = hcp.status.kube_config if hcp and hcp.status else None
         if reference is None:
-            return None, ""
+            return None, "", None
         source = await _get_or_none(self.client, Secret, reference.name, target)
         content = (source.data or {}).get(reference.key) if source is not None else None
         if not content:
-            return None, ""
+            return None, "", None
         secret_name = f"{name}-admin-kubeconfig"
         current = await _get_or_none(self.client, Secret, secret_name, namespace)
         if current is not None and not any(ref.uid == live.metadata.uid
                                            for ref in current.metadata.ownerReferences or ()):
             return None, (f"Secret {namespace}/{secret_name} exists and is not owned by this HostedCluster; "
-                          f"hcp does not overwrite it, so the admin kubeconfig is not published")
+                          f"hcp does not overwrite it, so the admin kubeconfig is not published"), None
         await apply(self.client, {
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {"name": secret_name, "namespace": namespace, "ownerReferences": [owner_reference(live)]},
             "data": {"kubeconfig": content},
         })
-        return secret_name, ""
+        return secret_name, "", base64.b64decode(content)
 
     def _history(self, hc: HostedCluster, release: Any, hcp: HostedControlPlane | None) -> list[dict[str, Any]]:
         """The update history, newest first: a Partial entry per new desired release, Completed once rolled out."""

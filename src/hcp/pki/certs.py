@@ -2,7 +2,8 @@
 
 Keys are ECDSA P-256: small, fast to generate, and accepted by every
 Kubernetes component, etcd and the registry. Certificates are issued once and
-kept (on disk or in Secrets); callers decide where, this module only mints.
+kept (on disk or in Secrets); callers decide where, this module only mints,
+and says when a kept leaf is due for renewal (`renew_at`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,17 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 CA_VALIDITY = datetime.timedelta(days=3650)
 LEAF_VALIDITY = datetime.timedelta(days=365)
 CLOCK_SKEW = datetime.timedelta(minutes=5)
+RENEW_FRACTION = 2 / 3
+"""A leaf is renewed once this share of its life (notBefore..notAfter) has passed."""
+
+
+def renew_at(cert: x509.Certificate) -> datetime.datetime:
+    """When `cert` is due for renewal: two thirds of the way from notBefore to notAfter (UTC).
+
+    Pure: the same certificate always gives the same time, whatever the clock says.
+    """
+    start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
+    return start + (end - start) * RENEW_FRACTION
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,13 @@ class KeyPair:
 
 def _new_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
+
+
+def _load_key(key_pem: bytes) -> ec.EllipticCurvePrivateKey:
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError("only ECDSA keys are reused")
+    return key
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -93,12 +112,24 @@ def issue(
     ip_addresses: tuple[str, ...] = (),
     server: bool = False,
     client: bool = False,
+    validity: datetime.timedelta = LEAF_VALIDITY,
+    key_pem: bytes | None = None,
+    now: datetime.datetime | None = None,
 ) -> KeyPair:
-    """A leaf signed by `ca`; Kubernetes reads users from CN and groups from O."""
+    """A leaf signed by `ca`; Kubernetes reads users from CN and groups from O.
+
+    It is valid for `validity` from `now`, backdated by CLOCK_SKEW but by no more
+    than a tenth of `validity`, so that a short-lived certificate (minutes, for
+    tests) is still renewed about two thirds of `validity` after issue. `key_pem`
+    renews a certificate for an existing key (for a server whose clients pin
+    its key) instead of generating one.
+    """
     if not (server or client):
         raise ValueError("a certificate must be for a server, a client, or both")
-    key = _new_key()
-    now = datetime.datetime.now(datetime.timezone.utc)
+    if validity <= datetime.timedelta(0):
+        raise ValueError("a certificate must be valid for a positive duration")
+    key = _load_key(key_pem) if key_pem else _new_key()
+    now = now or datetime.datetime.now(datetime.timezone.utc)
     usages = ([ExtendedKeyUsageOID.SERVER_AUTH] if server else []) + (
         [ExtendedKeyUsageOID.CLIENT_AUTH] if client else []
     )
@@ -108,8 +139,8 @@ def issue(
         .issuer_name(ca.certificate.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - CLOCK_SKEW)
-        .not_valid_after(now + LEAF_VALIDITY)
+        .not_valid_before(now - min(CLOCK_SKEW, validity / 10))
+        .not_valid_after(now + validity)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(

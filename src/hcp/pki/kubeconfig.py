@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import yaml
+from cryptography import x509
 
 from hcp.pki.certs import KeyPair
 
@@ -34,3 +35,12 @@ def render(*, cluster: str, server: str, ca_pem: bytes, user: str, credentials: 
         "current-context": cluster,
     }
     return yaml.safe_dump(document, sort_keys=False)
+
+
+def client_certificate(document: bytes | str) -> x509.Certificate | None:
+    """The embedded client certificate of a kubeconfig's first user; None if it has none or is not one."""
+    try:
+        pem = base64.b64decode(yaml.safe_load(document)["users"][0]["user"]["client-certificate-data"])
+        return x509.load_pem_x509_certificate(pem)
+    except (yaml.YAMLError, KeyError, IndexError, TypeError, ValueError):
+        return None

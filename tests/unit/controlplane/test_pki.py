@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import copy
+import datetime
+import hashlib
 import ipaddress
 import ssl
 from pathlib import Path
@@ -15,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hcp.controlplane import pki_secrets, secret_data
+from hcp.controlplane.pki import certificate_validity, earliest_renewal, fingerprints
 from hcp.controlplane.labels import HOSTED_CONTROL_PLANE_LABEL, MANAGED_BY_LABEL
 from hcp.pki import KeyPair, issue
 from tests.unit.controlplane.conftest import HIGHLY_AVAILABLE, NAMESPACE, SINGLE_REPLICA, make_hcp
@@ -459,3 +463,121 @@ def test_ips_in_sans_are_real_addresses(data):
     _, ips = sans(cert(data["kas-server-crt"]["tls.crt"]))
     for ip in ips:
         ipaddress.ip_address(ip)
+
+
+# Renewal at two thirds of a leaf's life, and the validity annotation.
+
+T0 = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+MINUTES_3 = datetime.timedelta(minutes=3)
+CAS = {"root-ca", "etcd-signer", "kas-aggregator-client-signer", "konnectivity-signer"}
+LEAVES_AND_KUBECONFIGS = set(NAMES) - CAS - {"sa-signing-key"}
+
+
+@pytest.fixture(scope="module")
+def short_lived(hcp) -> dict[str, dict[str, bytes]]:
+    """Everything issued at T0, leaves valid for 3 minutes (renewal due at T0 + 114 s)."""
+    return as_existing(pki_secrets(NAMESPACE, hcp, HOST, {}, endpoint_port=PORT, validity=MINUTES_3, now=T0))
+
+
+def test_leaves_are_issued_for_the_validity_asked_and_cas_for_ten_years(short_lived):
+    leaf = cert(short_lived["kas-server-crt"]["tls.crt"])
+    assert leaf.not_valid_after_utc == T0 + MINUTES_3
+    client = cert(kubeconfig(short_lived["admin-kubeconfig"]["kubeconfig"])["cert"])
+    assert client.not_valid_after_utc == T0 + MINUTES_3
+    root = cert(short_lived["root-ca"]["ca.crt"])
+    assert root.not_valid_after_utc - root.not_valid_before_utc > datetime.timedelta(days=3649)
+
+
+def test_young_leaves_are_kept(hcp, short_lived):
+    later = T0 + datetime.timedelta(seconds=113)
+    after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, short_lived, endpoint_port=PORT,
+                                    validity=MINUTES_3, now=later))
+    assert after == short_lived
+
+
+def test_leaves_past_two_thirds_of_their_life_are_renewed_under_the_same_cas(hcp, short_lived):
+    later = T0 + datetime.timedelta(seconds=114)
+    after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, short_lived, endpoint_port=PORT,
+                                    validity=MINUTES_3, now=later))
+    assert changed(short_lived, after) == LEAVES_AND_KUBECONFIGS
+    assert cert(after["etcd-server-tls"]["server.crt"]).not_valid_after_utc == later + MINUTES_3
+    cert(after["kas-server-crt"]["tls.crt"]).verify_directly_issued_by(cert(short_lived["root-ca"]["ca.crt"]))
+    assert kubeconfig(after["admin-kubeconfig"]["kubeconfig"])["ca"] == short_lived["root-ca"]["ca.crt"]
+
+
+def test_only_the_leaf_that_is_due_is_renewed(hcp, short_lived):
+    later = T0 + datetime.timedelta(minutes=2)
+    renewed = as_existing(pki_secrets(NAMESPACE, hcp, HOST, short_lived, endpoint_port=PORT,
+                                      validity=MINUTES_3, now=later))
+    existing = {**renewed, "etcd-client-tls": short_lived["etcd-client-tls"],
+                "kube-scheduler-kubeconfig": short_lived["kube-scheduler-kubeconfig"]}
+    after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, existing, endpoint_port=PORT,
+                                    validity=MINUTES_3, now=later + datetime.timedelta(seconds=30)))
+    assert changed(existing, after) == {"etcd-client-tls", "kube-scheduler-kubeconfig"}
+
+
+def test_the_ignition_server_certificate_is_renewed_for_the_key_join_commands_pin(hcp, short_lived):
+    after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, short_lived, endpoint_port=PORT,
+                                    validity=MINUTES_3, now=T0 + datetime.timedelta(minutes=2)))
+    assert after["ignition-server-tls"]["tls.crt"] != short_lived["ignition-server-tls"]["tls.crt"]
+    assert after["ignition-server-tls"]["tls.key"] == short_lived["ignition-server-tls"]["tls.key"]
+    assert after["kas-server-crt"]["tls.key"] != short_lived["kas-server-crt"]["tls.key"]
+
+
+def test_a_shorter_validity_reissues_longer_lived_leaves_at_once(hcp):
+    year = as_existing(pki_secrets(NAMESPACE, hcp, HOST, {}, endpoint_port=PORT, now=T0))
+    after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, year, endpoint_port=PORT,
+                                    validity=datetime.timedelta(minutes=10), now=T0))
+    assert changed(year, after) == LEAVES_AND_KUBECONFIGS
+    # A longer one waits for the renewal.
+    assert pki_secrets(NAMESPACE, hcp, HOST, after, endpoint_port=PORT,
+                       validity=datetime.timedelta(days=730), now=T0) == \
+        pki_secrets(NAMESPACE, hcp, HOST, after, endpoint_port=PORT, validity=datetime.timedelta(minutes=10), now=T0)
+
+
+def test_earliest_renewal_is_that_of_the_first_leaf_due_and_ignores_cas(hcp, short_lived):
+    secrets = pki_secrets(NAMESPACE, hcp, HOST, short_lived, endpoint_port=PORT, validity=MINUTES_3, now=T0)
+    assert earliest_renewal(secrets) == T0 + datetime.timedelta(seconds=114)
+    only_kubeconfig = [s for s in secrets if s["metadata"]["name"] in ("root-ca", "admin-kubeconfig")]
+    assert earliest_renewal(only_kubeconfig) == T0 + datetime.timedelta(seconds=114)
+    assert earliest_renewal([s for s in secrets if s["metadata"]["name"] in CAS | {"sa-signing-key"}]) is None
+
+
+def test_fingerprints_are_a_digest_per_key(first):
+    digests = fingerprints(first)
+    assert set(digests) == set(NAMES)
+    assert set(digests["kas-server-crt"]) == {"tls.crt", "tls.key", "ca.crt"}
+    assert digests["kas-server-crt"]["tls.crt"] == hashlib.sha256(secret_data(first[7])["tls.crt"]).hexdigest()
+
+
+def annotated(value: str | None):
+    document = copy.deepcopy(SINGLE_REPLICA)
+    if value is not None:
+        document["metadata"]["annotations"] = {"hcp.io/certificate-validity": value}
+    return make_hcp(document)
+
+
+@pytest.mark.parametrize(("value", "validity"), [
+    (None, datetime.timedelta(days=365)),
+    ("10m", datetime.timedelta(minutes=10)),
+    ("8760h", datetime.timedelta(days=365)),
+    ("1h30m", datetime.timedelta(minutes=90)),
+    ("2m", datetime.timedelta(minutes=2)),
+])
+def test_the_validity_annotation(value, validity):
+    assert certificate_validity(annotated(value)) == (validity, "")
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("ten minutes", "is not a duration"),
+    ("", "is not a duration"),
+    ("90s", "outside 0h2m0s..87600h0m0s"),
+    ("-10m", "outside"),
+    ("100000h", "outside"),
+])
+def test_an_invalid_validity_annotation_is_ignored_and_said_why(value, problem):
+    validity, message = certificate_validity(annotated(value))
+    assert validity == datetime.timedelta(days=365)
+    assert "annotation hcp.io/certificate-validity ignored" in message
+    assert problem in message
+    assert message.endswith("certificates are valid for the default 8760h0m0s")

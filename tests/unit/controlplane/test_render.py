@@ -13,6 +13,7 @@ from hcp.controlplane import Endpoint, RenderError, pki_secrets, render, secret_
 from hcp.controlplane.components import COMPONENTS
 from hcp.controlplane.components.kube_apiserver.adapter import fnv1_32
 from hcp.controlplane.labels import HOSTED_CONTROL_PLANE_LABEL, MANAGED_BY_LABEL
+from hcp.controlplane.pki import fingerprints
 from tests.unit.controlplane.conftest import (
     ACTIVE_KEY,
     BACKUP_KEY,
@@ -753,3 +754,62 @@ def test_the_ignition_server_reads_tokens_and_pool_registrations_from_separate_v
     assert sources[pools_dir]["configMap"] == {"name": CONFIGMAP, "optional": True}, \
         "whole, so that a pool's key added later appears; optional, so the server starts before any pool"
     assert "items" not in sources[tokens_dir]["secret"] and sources[tokens_dir]["secret"]["optional"] is True
+
+
+# Renewed certificates roll the pods that read them only at start.
+
+
+CONFIG_HASH = "component.hypershift.openshift.io/config-hash"
+
+
+def config_hashes(ctx) -> dict[str, str | None]:
+    return {key: (obj["spec"]["template"]["metadata"].get("annotations") or {}).get(CONFIG_HASH)
+            for key, obj in by_key(render(ctx)).items() if obj["kind"] in WORKLOAD_KINDS}
+
+
+def with_certificates(ctx, secrets):
+    return dataclasses.replace(ctx, certificates=fingerprints(secrets))
+
+
+def renewed(secret_name: str) -> list[dict[str, Any]]:
+    """The PKI with `secret_name` re-issued (the others kept)."""
+    existing = {s["metadata"]["name"]: secret_data(s) for s in PKI if s["metadata"]["name"] != secret_name}
+    return pki_secrets(NAMESPACE, make_hcp(HIGHLY_AVAILABLE), "api.example.com", existing, endpoint_port=6443)
+
+
+@pytest.mark.parametrize(("secret", "rolled"), [
+    ("etcd-client-tls", {"Deployment/kube-apiserver"}),  # the API server's etcd client certificate
+    ("kas-kubelet-client-crt", {"Deployment/kube-apiserver"}),
+    ("kas-aggregator-crt", {"Deployment/kube-apiserver"}),
+    ("konnectivity-cluster", {"Deployment/kube-apiserver"}),  # the konnectivity server beside it
+    ("kas-server-crt", {"Deployment/kube-apiserver"}),  # ignition reads only its ca.crt, which stays
+    ("kube-controller-manager-kubeconfig", {"Deployment/kube-controller-manager"}),
+    ("kube-scheduler-kubeconfig", {"Deployment/kube-scheduler"}),
+    ("ignition-server-tls", {"Deployment/ignition-server"}),
+    ("etcd-server-tls", set()),  # etcd reads its certificates on every handshake
+    ("etcd-peer-tls", set()),
+])
+def test_a_renewed_certificate_changes_the_config_hash_of_exactly_the_pods_that_read_it_at_start(
+        ha_ctx, secret, rolled):
+    before = config_hashes(with_certificates(ha_ctx, PKI))
+    after = config_hashes(with_certificates(ha_ctx, renewed(secret)))
+    assert {key for key in after if after[key] != before[key]} == rolled
+
+
+def test_kwok_rolls_when_its_kubeconfig_is_renewed(single_ctx):
+    pki = pki_secrets(NAMESPACE, make_hcp(SINGLE_REPLICA), "192.168.126.10", {}, endpoint_port=30443)
+    existing = {s["metadata"]["name"]: secret_data(s) for s in pki if s["metadata"]["name"] != "kwok-kubeconfig"}
+    again = pki_secrets(NAMESPACE, make_hcp(SINGLE_REPLICA), "192.168.126.10", existing, endpoint_port=30443)
+    before = config_hashes(with_certificates(single_ctx, pki))
+    after = config_hashes(with_certificates(single_ctx, again))
+    assert {key for key in after if after[key] != before[key]} == {"Deployment/kwok"}
+
+
+def test_certificates_hash_only_where_known_so_renders_without_them_are_unchanged(ha_ctx):
+    """Without fingerprints (the golden files' contexts) the hash is that of the configuration alone."""
+    plain = config_hashes(ha_ctx)
+    assert plain["Deployment/kube-controller-manager"] is None and plain["StatefulSet/etcd"] is None
+    hashed = config_hashes(with_certificates(ha_ctx, PKI))
+    assert hashed["Deployment/kube-controller-manager"] is not None
+    assert hashed["StatefulSet/etcd"] is None
+    assert hashed["Deployment/kube-apiserver"] != plain["Deployment/kube-apiserver"]

@@ -203,6 +203,36 @@ def config_hash(*objects: Any) -> str:
     return digest.hexdigest()[:16]
 
 
+def mounted_certificates(ctx: RenderContext, pod_spec: dict[str, Any]) -> list[list[str]]:
+    """[Secret, key, digest] of each entry of a PKI Secret (ctx.certificates) that the pod's volumes mount.
+
+    A volume with `items` mounts only those keys, so a pod that reads only a CA
+    certificate is not rolled when the leaf beside it in the same Secret is renewed.
+    """
+    mounted = []
+    for volume in pod_spec.get("volumes", []):
+        secret = volume.get("secret")
+        if not secret or secret.get("secretName") not in ctx.certificates:
+            continue
+        digests = ctx.certificates[secret["secretName"]]
+        keys = [item["key"] for item in secret["items"]] if secret.get("items") else sorted(digests)
+        mounted += [[secret["secretName"], key, digests[key]] for key in keys if key in digests]
+    return sorted(mounted)
+
+
+def set_config_hash(ctx: RenderContext, pod: dict[str, Any], *config: Any) -> None:
+    """Put the hash of `config` and of the certificates the pod mounts on the pod template (in place).
+
+    For a component that reads its configuration or certificates only at start:
+    a change, such as a renewed certificate, rolls its pods. Nothing to hash, no
+    annotation.
+    """
+    mounted = mounted_certificates(ctx, pod["spec"])
+    hashed = [*config, mounted] if mounted else list(config)
+    if hashed:
+        pod["metadata"].setdefault("annotations", {})[CONFIG_HASH_ANNOTATION] = config_hash(*hashed)
+
+
 def leader_elected_deployment(ctx: RenderContext, package: str, name: str, *, cpu: str, memory: str,
                               ha_replicas: int = 2) -> tuple[dict[str, Any], dict[str, Any]]:
     """The Deployment of a controller that elects a leader when it has replicas, and its main container.
@@ -223,4 +253,6 @@ def leader_elected_deployment(ctx: RenderContext, package: str, name: str, *, cp
     main["image"] = ctx.image(name)
     main["resources"] = requests(cpu, memory)
     main["args"] += [*leader_election(replicas), *feature_gates(ctx)]
+    # Client certificates embedded in kubeconfigs are read at start: a renewal rolls the pods.
+    set_config_hash(ctx, pod)
     return deployment, main

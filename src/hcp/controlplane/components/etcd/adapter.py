@@ -14,6 +14,18 @@ no data and bootstraps a new cluster, and `restore-snapshot` (etcd's image) runs
 token, into a scratch dir moved into place whole. A member with data, or one joining a
 running cluster, restores nothing. A failure's one line is the container's termination
 message, which `restore_failure` finds for the EtcdAvailable condition.
+
+Renewed certificates are not a reason to roll etcd, so its pods carry no
+certificate hash: etcd reads its own certificate and key from the files on
+every TLS handshake. Its transport package (client/pkg/transport/listener.go,
+TLSInfo.baseConfig) sets tls.Config.GetCertificate and GetClientCertificate
+to functions that load CertFile/KeyFile anew each time ("this only reloads
+certs when there's a client request"), for the client and the peer listeners
+alike; the kubelet swaps the files of the Secret volumes (mounted whole, no
+subPath) when the Secrets change. The trusted CA files, however, are read
+once, into ClientCAs/RootCAs when the listeners are built: a new etcd-signer
+(CA rotation) needs the members restarted, which a changed certificate alone
+does not do (docs/configuration.md, "CA rotation").
 """
 
 from __future__ import annotations

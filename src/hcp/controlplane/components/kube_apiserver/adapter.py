@@ -32,13 +32,12 @@ from hcp.api.v1beta1.common import SecretEncryptionType
 from hcp.api.v1beta1.etcd import EtcdManagementType
 from hcp.api.v1beta1.networking import ServiceType
 from hcp.controlplane.components.component import (
-    CONFIG_HASH_ANNOTATION,
     adapt_pod,
-    config_hash,
     container,
     feature_gates,
     load,
     requests,
+    set_config_hash,
 )
 from hcp.controlplane.context import RenderContext, RenderError
 from hcp.controlplane.pki import AGGREGATOR_CLIENT_USER, ETCD_CLIENT_SERVICE, KONNECTIVITY_SERVICE
@@ -118,8 +117,12 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
             {"name": ENCRYPTION_SECRET, "secret": {"secretName": ENCRYPTION_SECRET, "defaultMode": 0o640}}
         )
         hashed.append(config.decode())
-    # The API server reads its configuration files once: a change (a new key) must roll the pods.
-    pod["metadata"].setdefault("annotations", {})[CONFIG_HASH_ANNOTATION] = config_hash(*hashed)
+    # The API server reads its configuration files once: a change (a new key) must roll the pods. So
+    # does a renewed certificate: it reloads its serving certificate, but not its client certificates
+    # (etcd, kubelets, front proxy), and the konnectivity server beside it reads its own at start.
+    # The Deployment surges one pod and keeps every old one until it is ready, so for three replicas
+    # (and the PodDisruptionBudget) the API stays served through the roll.
+    set_config_hash(ctx, pod, *hashed)
 
     objects.append(deployment)
     if ctx.highly_available:

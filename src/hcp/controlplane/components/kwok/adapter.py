@@ -14,12 +14,11 @@ from typing import Any
 from hcp.api.v1beta1.platform import PlatformType
 from hcp.api.validation import pool_platforms_served
 from hcp.controlplane.components.component import (
-    CONFIG_HASH_ANNOTATION,
     adapt_pod,
-    config_hash,
     container,
     load,
     requests,
+    set_config_hash,
 )
 from hcp.controlplane.context import RenderContext
 
@@ -34,7 +33,7 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
     deployment = templates["Deployment/kwok"]
     pod = deployment["spec"]["template"]
     adapt_pod(ctx, pod, component=NAME, replicas=1)
-    pod["metadata"].setdefault("annotations", {})[CONFIG_HASH_ANNOTATION] = config_hash(config["data"])
+    set_config_hash(ctx, pod, config["data"])  # also rolls the pod when a certificate it reads at start is renewed
     main = container(pod["spec"], NAME)
     main["image"] = ctx.image(NAME)
     main["resources"] = requests("20m", "50Mi")
