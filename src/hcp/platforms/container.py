@@ -123,16 +123,12 @@ class ContainerProvider:
                     raise
 
     async def update(self, machine: Machine, template: MachineTemplate) -> None:
-        """A machine pod cannot change its kubelet while it runs: the drained machine's pod is made again
-        under the same name from the new template, so its Node (name, labels, annotations) stays and the new
-        kubelet registers it again after joining; what the old pod held on its own disk is not kept."""
-        try:
-            await self._management.delete(Pod, machine.name, namespace=self._namespace, grace_period=GRACE_SECONDS)
-        except ApiError as error:
-            if error.status.code != 404:
-                raise
-        if await self._until_gone(machine.name):
-            await self.create(machine.name, template)
+        """A machine pod cannot change its kubelet while it runs: the drained machine is stopped and made
+        again under the same name from the new template, and its new kubelet registers the Node afresh
+        (with the pool's labels and taints; what else was set on the old Node object, and what the old pod
+        held on its own disk, is not kept). Until it has, the machine counts as unavailable."""
+        await self.delete(machine)
+        await self.create(machine.name, template)
 
     def capacity(self, platform: NodePoolPlatform) -> None:
         return None  # whatever the management node the pod lands on has to spare: known once it registers

@@ -154,11 +154,20 @@ def test_a_config_change_rolls_the_pool_and_an_invalid_one_rolls_nothing(newer_c
     assert "node-tuning" in invalid["message"] and "not valid YAML" in invalid["message"]
     assert set(versions(cluster, "configured")) == first
 
-    # A valid change rolls the pool: UpdatingConfig True, then every machine replaced, then False.
+    # A valid change rolls the pool: UpdatingConfig True while a PodDisruptionBudget holds the drain of the
+    # first old machine (no nodeDrainTimeout: it waits), then every machine replaced, then False.
+    cluster.hosted("apply", "-f", "-", input=deployment("held", 2))
+    wait_for(lambda: len(running_pods(cluster, "held")) == 2, 60, "2 held pods Running")
+    cluster.hosted("create", "poddisruptionbudget", "held", "--selector=app=held", "--min-available=2")
     cluster.kubectl("apply", "-f", "-", input=config_map("node-tuning", KUBELET_CONFIG.format(50)))
-    wait_for(lambda: condition_status(cluster, "configured", "UpdatingConfig") == "True", 60, "UpdatingConfig True")
+    updating = wait_for(lambda: condition_status(cluster, "configured", "UpdatingConfig") == "True"
+                        and cluster.condition("configured", "UpdatingConfig"), 90, "UpdatingConfig True")
+    assert "Updating config in progress" in updating["message"]
+    assert condition_status(cluster, "configured", "UpdatingVersion") == "False"
+    cluster.hosted("delete", "poddisruptionbudget", "held")
     wait_for(lambda: not first & set(versions(cluster, "configured")) and len(cluster.ready_nodes("configured")) == 2
              and condition_status(cluster, "configured", "UpdatingConfig") == "False", 180,
              "the pool rolled to the new config")
+    cluster.hosted("delete", "deployment", "held")
     cluster.delete_nodepool("configured")
     cluster.kubectl("delete", "configmap", "node-tuning", "-n", NAMESPACE)

@@ -174,7 +174,7 @@ def test_created_machines_are_listed_with_their_node_named_after_them_and_delete
     asyncio.run(scenario())
 
 
-def test_an_in_place_update_makes_the_pod_again_under_its_name_and_keeps_the_node():
+def test_an_in_place_update_makes_the_machine_again_under_its_name():
     management = FakeManagement(published(_certificate()))
     machines, hosted = provider(management)
     old = dataclasses.replace(template(), config="old0")
@@ -188,7 +188,7 @@ def test_an_in_place_update_makes_the_pod_again_under_its_name_and_keeps_the_nod
         [updated] = await machines.machines("workers")
         assert (updated.name, updated.config) == ("workers-abcde", "new1")
         assert management.deleted == [("workers-abcde", container.GRACE_SECONDS)]
-        assert hosted.deleted == []  # the Node stays: the new kubelet registers it again
+        assert hosted.deleted == ["workers-abcde"]  # once stopped: the new kubelet registers it afresh
 
     asyncio.run(scenario())
 
