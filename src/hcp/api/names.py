@@ -17,6 +17,9 @@ CLUSTER_ANNOTATION = "hypershift.openshift.io/cluster"
 RESTART_DATE_ANNOTATION = "hypershift.openshift.io/restart-date"
 """Changing this annotation on a HostedCluster rolls every control-plane pod (docs 12.4)."""
 
+FORCE_UPGRADE_TO_ANNOTATION = "hypershift.openshift.io/force-upgrade-to"
+"""On a HostedCluster: the release image it may move to although hcp would refuse the update (docs 6)."""
+
 CERTIFICATE_VALIDITY_ANNOTATION = "hcp.io/certificate-validity"
 """On a HostedCluster (copied to its HostedControlPlane): how long the leaf certificates and kubeconfigs
 of its control plane are valid, a Go duration ("10m", "8760h"); each is renewed at two thirds of it.

@@ -49,6 +49,7 @@ from hcp.controlplane.pki import (
     IGNITION_SERVICE, KAS_SERVICE, KONNECTIVITY_SERVICE, ROOT_CA, admin_kubeconfig_ref, certificate_validity,
     earliest_renewal, fingerprints, pki_secrets, secret_data,
 )
+from hcp.controlplane.ordering import is_workload, stages
 from hcp.controlplane.labels import MANAGED_BY, MANAGED_BY_LABEL, RENDERED_BY_LABEL
 from hcp.controlplane.publishing import needs_node_addresses, published_endpoint, service_strategy
 from hcp.controlplane.render import KINDS, leftovers, render
@@ -98,6 +99,10 @@ class Observed:
     """The failed snapshot restore of an etcd member (restoreSnapshotURL), if any."""
     next_renewal: datetime | None = None
     """When the first leaf certificate or kubeconfig of the PKI is due for renewal."""
+    available: dict[str, bool] | None = None
+    """Per workload: its wanted replicas serve (on whichever spec); rolled_out when None."""
+    held: tuple[str, ...] = ()
+    """Workloads not updated yet because an earlier stage is still rolling out (hcp.controlplane.ordering)."""
 
 
 def requeue_after(recheck: float, next_renewal: datetime | None, now: datetime) -> float:
@@ -117,6 +122,21 @@ def etcd_condition(rolled_out: bool, restore_error: str | None) -> tuple[bool, s
     if restore_error:
         return False, "EtcdRestoreFailed", f"restoring restoreSnapshotURL failed: {restore_error}"
     return False, "EtcdWaitingForQuorum", "Waiting for etcd to be ready"
+
+
+def _available(workload: Any | None) -> bool:
+    """The workload serves, whatever spec its pods run: a Deployment has its minimum availability (all
+    replicas but maxUnavailable, and at least one), a StatefulSet (etcd) a quorum of ready members."""
+    if workload is None or workload.status is None:
+        return False
+    wanted = workload.spec.replicas if workload.spec.replicas is not None else 1
+    status = workload.status
+    if workload.kind == "StatefulSet":
+        return (status.readyReplicas or 0) >= wanted // 2 + 1
+    strategy = workload.spec.strategy
+    rolling = strategy.rollingUpdate if strategy is not None else None
+    unavailable = rolling.maxUnavailable if rolling is not None and isinstance(rolling.maxUnavailable, int) else 0
+    return (status.availableReplicas or 0) >= max(1, wanted - unavailable)
 
 
 def _rolled_out(workload: Any | None) -> bool:
@@ -194,20 +214,29 @@ class HostedControlPlaneController:
         else:
             condition("ValidConfiguration", True, "AsExpected", "Configuration passes validation")
 
-        kas_ok = observed.rolled_out["kube-apiserver"]
-        condition("EtcdAvailable", *etcd_condition(observed.rolled_out["etcd"], observed.etcd_restore_error))
+        serving = observed.available if observed.available is not None else observed.rolled_out
+        kas_ok = serving["kube-apiserver"]
+        if "etcd" in observed.rolled_out:
+            condition("EtcdAvailable", *etcd_condition(observed.rolled_out["etcd"], observed.etcd_restore_error))
+        else:
+            condition("EtcdAvailable", True, "EtcdUnmanaged", "etcd is unmanaged: it is run outside hcp")
         condition("KubeAPIServerAvailable", kas_ok, "AsExpected" if kas_ok else "NotAvailable",
                   "Kube APIServer deployment is available" if kas_ok else "Waiting for the kube-apiserver deployment")
         all_rolled_out = all(observed.rolled_out.values())
-        available = all_rolled_out and observed.api_ready
+        # Available while every component serves, also during an update (HyperShift: a rolling control plane
+        # stays Available); a component that does not serve yet, as in a new control plane, holds it back.
+        available = all(serving.values()) and observed.api_ready
         if available:
             message = "The hosted control plane is available"
+            if observed.held:
+                message += (f"; updating in order (etcd, kube-apiserver, then the rest): "
+                            f"{', '.join(observed.held)} wait for the earlier components to roll out")
         elif observed.endpoint is None:
             message = "Waiting for the API server endpoint to be published"
         elif observed.etcd_restore_error:
             message = f"etcd cannot start: restoring restoreSnapshotURL failed: {observed.etcd_restore_error}"
-        elif not all_rolled_out:
-            waiting = ", ".join(n for n, ok in observed.rolled_out.items() if not ok)
+        elif not all(serving.values()):
+            waiting = ", ".join(n for n, ok in serving.items() if not ok)
             message = f"Waiting for {waiting} to roll out"
         else:
             message = f"The API server at {observed.endpoint.url} is not ready: {observed.api_error}"
@@ -221,7 +250,8 @@ class HostedControlPlaneController:
 
         await self._write_status(hcp, conditions, observed=observed, release=release, available=available,
                                  all_rolled_out=all_rolled_out)
-        return Result(requeue_after=requeue_after(HEALTH_RECHECK if available else PROGRESS_RECHECK,
+        settled = available and all_rolled_out
+        return Result(requeue_after=requeue_after(HEALTH_RECHECK if settled else PROGRESS_RECHECK,
                                                   observed.next_renewal, datetime.now(UTC)))
 
     async def _apply_desired_state(self, hcp: HostedControlPlane, release: Release, owner: dict) -> Observed:
@@ -256,19 +286,35 @@ class HostedControlPlaneController:
             if secret_data(secret) != secrets.get(secret["metadata"]["name"]):
                 await apply(self.client, _owned(secret, owner))
         rendered = render(context(endpoint, endpoints, fingerprints(pki)))
-        for obj in rendered:
-            await apply(self.client, _owned(obj, owner))
+        held: list[str] = []
+        rolling: list[str] = []  # workloads of the stages applied so far that are not rolled out
+        for group in stages(rendered):
+            for obj in group:
+                name = obj["metadata"]["name"]
+                existing = self.workloads[obj["kind"]].get(namespace, name) if is_workload(obj) else None
+                if rolling and existing is not None:
+                    held.append(name)  # updated once the earlier stages are rolled out (docs 6.7)
+                    continue
+                live = await apply(self.client, _owned(obj, owner))
+                if is_workload(obj) and not (_rolled_out(live) and _available(live)):
+                    rolling.append(name)
         await self._remove_leftovers(hcp, rendered)
 
-        rolled_out = {name: _rolled_out(self.workloads[kind].get(namespace, name)) for kind, name in WORKLOADS}
+        # Only what is rendered counts: an unmanaged etcd is not hcp's to run or wait for.
+        present = {(obj["kind"], obj["metadata"]["name"]) for obj in rendered if is_workload(obj)}
+        live_workloads = {name: self.workloads[kind].get(namespace, name) for kind, name in WORKLOADS
+                          if (kind, name) in present}
+        rolled_out = {name: _rolled_out(w) and name not in held for name, w in live_workloads.items()}
+        available = {name: _available(w) for name, w in live_workloads.items()}
         restore_error = None
         managed = hcp.spec.etcd.managed
-        if not rolled_out["etcd"] and managed and managed.storage.restore_snapshot_url:
+        if not rolled_out.get("etcd", True) and managed and managed.storage.restore_snapshot_url:
             pods = [as_dict(pod) async for pod in self.client.list(Pod, namespace=namespace, labels={"app": "etcd"})]
             restore_error = restore_failure(pods)
         ca = secrets.get(ROOT_CA, {}).get("ca.crt")
         api_ready, api_error = await _probe_readyz(endpoint, ca) if ca else (False, "no root CA yet")
-        return Observed(rolled_out, endpoint, api_ready, api_error, restore_error, earliest_renewal(pki))
+        return Observed(rolled_out, endpoint, api_ready, api_error, restore_error, earliest_renewal(pki),
+                        available=available, held=tuple(held))
 
     async def _remove_leftovers(self, hcp: HostedControlPlane, rendered: list[dict[str, Any]]) -> None:
         """Delete the objects a component rendered before and renders no more (RENDERED_BY_LABEL).

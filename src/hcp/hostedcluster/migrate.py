@@ -161,7 +161,8 @@ def _stop_api_server(kube: Kube, namespace: str, name: str) -> None:
     kube.client.patch(Deployment, KAS_DEPLOYMENT, {"spec": {"replicas": 0}}, namespace=target,
                       patch_type=PatchType.MERGE, field_manager=FIELD_MANAGER)
     # Its graceful stop is pointless here (the API is going down on purpose, and a request it cuts short was
-    # never acknowledged) and slow (kube-apiserver 1.37.1 does not exit on SIGTERM: the whole 30 s grace period).
+    # never acknowledged) and slower than needed (it drains its watches for up to
+    # --shutdown-watch-termination-grace-period).
     # One second, not zero: a graceful deletion keeps the Pod until the kubelet has stopped it, so "gone" below
     # means no API server process is left that could acknowledge a write after the snapshot.
     for pod in kube.list(Pod, target, labels={"app": KAS_DEPLOYMENT}):

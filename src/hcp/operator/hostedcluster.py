@@ -43,6 +43,7 @@ from hcp.api.meta import Condition, LocalObjectReference
 from hcp.api.names import (
     CERTIFICATE_VALIDITY_ANNOTATION,
     CLUSTER_ANNOTATION,
+    FORCE_UPGRADE_TO_ANNOTATION,
     FINALIZER,
     HOSTED_CLUSTER_UID_LABEL,
     RESTART_DATE_ANNOTATION,
@@ -63,8 +64,10 @@ from hcp.api.v1beta1.platform import PlatformType
 from hcp.pki import renew_at
 from hcp.pki.kubeconfig import client_certificate
 from hcp.platforms.container import PRIVILEGED_NAMESPACE_LABELS
-from hcp.release.resolver import Releases
 from hcp.release import ReleaseError
+from hcp.release.resolver import Releases
+from hcp.release.updates import available_updates, update_problem
+from hcp.release.versions import supported_release_versions
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +140,21 @@ def kubeconfig_recheck(kubeconfig: bytes | None, now: datetime) -> float | None:
     return max(PROGRESS_RECHECK, (renew_at(cert) - now).total_seconds() + KUBECONFIG_RENEWAL_DELAY)
 
 
+def _last_completed(hc: HostedCluster) -> dict[str, Any] | None:
+    """The newest Completed entry of status.version.history (image, version), if any."""
+    version = hc.status.version if hc.status else None
+    for entry in (version.history or []) if version else []:
+        entry = as_dict(entry)
+        if entry.get("state") == "Completed":
+            return entry
+    return None
+
+
+def history_version(history: list[dict[str, Any]]) -> str:
+    """The version of the newest Completed entry of a history."""
+    return next((entry["version"] for entry in history if entry.get("state") == "Completed"), "")
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -197,6 +215,10 @@ class HostedClusterController:
             condition("ValidReleaseImage", False, "InvalidImage", str(error))
 
         spec = as_dict(live)["spec"]
+        if release is not None:
+            release = await self._gate_update(hc, release, condition)
+            if release is not None:
+                spec = {**spec, "release": {**spec["release"], "image": release.image}}
         copied = await self._copy_secrets(hc, namespace, target, problems) if release and not problems else {}
         condition("ValidConfiguration", not problems, "InvalidConfiguration" if problems else "AsExpected",
                   "; ".join(problems) or "Configuration passes validation")
@@ -244,8 +266,9 @@ class HostedClusterController:
         condition("Progressing", not completed, "AsExpected" if completed else "Progressing",
                   "HostedCluster is at expected version" if completed
                   else "HostedCluster is deploying, upgrading, or reconfiguring")
+        updates = available_updates(history_version(history), self._releases_like(release)) if completed else []
         version = {"desired": {"image": release.image, "version": release.version}, "history": history,
-                   "observedGeneration": generation, "availableUpdates": None}
+                   "observedGeneration": generation, "availableUpdates": updates or None}
         previous = find_condition(hc.status.conditions if hc.status else None, "Available")
         if find_condition(conditions, "Available").status == "True" and (previous is None or previous.status != "True"):
             await self.events.record(live, NORMAL, "HostedClusterAvailable", "The hosted control plane is available")
@@ -351,6 +374,34 @@ class HostedClusterController:
             "data": {"kubeconfig": content},
         })
         return secret_name, "", base64.b64decode(content)
+
+    async def _gate_update(self, hc: HostedCluster, release: Any, condition: Any) -> Any | None:
+        """The release the control plane goes to: the requested one, or, for an update hcp refuses
+        (hcp.release.updates), the one it completed last, with ValidReleaseImage=False saying why."""
+        completed = _last_completed(hc)
+        problem = update_problem(completed["version"], release.version) if completed else ""
+        if not problem:
+            return release
+        requested = hc.spec.release.image
+        if (hc.metadata.annotations or {}).get(FORCE_UPGRADE_TO_ANNOTATION) == requested:
+            condition("ValidReleaseImage", True, "AsExpected",
+                      f"Release image is valid (Kubernetes {release.version}); {problem}, "
+                      f"but annotation {FORCE_UPGRADE_TO_ANNOTATION} forces it")
+            return release
+        condition("ValidReleaseImage", False, "UnsupportedUpdate",
+                  f"{problem}; the control plane stays on {completed['version']} ({completed['image']}). "
+                  f"To force it, annotate the HostedCluster {FORCE_UPGRADE_TO_ANNOTATION}={requested}")
+        try:
+            return await self.releases.resolve(completed["image"])
+        except ReleaseError as error:
+            condition("ValidReleaseImage", False, "UnsupportedUpdate", f"{problem}; and {error}")
+            return None
+
+    @staticmethod
+    def _releases_like(release: Any) -> list[tuple[str, str]]:
+        """The supported releases, as images in the repository of `release` (where hcp publishes them all)."""
+        repository = release.image.rsplit(":", 1)[0]
+        return [(f"{repository}:v{version}", version) for version in supported_release_versions()]
 
     def _history(self, hc: HostedCluster, release: Any, hcp: HostedControlPlane | None) -> list[dict[str, Any]]:
         """The update history, newest first: a Partial entry per new desired release, Completed once rolled out."""

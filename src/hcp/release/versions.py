@@ -74,6 +74,11 @@ def supported_versions() -> list[str]:
     return list(dict.fromkeys(_minor(release_version(toolset)) for toolset in toolsets_newest_first()))
 
 
+def supported_release_versions() -> list[str]:
+    """The release versions hcp publishes, newest first (["1.37.1", "1.36.4"])."""
+    return [release_version(toolset) for toolset in toolsets_newest_first()]
+
+
 def check_supported(release: Release) -> None:
     """Reject a release whose minor hcp has no control-plane binaries for."""
     supported = supported_versions()
