@@ -1,0 +1,31 @@
+"""Which control-plane updates hcp makes: one minor at a time, never down, unless forced (docs 6)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hcp.release.updates import available_updates, update_problem
+
+
+@pytest.mark.parametrize(("current", "desired"), [
+    (None, "1.37.1"), ("1.36.4", "1.36.4"), ("1.36.4", "1.36.9"), ("1.36.4", "1.37.1"), ("v1.36.4", "1.37.0"),
+])
+def test_patch_and_next_minor_updates_are_allowed(current, desired):
+    assert update_problem(current, desired) == ""
+
+
+def test_a_downgrade_is_refused_with_both_versions():
+    assert update_problem("1.37.1", "1.36.4") == "downgrading from 1.37.1 to 1.36.4 is not supported"
+    assert update_problem("1.37.1", "1.37.0") == "downgrading from 1.37.1 to 1.37.0 is not supported"
+
+
+def test_a_skipped_minor_is_refused_naming_the_minor_to_go_through():
+    assert update_problem("1.35.2", "1.37.1") == (
+        "updating from 1.35.2 to 1.37.1 skips minor version 1.36; update to a 1.36 release first")
+
+
+def test_available_updates_are_newer_at_most_one_minor_ahead_newest_first():
+    releases = [("r:v1.36.4", "1.36.4"), ("r:v1.37.1", "1.37.1"), ("r:v1.38.0", "1.38.0"), ("r:v1.36.9", "1.36.9")]
+    assert available_updates("1.36.4", releases) == [{"image": "r:v1.37.1", "version": "1.37.1"},
+                                                     {"image": "r:v1.36.9", "version": "1.36.9"}]
+    assert available_updates("1.38.0", releases) == []
