@@ -73,6 +73,27 @@ def source(operator_installed: ManagementCluster, tmp_path_factory) -> Iterator[
             hcp(cluster, "destroy", "cluster", "kwok", "--name", name, "--namespace", NAMESPACE, check=False)
 
 
+def test_secrets_are_encrypted_in_etcd_by_default(source):
+    """`hcp create cluster` sets spec.secretEncryption with a new aescbc key: etcd holds ciphertext only."""
+    cluster, kubeconfig = source
+    hosted(kubeconfig, "create", "secret", "generic", "at-rest", "--from-literal=word=plaintext-swordfish")
+    hosted(kubeconfig, "create", "configmap", "in-the-clear", "--from-literal=word=plaintext-marlin")
+    etcdctl = ["env", "ETCDCTL_API=3", "/usr/bin/etcdctl", "--cacert", "/etc/etcd/tls/etcd-ca/ca.crt",
+               "--cert", "/etc/etcd/tls/client/etcd-client.crt", "--key", "/etc/etcd/tls/client/etcd-client.key",
+               "--endpoints=https://localhost:2379", "-w", "json", "get"]
+
+    def raw(key: str) -> bytes:
+        """The value etcd stores under `key` (JSON output: base64, as the value is binary)."""
+        answer = json.loads(cluster.kubectl("exec", "-n", f"{NAMESPACE}-{SOURCE}", "-c", "etcd", "etcd-0", "--",
+                                            *etcdctl, key).stdout)
+        return base64.b64decode(answer["kvs"][0]["value"])
+
+    secret = raw("/registry/secrets/default/at-rest")
+    assert secret.startswith(b"k8s:enc:aescbc:v1:"), secret[:40]
+    assert b"plaintext-swordfish" not in secret
+    assert b"plaintext-marlin" in raw("/registry/configmaps/default/in-the-clear")  # only Secrets are encrypted
+
+
 def test_a_cluster_backed_up_to_a_directory_comes_back_under_a_new_name(source, tmp_path):
     cluster, kubeconfig = source
     hosted(kubeconfig, "create", "configmap", "precious", "--from-literal=kept=yes")
