@@ -89,7 +89,10 @@ from hcp.dataplane.hosted import (
 )
 from hcp.dataplane.csr import Action, Verdict, requesting_node, serving_verdict
 from hcp.dataplane.rbac import cluster_role_bindings, needs_apply
-from hcp.dataplane.registration import pool_registration, registration_configmap
+from hcp.dataplane.registration import CONFIGMAP as REGISTRATION_CONFIGMAP
+from hcp.dataplane.registration import pool_registration, published_node_config, registration_configmap
+from hcp.ignition import nodeconfig
+from hcp.ignition.nodeconfig import NodeConfig
 from hcp.dataplane.tokens import (
     TOKEN_NAMESPACE,
     TOKEN_SECRET_PREFIX,
@@ -118,6 +121,8 @@ TOKEN_PLATFORMS = JOINING_PLATFORMS
 RESYNC = 600.0
 """Seconds between passes when nothing changes, so that drift the caches cannot see is repaired."""
 NODE_RECHECK = 5.0
+CONFIG_RECHECK = 15.0
+"""Seconds between looks at the ConfigMaps of joining pools' spec.config, which are not watched."""
 """Seconds before a serving CSR waiting for its Node's addresses is looked at again."""
 CREATE_ATTEMPTS = 3
 CONFIG_RECHECK = 10.0
@@ -179,6 +184,8 @@ class DataPlaneController:
             waits.append((token_wake - now).total_seconds() + 1)
         if await self._decide_serving_csrs(live, access, now):
             waits.append(NODE_RECHECK)
+        if any(pool.spec.config for pool in self._joining_pools(live)):
+            waits.append(CONFIG_RECHECK)  # spec.config's ConfigMaps are not watched
         waits.append(await self._keep_components(key, live, hcp, access))
         return Result(requeue_after=max(1.0, min(waits)))
 
@@ -234,7 +241,9 @@ class DataPlaneController:
         pool's current one; returns when the plan next changes."""
         pools = self._joining_pools(live)
         # Settings first: a machine that got a new pool's token finds its labels and taints sooner.
-        await self._publish_registration(live, {pool.metadata.name: pool_registration(pool) for pool in pools})
+        nodes = await self._node_configs(live, pools)
+        await self._publish_registration(live, {pool.metadata.name: pool_registration(pool, nodes[pool.metadata.name])
+                                                for pool in pools})
         cached = {}
         for secret in access.tokens.list(TOKEN_NAMESPACE):
             token = token_of(secret)
@@ -290,6 +299,38 @@ class DataPlaneController:
         desired = management_tokens_secret(live.metadata.namespace, {
             pool: f"{token_id}.{token_secret}" for pool, (token_id, token_secret, _) in current.items()})
         await self._publish_per_pool(live, Secret, desired, sorted(current), "the NodePools' bootstrap tokens")
+
+    async def _node_configs(self, live: Any, pools: list[NodePool]) -> dict[str, NodeConfig]:
+        """Each pool's node configuration from the ConfigMaps of its spec.config (hcp.ignition.nodeconfig).
+
+        While one is missing or refused (the NodePool says so in ValidMachineConfig, and rolls nothing),
+        the configuration published before stays, so machines that join meanwhile get the last valid one.
+        """
+        published = None
+        configs: dict[str, NodeConfig] = {}
+        for pool in pools:
+            try:
+                parsed = []
+                for ref in pool.spec.config or ():
+                    found = await self.client.get(ConfigMap, ref.name, namespace=pool.metadata.namespace)
+                    parsed.append(nodeconfig.parse(ref.name, found.data))
+                configs[pool.metadata.name] = nodeconfig.merge(parsed)
+            except (ApiError, nodeconfig.NodeConfigError) as error:
+                if isinstance(error, ApiError) and error.status.code != 404:
+                    raise
+                if published is None:
+                    published = await self._published_registration(live)
+                configs[pool.metadata.name] = published_node_config(published, pool.metadata.name)
+        return configs
+
+    async def _published_registration(self, live: Any) -> dict[str, str]:
+        try:
+            found = await self.client.get(ConfigMap, REGISTRATION_CONFIGMAP, namespace=live.metadata.namespace)
+        except ApiError as error:
+            if error.status.code != 404:
+                raise
+            return {}
+        return dict(found.data or {})
 
     async def _publish_registration(self, live: Any, pools: Mapping[str, Mapping[str, Any]]) -> None:
         """ConfigMap nodepool-registration in the control-plane namespace holds each joining pool's labels and

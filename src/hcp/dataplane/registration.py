@@ -26,6 +26,7 @@ from typing import Any
 
 from hcp.api import NodePool
 from hcp.controlplane.labels import common_labels
+from hcp.ignition.nodeconfig import NodeConfig, from_document
 from hcp.ignition.server import registration_document
 from hcp.platforms.provider import node_labels, node_taints
 
@@ -33,9 +34,18 @@ CONFIGMAP = "nodepool-registration"
 """In the control-plane namespace: key <pool> -> the pool's registration settings (JSON)."""
 
 
-def pool_registration(pool: NodePool) -> dict[str, Any]:
-    """The registration settings of a pool's Nodes: spec.nodeLabels with the pool label, and spec.taints."""
-    return registration_document(node_labels(pool), node_taints(pool))
+def pool_registration(pool: NodePool, node: NodeConfig = NodeConfig()) -> dict[str, Any]:
+    """The registration settings of a pool's Nodes: spec.nodeLabels with the pool label, spec.taints, and
+    the node configuration of spec.config (hcp.ignition.nodeconfig)."""
+    return registration_document(node_labels(pool), node_taints(pool), node)
+
+
+def published_node_config(configmap_data: Mapping[str, str] | None, pool: str) -> NodeConfig:
+    """The node configuration published for `pool` before (none if none or unreadable)."""
+    try:
+        return from_document(json.loads((configmap_data or {})[pool]).get("node"))
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return NodeConfig()
 
 
 def registration_configmap(namespace: str, pools: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

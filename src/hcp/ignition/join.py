@@ -47,6 +47,8 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from hcp.ignition.nodeconfig import MANAGED_KUBELET_FIELDS, NodeConfig
+
 JOIN_PATH = "/join"
 KUBELET_PATH = "/kubelet"
 COMMANDS = {
@@ -108,6 +110,8 @@ class JoinConfig:
     """The pool's taints, as corev1 Taint dicts: the kubelet registers its Node with them (registerWithTaints),
     so no pod is scheduled there before they are in place."""
     mirrors: Sequence[RegistryMirror] = ()
+    node: NodeConfig = NodeConfig()
+    """The pool's node configuration (spec.config): kubelet fields over ours, and files to write."""
 
 
 def public_key_pin(cert_pem: bytes) -> str:
@@ -160,8 +164,11 @@ def _taint_flag(taint: Mapping[str, Any]) -> str:
 
 
 def kubelet_config(config: JoinConfig) -> dict[str, Any]:
-    """KubeletConfiguration of a joined node; paths are the usual ones, kept apart per machine by the caller."""
-    return {
+    """KubeletConfiguration of a joined node; paths are the usual ones, kept apart per machine by the caller.
+
+    The pool's spec.config fields go over these, except those hcp needs for the node to join and be
+    trusted (MANAGED_KUBELET_FIELDS, which a payload may not set; dropped here too, should one slip by)."""
+    own = {
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
         "kind": "KubeletConfiguration",
         "authentication": {
@@ -188,6 +195,8 @@ def kubelet_config(config: JoinConfig) -> dict[str, Any]:
         "registerWithTaints": [dict(t) for t in config.taints],
         "resolvConf": "/etc/resolv.conf",
     }
+    pool = {key: value for key, value in config.node.kubelet.items() if key not in MANAGED_KUBELET_FIELDS}
+    return {**own, **pool}
 
 
 def containerd_config(config: JoinConfig) -> str:
@@ -260,6 +269,7 @@ def script(config: JoinConfig) -> str:
         _heredoc("/var/lib/kubelet/config.yaml", json.dumps(kubelet_config(config), indent=2)),
         _heredoc("/etc/containerd/config.toml.in", containerd_config(config)),
     ]
+    files += [_heredoc(node_file.path, node_file.contents, f"{node_file.mode:04o}") for node_file in config.node.files]
     for mirror in config.mirrors:
         files.append(_heredoc(f"/etc/containerd/certs.d/{mirror.name}/hosts.toml", _hosts_toml(mirror)))
         if mirror.ca_pem:

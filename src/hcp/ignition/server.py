@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from hcp.api.formats import is_label_value, is_qualified_name
+from hcp.ignition.nodeconfig import NODE_CONFIG_HEADER, NodeConfig, digest, from_document, to_document
 from hcp.ignition.join import JOIN_PATH, KUBELET_PATH, JoinConfig, RegistryMirror, public_key_pin, script
 
 log = logging.getLogger("hcp.ignition")
@@ -77,15 +78,18 @@ def settings_document(*, cluster: str, api_server_url: str, ignition_url: str,
     }
 
 
-def registration_document(labels: Mapping[str, str], taints: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def registration_document(labels: Mapping[str, str], taints: Sequence[Mapping[str, Any]],
+                          node: NodeConfig = NodeConfig()) -> dict[str, Any]:
     """A pool's registration settings, as the data-plane controller publishes them and `pool_registration`
     reads them: the Node's labels (the pool label hypershift.openshift.io/nodePool included: the writer's
-    part) and taints (corev1 Taint dicts)."""
-    return {
+    part) and taints (corev1 Taint dicts), and the node configuration of spec.config (hcp.ignition.nodeconfig)."""
+    document: dict[str, Any] = {
         "labels": dict(sorted(labels.items())),
         "taints": [{"key": t["key"], **({"value": t["value"]} if t.get("value") else {}), "effect": t["effect"]}
                    for t in taints],
     }
+    document["node"] = {**to_document(node), "digest": digest(node)}
+    return document
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,9 @@ class Registration:
 
     labels: Mapping[str, str]
     taints: tuple[Mapping[str, Any], ...]
+    node: NodeConfig = NodeConfig()
+    node_digest: str = ""
+    """The digest the data-plane controller published with `node` (empty: published before hcp had one)."""
 
 
 def pool_registration(pools_dir: Path, pool: str) -> Registration | None:
@@ -108,12 +115,14 @@ def pool_registration(pools_dir: Path, pool: str) -> Registration | None:
         bad = [key for key, value in labels.items() if not (is_qualified_name(key) and is_label_value(value))]
         if bad:
             raise ValueError(f"invalid labels {', '.join(sorted(bad))}")
+        node = from_document(document.get("node"))
+        node_digest = str((document.get("node") or {}).get("digest", ""))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         log.warning("unreadable registration settings of NodePool %s: %s", pool, error)
         return None
-    return Registration(labels, taints)
+    return Registration(labels, taints, node, node_digest)
 
 
 def pool_of(token: str, tokens_dir: Path) -> str | None:
@@ -149,7 +158,7 @@ def join_config(paths: Paths, pool: str, token: str, registration: Registration)
         pin=public_key_pin(paths.cert.read_bytes()), kubelet_sha256=sha256_of(paths.kubelet),
         kubernetes_version=settings["kubernetesVersion"], cluster_dns=settings["clusterDNS"],
         cluster_domain=settings["clusterDomain"], pause_image=settings["pauseImage"],
-        labels=registration.labels, taints=registration.taints,
+        labels=registration.labels, taints=registration.taints, node=registration.node,
         mirrors=[RegistryMirror(m["name"], m["url"], m["ca"].encode() if m.get("ca") else None)
                  for m in settings.get("mirrors", [])],
     )
@@ -204,6 +213,13 @@ def handler(paths: Paths) -> type[BaseHTTPRequestHandler]:
                 self._send(HTTPStatus.SERVICE_UNAVAILABLE, refusal(
                     f"the ignition server does not have the labels and taints of NodePool {pool} yet; "
                     f"retry in a minute"))
+                return
+            expected = self.headers.get(NODE_CONFIG_HEADER, "")
+            if expected and expected != registration.node_digest:
+                # A machine made for a configuration this server does not have yet: retried by the machine.
+                self._send(HTTPStatus.SERVICE_UNAVAILABLE, refusal(
+                    f"the ignition server does not have node configuration {expected} of NodePool {pool} yet "
+                    f"(it has {registration.node_digest or 'none'}); retry in a minute"))
                 return
             self._send(HTTPStatus.OK, script(join_config(paths, pool, token, registration)).encode())
 

@@ -67,7 +67,8 @@ PATH = netfilter.PATH
 ENTRYPOINT_SCRIPT = r"""#!/bin/sh
 # hcp-node: the init of a machine of platform Container (a privileged pod on the management cluster).
 # Environment (set by hcp.platforms.container): HCP_IGNITION_URL, HCP_JOIN_PIN (curl --pinnedpubkey of the
-# ignition server), HCP_JOIN_TOKEN (the pool's bootstrap token), HCP_NODE_NAME, HCP_NODE_IP.
+# ignition server), HCP_JOIN_TOKEN (the pool's bootstrap token), HCP_NODE_NAME, HCP_NODE_IP, and
+# HCP_NODE_CONFIG (the digest of the pool's node configuration the machine was made for, if any).
 set -eu
 say() { echo "hcp-node: $*" >&2; }
 fail() { say "error: $*"; exit 1; }
@@ -122,7 +123,8 @@ mount --make-rshared / || fail "cannot make / a shared mount (is the container p
 # script's process is the one to forward SIGTERM to. A refusal's body is a script printing why.
 attempt=0
 until curl -sS --fail-with-body --insecure --pinnedpubkey "$HCP_JOIN_PIN" \
-    -H "Authorization: Bearer $HCP_JOIN_TOKEN" -o /run/hcp-node/join.sh "$HCP_IGNITION_URL/join"; do
+    -H "Authorization: Bearer $HCP_JOIN_TOKEN" -H "X-HCP-Node-Config: ${HCP_NODE_CONFIG:-}" \
+    -o /run/hcp-node/join.sh "$HCP_IGNITION_URL/join"; do
   attempt=$((attempt + 1))
   if [ $attempt -ge 150 ]; then
     [ -s /run/hcp-node/join.sh ] && sh /run/hcp-node/join.sh

@@ -191,6 +191,8 @@ def machine_pod(name: str, namespace: str, template: MachineTemplate, ignition_u
         {"name": "HCP_NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
         {"name": "HCP_NODE_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
     ]
+    if template.node_config:
+        env.append({"name": "HCP_NODE_CONFIG", "value": template.node_config})
     return {
         "apiVersion": "v1",
         "kind": "Pod",

@@ -72,6 +72,9 @@ class MachineTemplate:
     """The release's images, component -> pull spec (a Container machine runs the "node" image)."""
     config: str = ""
     """The pool's Target.config, which the provider records on the machine (CONFIG_ANNOTATION)."""
+    node_config: str = ""
+    """The digest of the pool's node configuration (hcp.ignition.nodeconfig.digest): a joining machine asks
+    the ignition server for exactly that one."""
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,16 @@ from hcp.api import HostedControlPlane, NodePool
 from hcp.api.parse import parse
 from hcp.controlplane.labels import MANAGED_BY_LABEL
 from hcp.dataplane.controller import DataPlaneController
+from hcp.ignition import nodeconfig
 from hcp.dataplane.registration import CONFIGMAP, pool_registration, registration_configmap
 from hcp.ignition.server import Registration
 from hcp.ignition.server import pool_registration as served_registration
 from hcp.kube.apply import resource_of
 from hcp.kube.objects import as_dict
 from tests.unit.dataplane.test_controller_keys import CONTROL_PLANE, Cache, pool
+
+
+NO_NODE_CONFIG = {"kubelet": {}, "files": [], "digest": nodeconfig.digest(nodeconfig.NodeConfig())}
 
 
 def model(name: str, **spec: Any) -> NodePool:
@@ -41,12 +45,14 @@ def test_a_pools_registration_is_its_node_labels_with_the_pool_label_and_its_tai
         "labels": {"hypershift.openshift.io/nodePool": "workers", "node-role.kubernetes.io/worker": "", "team": "a"},
         "taints": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"},
                    {"key": "spot", "effect": "NoExecute"}],
+        "node": NO_NODE_CONFIG,
     }
 
 
 def test_the_pool_label_is_the_pools_own_name_whatever_node_labels_say():
     settings = pool_registration(model("workers", nodeLabels={"hypershift.openshift.io/nodePool": "other"}))
-    assert settings == {"labels": {"hypershift.openshift.io/nodePool": "workers"}, "taints": []}
+    assert settings == {"labels": {"hypershift.openshift.io/nodePool": "workers"}, "taints": [],
+                        "node": NO_NODE_CONFIG}
 
 
 def test_the_configmap_holds_each_pools_settings_under_its_name_as_the_server_reads_them(tmp_path: Path):
@@ -60,9 +66,12 @@ def test_the_configmap_holds_each_pools_settings_under_its_name_as_the_server_re
     assert list(configmap["data"]) == ["infra", "workers"]
     for name, value in configmap["data"].items():  # as the ConfigMap volume lays them out
         (tmp_path / name).write_text(value)
+    empty = nodeconfig.digest(nodeconfig.NodeConfig())
     assert served_registration(tmp_path, "workers") == Registration(
-        {"hypershift.openshift.io/nodePool": "workers", "team": "a"}, ({"key": "k", "effect": "NoSchedule"},))
-    assert served_registration(tmp_path, "infra") == Registration({"hypershift.openshift.io/nodePool": "infra"}, ())
+        {"hypershift.openshift.io/nodePool": "workers", "team": "a"}, ({"key": "k", "effect": "NoSchedule"},),
+        nodeconfig.NodeConfig(), empty)
+    assert served_registration(tmp_path, "infra") == Registration({"hypershift.openshift.io/nodePool": "infra"}, (),
+                                                                  nodeconfig.NodeConfig(), empty)
     assert registration_configmap("clusters-demo", {})["data"] == {}, "a gone pool's key is applied away"
     assert registration_configmap("clusters-demo", pools) == registration_configmap("clusters-demo", dict(
         reversed(pools.items()))), "the same settings make the same ConfigMap"

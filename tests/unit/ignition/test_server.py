@@ -16,6 +16,7 @@ import pytest
 
 from hcp.pki import issue, new_ca
 from hcp.ignition.join import RegistryMirror
+from hcp.ignition.nodeconfig import NodeConfig, digest
 from hcp.ignition.server import (
     Paths, Registration, handler, pool_registration, registration_document, settings_document,
 )
@@ -147,9 +148,11 @@ def test_the_registration_document_round_trips(tmp_path):
                                                             {"key": "x", "value": "y", "effect": "NoExecute"}])
     assert document == {"labels": {"a": "1", "b": "2"},
                         "taints": [{"key": "k", "effect": "NoSchedule"},
-                                   {"key": "x", "value": "y", "effect": "NoExecute"}]}
+                                   {"key": "x", "value": "y", "effect": "NoExecute"}],
+                        "node": {"kubelet": {}, "files": [], "digest": digest(NodeConfig())}}
     assert list(document["labels"]) == ["a", "b"], "sorted, so the ConfigMap is the same from pass to pass"
     (tmp_path / "p").write_text(json.dumps(document))
     assert pool_registration(tmp_path, "p") == Registration(
-        {"a": "1", "b": "2"}, ({"key": "k", "effect": "NoSchedule"}, {"key": "x", "value": "y", "effect": "NoExecute"}))
+        {"a": "1", "b": "2"}, ({"key": "k", "effect": "NoSchedule"}, {"key": "x", "value": "y", "effect": "NoExecute"}),
+        NodeConfig(), digest(NodeConfig()))
     assert pool_registration(tmp_path, "missing") is None

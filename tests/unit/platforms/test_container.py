@@ -63,6 +63,15 @@ def test_a_machine_is_a_privileged_pod_of_the_node_image_joining_its_pool():
     assert env["HCP_NODE_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
 
 
+def test_a_machine_asks_for_the_node_configuration_it_was_made_for():
+    pod = machine_pod("workers-abcde", NAMESPACE, dataclasses.replace(template(), node_config="0123abcd"), URL, PIN,
+                      IMAGE)
+    env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0]["env"]}
+    assert env["HCP_NODE_CONFIG"] == "0123abcd"
+    assert "HCP_NODE_CONFIG" not in {e["name"] for e in machine_pod("w", NAMESPACE, template(), URL, PIN, IMAGE)[
+        "spec"]["containers"][0]["env"]}
+
+
 def test_the_machines_state_is_in_volumes_and_the_host_modules_read_only():
     pod = machine_pod("workers-abcde", NAMESPACE, template(), URL, PIN, IMAGE)
     volumes = {v["name"]: v for v in pod["spec"]["volumes"]}

@@ -56,7 +56,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import yaml
 from lightkube import ApiError, AsyncClient
 from lightkube.resources.core_v1 import ConfigMap, Node
 from lightkube.types import PatchType
@@ -67,6 +66,7 @@ from hcp.api.parse import parse
 from hcp.api.pause import pause_state
 from hcp.api.types import parse_duration
 from hcp.api.validation import node_pool_problems, pool_platform_problem
+from hcp.ignition import nodeconfig
 from hcp.kube.apply import apply_status, resource_of
 from hcp.kube.conditions import refused_status, set_condition
 from hcp.kube.controller import Controller, Result
@@ -83,7 +83,7 @@ from hcp.operator.nodepool.plan import Plan, Settings, plan
 from hcp.operator.nodepool.rollout import strategy_of
 from hcp.operator.nodepool.scheduling import Resources, capacity_of, fits_in, pod_requests, schedulable_on
 from hcp.platforms import (
-    NODE_POOL_LABEL, PROVIDERS, MachineProvider, MachineTemplate, PlatformContext,
+    JOINING_PLATFORMS, NODE_POOL_LABEL, PROVIDERS, MachineProvider, MachineTemplate, PlatformContext,
 )
 from hcp.platforms.hosted import HostedAccess
 from hcp.platforms.provider import Target, node_labels, node_taints
@@ -98,8 +98,6 @@ MAX_UNHEALTHY_ANNOTATION = "hypershift.openshift.io/machine-health-check-max-unh
 UNNEEDED_TIME_ANNOTATION = "hcp.io/scale-down-unneeded-time"
 """On a NodePool or its HostedCluster: how long a node must be unneeded before autoscaling removes it."""
 
-CONFIG_KEY = "config"
-"""The key of a spec.config ConfigMap that holds its payload (HyperShift's)."""
 CONFIG_RECHECK = 30.0
 """Seconds between looks at the ConfigMaps of spec.config, which are not watched."""
 MACHINE_BATCH = 50
@@ -366,6 +364,8 @@ class _Pass:
         self.version = status.version if status else None
         self.images: Mapping[str, str] = {}
         """The pool's release's images, once validate_release has read it."""
+        self.node_config = ""
+        """The digest of the pool's node configuration (hcp.ignition.nodeconfig), once `target` has read it."""
 
     def condition(self, type_: str, status: bool, reason: str, message: str) -> None:
         self.conditions = set_condition(self.conditions, type_, "True" if status else "False", reason, message,
@@ -447,10 +447,12 @@ class _Pass:
 
         Each ConfigMap of spec.config must exist in the NodePool's namespace and hold
         key "config" (HyperShift's); otherwise ValidMachineConfig says which does not,
-        and nothing rolls. The payload is carried into the target's digest, so a change
-        of it rolls the pool; hcp does not apply it on nodes yet, which the condition says.
+        and nothing rolls; so does a payload hcp.ignition.nodeconfig refuses. The payload is
+        part of the target's digest, so a change of it rolls the pool; machines of the joining
+        platforms get it through their join script (hcp.dataplane.registration).
         """
         payloads = []
+        parsed = []
         for ref in self.pool.spec.config or ():
             try:
                 config_map = await self.owner.client.get(ConfigMap, ref.name, namespace=self.pool.metadata.namespace)
@@ -459,24 +461,21 @@ class _Pass:
                     raise
                 return self.invalid_config(f"ConfigMap {ref.name} of spec.config not found in namespace "
                                            f"{self.pool.metadata.namespace}")
-            payload = (config_map.data or {}).get(CONFIG_KEY)
-            if not payload:
-                return self.invalid_config(f"ConfigMap {ref.name} of spec.config has no key {CONFIG_KEY!r}")
             try:
-                documents = [d for d in yaml.safe_load_all(payload) if d is not None]
-            except yaml.YAMLError as error:
-                return self.invalid_config(f"ConfigMap {ref.name} of spec.config: key {CONFIG_KEY!r} is not "
-                                           f"valid YAML: {str(error).splitlines()[0]}")
-            if not all(isinstance(d, dict) and d.get("kind") for d in documents):
-                return self.invalid_config(f"ConfigMap {ref.name} of spec.config: every document of key "
-                                           f"{CONFIG_KEY!r} must be an object with a kind")
-            payloads.append((ref.name, documents))
+                parsed.append(nodeconfig.parse(ref.name, config_map.data))
+            except nodeconfig.NodeConfigError as error:
+                return self.invalid_config(str(error))
+            payloads.append((ref.name, config_map.data[nodeconfig.CONFIG_KEY]))
         if payloads:
+            applied = ("applied when machines join (kubelet settings and files)"
+                       if self.pool.spec.platform.type in JOINING_PLATFORMS
+                       else f"platform {self.pool.spec.platform.type} has no node to apply them on")
             self.condition("ValidMachineConfig", True, "AsExpected",
                            f"{len(payloads)} ConfigMaps of spec.config are valid; a change of them rolls the "
-                           f"machines. hcp does not apply their payload on nodes yet")
+                           f"machines; {applied}")
         else:
             self.conditions = [c for c in self.conditions if c.type != "ValidMachineConfig"]
+        self.node_config = nodeconfig.digest(nodeconfig.merge(parsed))
         platform = as_dict(self.pool.spec.platform)
         return Target(version=version, config=config_digest(version, platform, payloads))
 
@@ -670,7 +669,7 @@ class _Pass:
         return MachineTemplate(
             pool=self.pool.metadata.name, kubernetes_version=target.version, arch=str(self.pool.spec.arch),
             labels=node_labels(self.pool), taints=node_taints(self.pool), platform=self.pool.spec.platform,
-            images=self.images, config=target.config,
+            images=self.images, config=target.config, node_config=self.node_config,
         )
 
     async def update_in_place(self, access: HostedAccess, provider: MachineProvider, views: Sequence[MachineView],
