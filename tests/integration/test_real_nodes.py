@@ -417,3 +417,46 @@ def test_scaling_real_machines_up_and_down_moves_the_pods(web):
 
 def real_machine_node(hosted: HostedCluster) -> str:
     return hosted.nodes(JOIN_POOL)[0]["metadata"]["name"]
+
+
+NODE_CONFIG = """apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+maxPods: 42
+---
+apiVersion: machineconfiguration.openshift.io/v1
+kind: MachineConfig
+metadata: {name: 50-motd}
+spec:
+  config:
+    storage:
+      files:
+      - {path: /etc/hcp-e2e-motd, mode: 420, contents: {source: "data:,configured%20by%20hcp%0A"}}
+"""
+
+
+def test_node_configuration_reaches_real_nodes_through_a_rollout(web):
+    """spec.config (docs 9.1): kubelet fields and files are applied on the new machines a change rolls in."""
+    before = set(_machine_pods(web))
+    web.kubectl("create", "configmap", "node-config", "-n", web.namespace, f"--from-literal=config={NODE_CONFIG}")
+    try:
+        web.kubectl("patch", "nodepool", CLUSTER, "-n", web.namespace, "--type=merge",
+                    "-p", json.dumps({"spec": {"config": [{"name": "node-config"}]}}))
+
+        def configured() -> bool:
+            nodes = web.nodes(CLUSTER)
+            return (bool(nodes) and not before & set(_machine_pods(web))
+                    and all(n["status"]["capacity"].get("pods") == "42" for n in nodes)
+                    and len(web.ready_nodes(CLUSTER)) == len(before)
+                    and web.condition(CLUSTER, "UpdatingConfig").get("status") == "False")
+
+        wait_for(configured, 600, "the Container pool rolled to machines with maxPods 42")
+        valid = web.condition(CLUSTER, "ValidMachineConfig")
+        assert valid["status"] == "True" and "applied when machines join" in valid["message"]
+        machine_pod = _machine_pods(web)[0]
+        motd = web.kubectl("exec", "-n", f"{web.namespace}-{CLUSTER}", machine_pod, "-c", "node", "--",
+                           "cat", "/etc/hcp-e2e-motd").stdout
+        assert motd == "configured by hcp\n"
+    finally:
+        web.kubectl("patch", "nodepool", CLUSTER, "-n", web.namespace, "--type=json",
+                    "-p", json.dumps([{"op": "remove", "path": "/spec/config"}]), check=False)
+        web.kubectl("delete", "configmap", "node-config", "-n", web.namespace, "--ignore-not-found")
