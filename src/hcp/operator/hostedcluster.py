@@ -40,6 +40,7 @@ from lightkube.types import PatchType
 
 from hcp.api import API_VERSION, HostedCluster, HostedControlPlane, NodePool
 from hcp.api.meta import Condition, LocalObjectReference
+from hcp.api.v1beta1.etcd import EtcdManagementType
 from hcp.api.names import (
     CERTIFICATE_VALIDITY_ANNOTATION,
     CLUSTER_ANNOTATION,
@@ -110,8 +111,12 @@ COPIES = "copied Secrets"
 
 def copied_references(hc: HostedCluster) -> dict[str, LocalObjectReference | None]:
     """The Secrets of the HostedCluster's namespace the control plane reads, by what they are: the pull
-    secret, the SSH key, and the aescbc keys spec.secretEncryption names (pure)."""
+    secret, the SSH key, the aescbc keys spec.secretEncryption names, and an unmanaged etcd's client
+    certificates, which kube-apiserver mounts (pure)."""
     wanted = {"pull secret": hc.spec.pull_secret, "SSH key": hc.spec.ssh_key}
+    etcd = hc.spec.etcd
+    if etcd.management_type == EtcdManagementType.UNMANAGED and etcd.unmanaged is not None:
+        wanted["etcd client"] = etcd.unmanaged.tls.client_secret
     encryption = hc.spec.secret_encryption
     if encryption is not None and encryption.aescbc is not None:
         wanted["active encryption key"] = encryption.aescbc.active_key

@@ -51,3 +51,14 @@ def test_a_new_active_key_replaces_the_old_copy():
     hc.spec.secret_encryption = SecretEncryptionSpec(
         type=SecretEncryptionType.AESCBC, aescbc=AESCBCSpec(active_key=LocalObjectReference(name="demo-key-2")))
     assert stale_copies(TARGET, names(hc), before) == [("Secret", TARGET, "demo-etcd-encryption-key")]
+
+
+def test_an_unmanaged_etcds_client_certificates_are_copied_for_kube_apiserver():
+    from hcp.api.v1beta1.etcd import EtcdManagementType, EtcdSpec
+
+    hc = hosted_cluster()
+    hc.spec.etcd = EtcdSpec.model_validate({
+        "managementType": "Unmanaged",
+        "unmanaged": {"endpoint": "https://etcd.ext:2379", "tls": {"clientSecret": {"name": "ext-etcd-client"}}}})
+    assert hc.spec.etcd.management_type == EtcdManagementType.UNMANAGED
+    assert "ext-etcd-client" in names(hc)
