@@ -15,8 +15,8 @@ Available and RolloutComplete conditions, and why it is degraded if it is:
   CrashLoopBackOff that has restarted a few times already (once or twice is a
   new control plane starting, a controller waiting for its API server).
 
-Degraded is separate from Available: a highly available control plane with
-one API server crash-looping still serves, and says that it is degraded.
+Degraded is separate from Available: a highly available etcd with one member
+of three crash-looping keeps its quorum and serves, and says that it is degraded.
 
 Pure: workloads as the informers give them (attributes), pods as dicts.
 """

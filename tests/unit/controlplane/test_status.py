@@ -129,10 +129,10 @@ def test_a_crash_loop_degrades_once_it_has_restarted_a_few_times_init_containers
 
 
 def test_a_degraded_component_can_still_be_available():
-    pods = [pod("kube-apiserver-abc", waiting("kube-apiserver", "CrashLoopBackOff", 5))]
-    status = component_status("kube-apiserver", {KAS: workload(available=2, max_unavailable=1)}, pods)
+    pods = [pod("etcd-2", waiting("etcd", "CrashLoopBackOff", 5))]
+    status = component_status("etcd", {ETCD: workload("StatefulSet", available=2)}, pods)  # a quorum of 3
     assert status.available and not status.rolled_out
-    assert status.degraded == "pod kube-apiserver-abc container kube-apiserver CrashLoopBackOff (restarted 5 times)"
+    assert status.degraded == "pod etcd-2 container etcd CrashLoopBackOff (restarted 5 times)"
 
 
 def test_degraded_names_each_degraded_component_and_why():
