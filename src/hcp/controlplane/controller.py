@@ -6,8 +6,14 @@ component and apply it all with server-side apply, owned by the
 HostedControlPlane so that deleting it removes everything, then delete
 what a component rendered before and renders no more (the EncryptionConfiguration
 once spec.secretEncryption is gone: hcp.controlplane.render.leftovers). Status is
-derived from what is observed (workloads rolled out, the published endpoint
-answering /readyz), never remembered. The konnectivity endpoint is learnt
+derived from what is observed, never remembered: each enabled component
+reports its own (hcp.controlplane.status: its workloads available and rolled
+out, or degraded, from the workloads and, while something is rolling, its
+pods), and the HostedControlPlane's Available (every component serves and
+the published endpoint answers /readyz), Degraded (which components, and
+why) and the release it runs (every component rolled out) follow from them.
+Components are applied in the order their dependencies give
+(hcp.controlplane.ordering). The konnectivity endpoint is learnt
 the same way as the API server's but not waited for: the control plane runs
 without agents, and Available means what it meant before.
 
@@ -43,16 +49,21 @@ from hcp.api.meta import Condition
 from hcp.api.names import HOSTED_CLUSTER_UID_LABEL, HOSTED_CONTROL_PLANE_LABEL
 from hcp.api.parse import parse
 from hcp.api.v1beta1.networking import ServiceType
+from hcp.controlplane.components import COMPONENTS
+from hcp.controlplane.components.component import COMPONENT_LABEL
 from hcp.controlplane.components.etcd.adapter import restore_failure
 from hcp.controlplane.context import COMPONENT_IMAGES, Endpoint, RenderContext, RenderError
 from hcp.controlplane.pki import (
     IGNITION_SERVICE, KAS_SERVICE, KONNECTIVITY_SERVICE, ROOT_CA, admin_kubeconfig_ref, certificate_validity,
     earliest_renewal, fingerprints, pki_secrets, secret_data,
 )
-from hcp.controlplane.ordering import is_workload, stages
+from hcp.controlplane.ordering import by_component, is_workload, update_order, waiting_for
 from hcp.controlplane.labels import MANAGED_BY, MANAGED_BY_LABEL, RENDERED_BY_LABEL
 from hcp.controlplane.publishing import needs_node_addresses, published_endpoint, service_strategy
 from hcp.controlplane.render import KINDS, leftovers, render
+from hcp.controlplane.status import (
+    ComponentStatus, component_status, degraded_condition, workload_available, workload_rolled_out,
+)
 from hcp.ignition.join import RegistryMirror
 from hcp.kube.apply import apply, apply_status, delete_if_exists, owner_reference
 from hcp.kube.conditions import find_condition, refused_status, set_condition
@@ -71,8 +82,8 @@ PUBLISHED_SERVICES = ((ServiceType.API_SERVER, KAS_SERVICE), (ServiceType.KONNEC
                       (ServiceType.IGNITION, IGNITION_SERVICE))
 """The services published outside the management cluster, with the Service of each: applied from the
 provisional render, so that their endpoints are known before the PKI and the rest are rendered."""
-WORKLOADS = (("StatefulSet", "etcd"), ("Deployment", "kube-apiserver"),
-             ("Deployment", "kube-controller-manager"), ("Deployment", "kube-scheduler"))
+UPDATE_ORDER = update_order(COMPONENTS)
+"""The components, every dependency before its dependents: the order a pass applies them in."""
 PROGRESS_RECHECK = 5.0
 HEALTH_RECHECK = 60.0
 
@@ -91,7 +102,8 @@ class ControlPlaneSettings:
 class Observed:
     """What one pass saw of the control plane, for its status."""
 
-    rolled_out: dict[str, bool]
+    components: dict[str, ComponentStatus]
+    """The status of each enabled component, in update order."""
     endpoint: Endpoint | None
     api_ready: bool
     api_error: str = ""
@@ -99,10 +111,6 @@ class Observed:
     """The failed snapshot restore of an etcd member (restoreSnapshotURL), if any."""
     next_renewal: datetime | None = None
     """When the first leaf certificate or kubeconfig of the PKI is due for renewal."""
-    available: dict[str, bool] | None = None
-    """Per workload: its wanted replicas serve (on whichever spec); rolled_out when None."""
-    held: tuple[str, ...] = ()
-    """Workloads not updated yet because an earlier stage is still rolling out (hcp.controlplane.ordering)."""
 
 
 def requeue_after(recheck: float, next_renewal: datetime | None, now: datetime) -> float:
@@ -124,31 +132,47 @@ def etcd_condition(rolled_out: bool, restore_error: str | None) -> tuple[bool, s
     return False, "EtcdWaitingForQuorum", "Waiting for etcd to be ready"
 
 
-def _available(workload: Any | None) -> bool:
-    """The workload serves, whatever spec its pods run: a Deployment has its minimum availability (all
-    replicas but maxUnavailable, and at least one), a StatefulSet (etcd) a quorum of ready members."""
-    if workload is None or workload.status is None:
-        return False
-    wanted = workload.spec.replicas if workload.spec.replicas is not None else 1
-    status = workload.status
-    if workload.kind == "StatefulSet":
-        return (status.readyReplicas or 0) >= wanted // 2 + 1
-    strategy = workload.spec.strategy
-    rolling = strategy.rollingUpdate if strategy is not None else None
-    unavailable = rolling.maxUnavailable if rolling is not None and isinstance(rolling.maxUnavailable, int) else 0
-    return (status.availableReplicas or 0) >= max(1, wanted - unavailable)
+def derived_conditions(observed: Observed) -> dict[str, tuple[bool, str, str]]:
+    """EtcdAvailable, KubeAPIServerAvailable, Available and Degraded (status, reason, message) from the
+    components' statuses, the API endpoint's answer and a failed etcd restore.
 
-
-def _rolled_out(workload: Any | None) -> bool:
-    """All replicas updated to the latest spec and ready (StatefulSet) or available (Deployment)."""
-    if workload is None:
-        return False
-    spec, status, metadata = workload.spec, workload.status, workload.metadata
-    if status is None or (status.observedGeneration or 0) < (metadata.generation or 0):
-        return False
-    wanted = spec.replicas if spec.replicas is not None else 1
-    ready = status.readyReplicas if workload.kind == "StatefulSet" else status.availableReplicas
-    return (status.updatedReplicas or 0) >= wanted and (ready or 0) >= wanted and (status.replicas or 0) == wanted
+    Available while every enabled component serves and the published API answers /readyz, also during an
+    update (HyperShift: a rolling control plane stays Available); a component that does not serve yet, as in
+    a new control plane, holds it back. A disabled component (an unmanaged etcd) is not in `observed` and is
+    not waited for. Degraded names each degraded component and why, whether or not it is available.
+    """
+    statuses = observed.components
+    derived: dict[str, tuple[bool, str, str]] = {}
+    if "etcd" in statuses:
+        derived["EtcdAvailable"] = etcd_condition(statuses["etcd"].rolled_out, observed.etcd_restore_error)
+    else:
+        derived["EtcdAvailable"] = (True, "EtcdUnmanaged", "etcd is unmanaged: it is run outside hcp")
+    kas = statuses.get("kube-apiserver")
+    kas_ok = kas is not None and kas.available
+    derived["KubeAPIServerAvailable"] = (
+        kas_ok, "AsExpected" if kas_ok else "NotAvailable",
+        "Kube APIServer deployment is available" if kas_ok else "Waiting for the kube-apiserver deployment")
+    not_serving = [status for status in statuses.values() if not status.available]
+    available = not not_serving and observed.api_ready
+    if available:
+        message = "The hosted control plane is available"
+        held = [status for status in statuses.values() if status.waiting_for]
+        if held:
+            message += "; updating in dependency order: " + ", ".join(
+                f"{status.name} waits for {', '.join(status.waiting_for)}" for status in held)
+    elif observed.endpoint is None:
+        message = "Waiting for the API server endpoint to be published"
+    elif observed.etcd_restore_error:
+        message = f"etcd cannot start: restoring restoreSnapshotURL failed: {observed.etcd_restore_error}"
+    elif not_serving:
+        details = "; ".join(status.message for status in not_serving if status.message)
+        message = f"Waiting for {', '.join(status.name for status in not_serving)} to roll out" + \
+            (f" ({details})" if details else "")
+    else:
+        message = f"The API server at {observed.endpoint.url} is not ready: {observed.api_error}"
+    derived["Available"] = (available, "AsExpected" if available else "ComponentsNotAvailable", message)
+    derived["Degraded"] = degraded_condition(statuses.values())
+    return derived
 
 
 class HostedControlPlaneController:
@@ -214,35 +238,12 @@ class HostedControlPlaneController:
         else:
             condition("ValidConfiguration", True, "AsExpected", "Configuration passes validation")
 
-        serving = observed.available if observed.available is not None else observed.rolled_out
-        kas_ok = serving["kube-apiserver"]
-        if "etcd" in observed.rolled_out:
-            condition("EtcdAvailable", *etcd_condition(observed.rolled_out["etcd"], observed.etcd_restore_error))
-        else:
-            condition("EtcdAvailable", True, "EtcdUnmanaged", "etcd is unmanaged: it is run outside hcp")
-        condition("KubeAPIServerAvailable", kas_ok, "AsExpected" if kas_ok else "NotAvailable",
-                  "Kube APIServer deployment is available" if kas_ok else "Waiting for the kube-apiserver deployment")
-        all_rolled_out = all(observed.rolled_out.values())
-        # Available while every component serves, also during an update (HyperShift: a rolling control plane
-        # stays Available); a component that does not serve yet, as in a new control plane, holds it back.
-        available = all(serving.values()) and observed.api_ready
-        if available:
-            message = "The hosted control plane is available"
-            if observed.held:
-                message += (f"; updating in order (etcd, kube-apiserver, then the rest): "
-                            f"{', '.join(observed.held)} wait for the earlier components to roll out")
-        elif observed.endpoint is None:
-            message = "Waiting for the API server endpoint to be published"
-        elif observed.etcd_restore_error:
-            message = f"etcd cannot start: restoring restoreSnapshotURL failed: {observed.etcd_restore_error}"
-        elif not all(serving.values()):
-            waiting = ", ".join(n for n, ok in serving.items() if not ok)
-            message = f"Waiting for {waiting} to roll out"
-        else:
-            message = f"The API server at {observed.endpoint.url} is not ready: {observed.api_error}"
         was_available = find_condition(conditions, "Available")
-        condition("Available", available, "AsExpected" if available else "ComponentsNotAvailable", message)
-        condition("Degraded", False, "AsExpected", "")
+        derived = derived_conditions(observed)
+        for type_, (status, reason, message) in derived.items():
+            condition(type_, status, reason, message)
+        available, _, message = derived["Available"]
+        all_rolled_out = all(status.rolled_out for status in observed.components.values())
         if available and (was_available is None or was_available.status != "True"):
             await self.events.record(live, NORMAL, "ControlPlaneAvailable", message)
         elif not available and was_available is not None and was_available.status == "True":
@@ -271,10 +272,13 @@ class HostedControlPlaneController:
                                          registry_mirrors=self.settings.registry_mirrors,
                                          certificates=certificates)
 
-        endpoints = await self._publish(hcp, render(context(Endpoint("0.0.0.0", 6443), {})), owner)
+        provisional = context(Endpoint("0.0.0.0", 6443), {})
+        endpoints = await self._publish(hcp, render(provisional), owner)
         endpoint = endpoints[ServiceType.API_SERVER]
         if endpoint is None:
-            return Observed({name: False for _, name in WORKLOADS}, None, False)
+            unpublished = "waiting for the API server endpoint to be published"
+            return Observed({c.name: ComponentStatus(c.name, False, False, message=unpublished)
+                             for c in UPDATE_ORDER if c.enabled(provisional)}, None, False)
         # Not waited for: the control plane runs without it; its certificate gains the host once known.
         konnectivity, ignition = endpoints[ServiceType.KONNECTIVITY], endpoints[ServiceType.IGNITION]
 
@@ -285,36 +289,48 @@ class HostedControlPlaneController:
         for secret in pki:
             if secret_data(secret) != secrets.get(secret["metadata"]["name"]):
                 await apply(self.client, _owned(secret, owner))
-        rendered = render(context(endpoint, endpoints, fingerprints(pki)))
-        held: list[str] = []
-        rolling: list[str] = []  # workloads of the stages applied so far that are not rolled out
-        for group in stages(rendered):
-            for obj in group:
-                name = obj["metadata"]["name"]
-                existing = self.workloads[obj["kind"]].get(namespace, name) if is_workload(obj) else None
-                if rolling and existing is not None:
-                    held.append(name)  # updated once the earlier stages are rolled out (docs 6.7)
+        ctx = context(endpoint, endpoints, fingerprints(pki))
+        rendered = render(ctx)
+        grouped = by_component(rendered)
+        settled: dict[str, bool] = {}  # per component applied so far: rolled out, available, not held
+        held: dict[str, tuple[str, ...]] = {}
+        for component in UPDATE_ORDER:
+            if not component.enabled(ctx):
+                continue  # renders nothing; a dependency on it has nothing to wait for
+            waits = waiting_for(component, settled)
+            ok = not waits
+            for obj in grouped.get(component.name, ()):
+                existing = self.workloads[obj["kind"]].get(namespace, obj["metadata"]["name"]) \
+                    if is_workload(obj) else None
+                if waits and existing is not None:
+                    held[component.name] = waits  # updated once its dependencies are rolled out (docs 6.7)
                     continue
                 live = await apply(self.client, _owned(obj, owner))
-                if is_workload(obj) and not (_rolled_out(live) and _available(live)):
-                    rolling.append(name)
+                if is_workload(obj) and not (workload_rolled_out(live) and workload_available(live)):
+                    ok = False
+            settled[component.name] = ok
         await self._remove_leftovers(hcp, rendered)
 
-        # Only what is rendered counts: an unmanaged etcd is not hcp's to run or wait for.
+        # Only what is rendered counts: an unmanaged etcd, or an ignition server with nothing to serve yet, is
+        # not waited for. The pods are listed once, and only while something rolls: a workload whose pods all
+        # run fine is rolled out, so a steady control plane costs no list.
         present = {(obj["kind"], obj["metadata"]["name"]) for obj in rendered if is_workload(obj)}
-        live_workloads = {name: self.workloads[kind].get(namespace, name) for kind, name in WORKLOADS
-                          if (kind, name) in present}
-        rolled_out = {name: _rolled_out(w) and name not in held for name, w in live_workloads.items()}
-        available = {name: _available(w) for name, w in live_workloads.items()}
+        live_workloads = {component.name: {(kind, name): self.workloads[kind].get(namespace, name)
+                                            for kind, name in component.workloads if (kind, name) in present}
+                          for component in UPDATE_ORDER if component.enabled(ctx)}
+        pods: dict[str, list[dict[str, Any]]] = {}
+        if not all(workload_rolled_out(w) for each in live_workloads.values() for w in each.values()):
+            async for pod in self.client.list(Pod, namespace=namespace, labels={COMPONENT_LABEL: operators.exists()}):
+                pods.setdefault((pod.metadata.labels or {}).get(COMPONENT_LABEL, ""), []).append(as_dict(pod))
+        statuses = {name: component_status(name, workloads, pods.get(name, ()), held.get(name, ()))
+                    for name, workloads in live_workloads.items()}
         restore_error = None
         managed = hcp.spec.etcd.managed
-        if not rolled_out.get("etcd", True) and managed and managed.storage.restore_snapshot_url:
-            pods = [as_dict(pod) async for pod in self.client.list(Pod, namespace=namespace, labels={"app": "etcd"})]
-            restore_error = restore_failure(pods)
+        if "etcd" in statuses and not statuses["etcd"].rolled_out and managed and managed.storage.restore_snapshot_url:
+            restore_error = restore_failure(pods.get("etcd", []))
         ca = secrets.get(ROOT_CA, {}).get("ca.crt")
         api_ready, api_error = await _probe_readyz(endpoint, ca) if ca else (False, "no root CA yet")
-        return Observed(rolled_out, endpoint, api_ready, api_error, restore_error, earliest_renewal(pki),
-                        available=available, held=tuple(held))
+        return Observed(statuses, endpoint, api_ready, api_error, restore_error, earliest_renewal(pki))
 
     async def _remove_leftovers(self, hcp: HostedControlPlane, rendered: list[dict[str, Any]]) -> None:
         """Delete the objects a component rendered before and renders no more (RENDERED_BY_LABEL).

@@ -5,21 +5,21 @@ controller applies with server-side apply. The PKI Secrets the components
 mount are rendered separately (`hcp.controlplane.pki.pki_secrets`), since
 they depend on what already exists.
 
-Every rendered object carries RENDERED_BY_LABEL (its component's NAME), so
+Every rendered object carries RENDERED_BY_LABEL (its component's name), so
 that what a component rendered before and renders no more (the
 EncryptionConfiguration Secret once spec.secretEncryption is gone, a
-PodDisruptionBudget once the control plane is not HighlyAvailable) is found
-and deleted: `leftovers`, the same decision the data-plane controller makes
-for the hosted cluster's components (hcp.kube.leftovers).
+PodDisruptionBudget once the control plane is not HighlyAvailable, all of a
+component that is not enabled) is found and deleted: `leftovers`, the same
+decision the data-plane controller makes for the hosted cluster's components
+(hcp.kube.leftovers).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from types import ModuleType
 from typing import Any
 
-from hcp.controlplane.components import COMPONENTS
+from hcp.controlplane.components import COMPONENTS, Component
 from hcp.controlplane.context import RenderContext
 from hcp.controlplane.labels import stamp
 from hcp.kube.leftovers import LiveObject, ObjectKey
@@ -37,9 +37,12 @@ KINDS: tuple[tuple[str, str], ...] = (
 listed for leftovers. Deleted in reverse order: disruption budgets and workloads before their configuration."""
 
 
-def render_component(ctx: RenderContext, component: ModuleType) -> list[dict[str, Any]]:
-    """One component's objects, in `ctx.namespace` and carrying the common labels."""
-    return [stamp(obj, ctx.namespace, component.NAME) for obj in component.render(ctx)]
+def render_component(ctx: RenderContext, component: Component) -> list[dict[str, Any]]:
+    """One component's objects, in `ctx.namespace` and carrying the common labels; none when it is not
+    enabled for this HostedControlPlane, so that what it rendered before becomes a leftover."""
+    if not component.enabled(ctx):
+        return []
+    return [stamp(obj, ctx.namespace, component.name) for obj in component.render(ctx)]
 
 
 def render(ctx: RenderContext) -> list[dict[str, Any]]:

@@ -35,15 +35,15 @@ def dump(objects: list[dict]) -> str:
 
 
 @pytest.mark.parametrize("case", ["single-replica", "highly-available"])
-@pytest.mark.parametrize("component", COMPONENTS, ids=lambda component: component.NAME)
+@pytest.mark.parametrize("component", COMPONENTS, ids=lambda component: component.name)
 def test_component_matches_golden_file(component, case, single_ctx, ha_ctx):
     ctx = single_ctx if case == "single-replica" else ha_ctx
     rendered = dump(render_component(ctx, component))
-    path = GOLDEN / f"{component.NAME}-{case}.yaml"
+    path = GOLDEN / f"{component.name}-{case}.yaml"
     if os.environ.get("UPDATE_GOLDEN") == "1":
         path.write_text(rendered)
     assert path.exists(), f"{path} is missing; generate it with UPDATE_GOLDEN=1"
-    assert rendered == path.read_text(), f"{component.NAME} changed; review the diff and rerun with UPDATE_GOLDEN=1"
+    assert rendered == path.read_text(), f"{component.name} changed; review the diff and rerun with UPDATE_GOLDEN=1"
 
 
 def test_golden_files_parse_back_to_the_rendered_objects(ha_ctx):
@@ -62,7 +62,7 @@ def test_etcd_restoring_a_snapshot_matches_golden_file(case, single_ctx, ha_ctx)
     hcp = ctx.hcp.model_copy(deep=True)
     hcp.spec.etcd.managed.storage.restore_snapshot_url = ["s3://hcp-backups/clusters-example/1765000000.db"]
     ctx = dataclasses.replace(ctx, hcp=hcp, operator_image="registry.hcp.local:5000/hcp/operator:0.1.0")
-    rendered = dump(render_component(ctx, etcd))
+    rendered = dump(render_component(ctx, etcd.COMPONENT))
     path = GOLDEN / f"etcd-restore-{case}.yaml"
     if os.environ.get("UPDATE_GOLDEN") == "1":
         path.write_text(rendered)

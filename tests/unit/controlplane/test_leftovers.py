@@ -38,7 +38,7 @@ def test_every_object_is_labelled_with_its_component_and_of_a_kind_listed_for_le
     listed = set(KINDS)
     for component in COMPONENTS:
         for obj in render_component(ctx, component):
-            assert obj["metadata"]["labels"][RENDERED_BY_LABEL] == component.NAME
+            assert obj["metadata"]["labels"][RENDERED_BY_LABEL] == component.name
             assert (obj["apiVersion"], obj["kind"]) in listed, f"{obj['kind']} is not in render.KINDS"
 
 

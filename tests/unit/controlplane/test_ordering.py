@@ -1,62 +1,65 @@
-"""Control-plane updates go in order: etcd, then kube-apiserver, then the rest (docs 6.7)."""
+"""Control-plane updates follow the components' dependencies: etcd, then kube-apiserver, then the rest (docs 6.7)."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import pytest
 
-from hcp.controlplane.controller import _available, _rolled_out
+from hcp.controlplane.components import COMPONENTS
+from hcp.controlplane.components.contract import Component
 from hcp.controlplane.labels import RENDERED_BY_LABEL
-from hcp.controlplane.ordering import is_workload, stage, stages
+from hcp.controlplane.ordering import DependencyError, by_component, is_workload, update_order, waiting_for
 
 
-def obj(kind: str, name: str, component: str) -> dict:
-    return {"kind": kind, "metadata": {"name": name, "labels": {RENDERED_BY_LABEL: component}}}
+def component(name: str, *depends_on: str) -> Component:
+    return Component(name, lambda ctx: [], depends_on=depends_on)
 
 
-def test_etcd_then_kube_apiserver_then_everything_else_in_render_order():
-    rendered = [obj("Deployment", "kube-scheduler", "kube-scheduler"), obj("Service", "kube-apiserver", "kube-apiserver"),
-                obj("StatefulSet", "etcd", "etcd"), obj("Deployment", "kube-apiserver", "kube-apiserver"),
-                obj("Deployment", "kube-controller-manager", "kube-controller-manager"),
-                obj("ConfigMap", "etcd-config", "etcd")]
-    names = [[o["metadata"]["name"] for o in group] for group in stages(rendered)]
-    assert names == [["etcd", "etcd-config"], ["kube-apiserver", "kube-apiserver"],
-                     ["kube-scheduler", "kube-controller-manager"]]
+def names(components) -> list[str]:
+    return [c.name for c in components]
 
 
-def test_without_etcd_kube_apiserver_comes_first():
-    rendered = [obj("Deployment", "kwok", "kwok"), obj("Deployment", "kube-apiserver", "kube-apiserver")]
-    assert [[o["metadata"]["name"] for o in group] for group in stages(rendered)] == [["kube-apiserver"], ["kwok"]]
-    assert stage(obj("Deployment", "x", "")) == 2
+def obj(kind: str, name: str, component_name: str) -> dict:
+    return {"kind": kind, "metadata": {"name": name, "labels": {RENDERED_BY_LABEL: component_name}}}
+
+
+def test_the_control_planes_update_order_is_etcd_then_kube_apiserver_then_the_rest_in_render_order():
+    assert names(update_order(COMPONENTS)) == [
+        "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "ignition-server",
+        "hosted-cluster-config",
+    ]
+
+
+def test_every_dependency_comes_before_its_dependents_whatever_the_order_given():
+    given = [component("scheduler", "api"), component("config"), component("api", "store"), component("store")]
+    assert names(update_order(given)) == ["store", "api", "scheduler", "config"]
+
+
+def test_a_cycle_an_unknown_dependency_or_a_name_given_twice_is_refused():
+    with pytest.raises(DependencyError, match="cycle: a -> b -> a"):
+        update_order([component("a", "b"), component("b", "a")])
+    with pytest.raises(DependencyError, match="cycle: a -> a"):
+        update_order([component("a", "a")])
+    with pytest.raises(DependencyError, match="a depends on etcd, which is no component"):
+        update_order([component("a", "etcd")])
+    with pytest.raises(DependencyError, match="two components are named a"):
+        update_order([component("a"), component("a")])
+
+
+def test_a_component_waits_for_its_dependencies_that_are_not_settled_and_not_for_disabled_ones():
+    api = component("kube-apiserver", "etcd")
+    assert waiting_for(api, {"etcd": False}) == ("etcd",)
+    assert waiting_for(api, {"etcd": True}) == ()
+    assert waiting_for(api, {}) == ()  # etcd not enabled (unmanaged): nothing to wait for
+    assert waiting_for(component("kube-scheduler", "kube-apiserver"), {"etcd": False, "kube-apiserver": True}) == ()
+
+
+def test_the_render_is_grouped_by_component_in_render_order():
+    rendered = [obj("StatefulSet", "etcd", "etcd"), obj("Service", "kube-apiserver", "kube-apiserver"),
+                obj("ConfigMap", "etcd-config", "etcd"), obj("Deployment", "kube-apiserver", "kube-apiserver")]
+    grouped = {name: [o["kind"] for o in objects] for name, objects in by_component(rendered).items()}
+    assert grouped == {"etcd": ["StatefulSet", "ConfigMap"], "kube-apiserver": ["Service", "Deployment"]}
 
 
 def test_only_deployments_and_statefulsets_are_held():
     assert is_workload(obj("Deployment", "a", "a")) and is_workload(obj("StatefulSet", "a", "a"))
     assert not is_workload(obj("PodDisruptionBudget", "a", "a"))
-
-
-def workload(kind: str = "Deployment", *, replicas: int = 3, generation: int = 2, observed: int = 2,
-             updated: int = 3, available: int = 3, total: int = 3, max_unavailable: int = 0) -> SimpleNamespace:
-    status = SimpleNamespace(observedGeneration=observed, updatedReplicas=updated, availableReplicas=available,
-                             readyReplicas=available, replicas=total, conditions=[])
-    strategy = SimpleNamespace(rollingUpdate=SimpleNamespace(maxUnavailable=max_unavailable))
-    return SimpleNamespace(kind=kind, spec=SimpleNamespace(replicas=replicas, strategy=strategy),
-                           metadata=SimpleNamespace(generation=generation), status=status)
-
-
-def test_a_rolling_workload_still_serving_is_available_but_not_rolled_out():
-    rolling = workload(generation=3, observed=3, updated=1, available=3, total=4)
-    assert _available(rolling) and not _rolled_out(rolling)
-
-
-def test_a_workload_whose_new_spec_is_not_observed_is_not_rolled_out():
-    assert not _rolled_out(workload(generation=3, observed=2))
-    assert _rolled_out(workload())
-
-
-def test_a_deployment_short_of_its_minimum_availability_or_an_etcd_without_quorum_is_not_available():
-    assert not _available(workload(available=2))
-    assert _available(workload(available=2, max_unavailable=1))  # 2 of 3 with maxUnavailable 1
-    assert not _available(workload(replicas=1, available=0, max_unavailable=1))  # never none at all
-    assert not _available(workload("StatefulSet", available=1))
-    assert _available(workload("StatefulSet", available=2))  # 2 of 3 etcd members: a quorum
-    assert not _available(None)

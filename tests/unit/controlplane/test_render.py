@@ -112,7 +112,7 @@ def test_rendering_does_not_change_its_inputs_or_share_templates(ha_ctx):
 
 
 def test_every_component_has_a_name_and_render_function():
-    assert [component.NAME for component in COMPONENTS] == [
+    assert [component.name for component in COMPONENTS] == [
         "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "ignition-server",
         "hosted-cluster-config",
     ]

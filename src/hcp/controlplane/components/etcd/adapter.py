@@ -35,6 +35,7 @@ from typing import Any
 from hcp.api.v1beta1.etcd import DEFAULT_ETCD_STORAGE_SIZE, EtcdManagementType
 from hcp.controlplane.components.component import adapt_pod, container, load, requests
 from hcp.backup.termination import TERMINATION_LOG
+from hcp.controlplane.components.contract import Component
 from hcp.controlplane.context import RenderContext, RenderError
 from hcp.controlplane.pki import ETCD_DISCOVERY_SERVICE
 from hcp.images.python_app import PYTHON
@@ -85,6 +86,7 @@ echo "${{POD_NAME}} restored from the snapshot"
 
 
 def enabled(ctx: RenderContext) -> bool:
+    """Only a managed etcd is hcp's to run; an unmanaged one (spec.etcd.unmanaged) runs elsewhere."""
     return ctx.hcp.spec.etcd.management_type == EtcdManagementType.MANAGED
 
 
@@ -229,3 +231,6 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
         # Keeps a quorum through voluntary disruptions. None for a single member: it could only block drains.
         objects.append(templates["PodDisruptionBudget/etcd"])
     return objects
+
+
+COMPONENT = Component(NAME, render, workloads=(("StatefulSet", "etcd"),), enabled=enabled)

@@ -14,14 +14,20 @@ from __future__ import annotations
 from typing import Any
 
 from hcp.api.v1beta1.platform import PlatformType
+from hcp.controlplane.components.contract import Component
 from hcp.controlplane.context import HOSTED_COMPONENT_IMAGES, RenderContext
 from hcp.dataplane.components import config
 
 NAME = config.NAME
 
 
+def enabled(ctx: RenderContext) -> bool:
+    """KWOK's simulated nodes run none of the hosted components that read it."""
+    return ctx.hcp.spec.platform.type != PlatformType.KWOK
+
+
 def render(ctx: RenderContext) -> list[dict[str, Any]]:
-    if ctx.hcp.spec.platform.type == PlatformType.KWOK:
+    if not enabled(ctx):
         return []
     images = {component: ctx.image(component) for component in HOSTED_COMPONENT_IMAGES}
     return [{
@@ -30,3 +36,7 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
         "metadata": {"name": NAME},
         "data": config.data(ctx.api_endpoint, ctx.konnectivity_endpoint, ctx.kubernetes_version, images),
     }]
+
+
+# Configuration only: no workload to wait for, and nothing to wait for before applying it.
+COMPONENT = Component(NAME, render, enabled=enabled)

@@ -28,6 +28,7 @@ from hcp.controlplane.components.component import (
     requests,
     set_config_hash,
 )
+from hcp.controlplane.components.contract import Component
 from hcp.controlplane.context import RenderContext, dns_service_ip
 from hcp.controlplane.pki import CLUSTER_DOMAIN
 from hcp.controlplane.publishing import publish
@@ -39,13 +40,13 @@ TLS_SECRET = "ignition-server-tls"
 CONFIG_KEY = "config.json"
 
 
-def applies(ctx: RenderContext) -> bool:
+def enabled(ctx: RenderContext) -> bool:
     """Machines that join (platforms None and Container) are what the ignition server is for."""
     return PlatformType.NONE in pool_platforms_served(ctx.hcp.spec.platform.type)
 
 
 def render(ctx: RenderContext) -> list[dict[str, Any]]:
-    if not applies(ctx):
+    if not enabled(ctx):
         return []
     templates = load(__package__, "ignition-server.yaml")
     service = templates[f"Service/{SERVICE}"]
@@ -76,3 +77,9 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
     kubelet["image"] = ctx.image("kubelet")
     kubelet["resources"] = requests("5m", "20Mi")
     return [*objects, config, deployment]
+
+
+# Its Deployment is rendered once the server's own endpoint is published and the operator knows its image;
+# until then it has nothing to wait for.
+COMPONENT = Component(NAME, render, workloads=(("Deployment", NAME),), depends_on=("kube-apiserver",),
+                      enabled=enabled)

@@ -39,6 +39,7 @@ from hcp.controlplane.components.component import (
     requests,
     set_config_hash,
 )
+from hcp.controlplane.components.contract import Component
 from hcp.controlplane.context import RenderContext, RenderError
 from hcp.controlplane.pki import AGGREGATOR_CLIENT_USER, ETCD_CLIENT_SERVICE, KONNECTIVITY_SERVICE
 from hcp.controlplane.publishing import publish
@@ -203,3 +204,6 @@ def fnv1_32(data: bytes) -> int:
         value = (value * 0x01000193) & 0xFFFFFFFF
         value ^= byte
     return value
+
+
+COMPONENT = Component(NAME, render, workloads=(("Deployment", NAME),), depends_on=("etcd",))

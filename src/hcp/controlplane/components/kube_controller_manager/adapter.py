@@ -20,6 +20,7 @@ from typing import Any
 
 from hcp.api.v1beta1.networking import AllocateNodeCIDRsMode, ClusterNetworking, NetworkType
 from hcp.controlplane.components.component import leader_elected_deployment
+from hcp.controlplane.components.contract import Component
 from hcp.controlplane.context import RenderContext
 
 NAME = "kube-controller-manager"
@@ -55,3 +56,6 @@ def _node_cidr_mask_flags(networking: ClusterNetworking) -> list[str]:
         f"--node-cidr-mask-size-ipv{ipaddress.ip_network(entry.cidr, strict=False).version}={entry.host_prefix}"
         for entry in entries if entry.host_prefix
     ]
+
+
+COMPONENT = Component(NAME, render, workloads=(("Deployment", NAME),), depends_on=("kube-apiserver",))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hcp.controlplane.components.component import leader_elected_deployment
+from hcp.controlplane.components.contract import Component
 from hcp.controlplane.context import RenderContext
 
 NAME = "kube-scheduler"
@@ -13,3 +14,6 @@ NAME = "kube-scheduler"
 def render(ctx: RenderContext) -> list[dict[str, Any]]:
     deployment, _ = leader_elected_deployment(ctx, __package__, NAME, cpu="20m", memory="50Mi")
     return [deployment]
+
+
+COMPONENT = Component(NAME, render, workloads=(("Deployment", NAME),), depends_on=("kube-apiserver",))

@@ -20,13 +20,19 @@ from hcp.controlplane.components.component import (
     requests,
     set_config_hash,
 )
+from hcp.controlplane.components.contract import Component
 from hcp.controlplane.context import RenderContext
 
 NAME = "kwok"
 
 
+def enabled(ctx: RenderContext) -> bool:
+    """Only clusters whose NodePools are KWOK's have simulated kubelets to run."""
+    return PlatformType.KWOK in pool_platforms_served(ctx.hcp.spec.platform.type)
+
+
 def render(ctx: RenderContext) -> list[dict[str, Any]]:
-    if PlatformType.KWOK not in pool_platforms_served(ctx.hcp.spec.platform.type):
+    if not enabled(ctx):
         return []
     templates = load(__package__, "kwok.yaml")
     config = templates["ConfigMap/kwok"]
@@ -39,3 +45,7 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
     main["resources"] = requests("20m", "50Mi")
     main["args"].append(f"--cidr={ctx.cluster_cidrs[0]}")
     return [config, deployment]
+
+
+COMPONENT = Component(NAME, render, workloads=(("Deployment", NAME),), depends_on=("kube-apiserver",),
+                      enabled=enabled)
