@@ -124,6 +124,14 @@ def operator_installed(management_cluster: ManagementCluster) -> ManagementClust
     return management_cluster
 
 
+def remove_hosted_cluster(cluster: ManagementCluster, namespace: str, name: str, *extra_namespaces: str) -> None:
+    """Delete a test's HostedCluster (waiting for its control plane to go), then its namespace and any others."""
+    cluster.kubectl("delete", "-n", namespace, f"hostedcluster/{name}", "--ignore-not-found", "--wait=true",
+                    "--timeout=300s", timeout=400)
+    cluster.kubectl("delete", "namespace", namespace, *extra_namespaces, "--ignore-not-found", "--timeout=180s",
+                    timeout=240)
+
+
 def hosted_cluster_manifest(cluster: ManagementCluster, name: str, namespace: str = "clusters", *,
                             release: str | None = None, policy: str = "SingleReplica") -> str:
     """A HostedCluster with its Secrets, as a user would write it for the embedded cluster."""

@@ -18,7 +18,7 @@ from cryptography import x509
 
 from hcp.management import binaries
 from tests.integration.caller import Caller
-from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, wait_for
+from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, remove_hosted_cluster, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -94,6 +94,4 @@ def test_leaf_certificates_and_the_admin_kubeconfig_are_renewed_while_the_api_an
     finally:
         if caller is not None:
             caller.stop.set()
-        cluster.kubectl("delete", "-n", NAMESPACE, f"hostedcluster/{NAME}", "--ignore-not-found", "--wait=true",
-                        "--timeout=300s", timeout=400)
-        cluster.kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--timeout=120s", timeout=180)
+        remove_hosted_cluster(cluster, NAMESPACE, NAME)

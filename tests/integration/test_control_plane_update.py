@@ -16,7 +16,7 @@ import pytest
 
 from hcp.management import binaries
 from tests.integration.caller import Caller
-from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, wait_for
+from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, remove_hosted_cluster, wait_for
 from tests.integration.nodepool.conftest import release_image
 
 pytestmark = pytest.mark.integration
@@ -125,6 +125,4 @@ def test_ha_update_in_order_without_failed_requests_and_a_refused_then_forced_do
     finally:
         if caller is not None:
             caller.stop.set()
-        cluster.kubectl("delete", "-n", NAMESPACE, f"hostedcluster/{NAME}", "--ignore-not-found", "--wait=true",
-                        "--timeout=300s", timeout=400)
-        cluster.kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--timeout=120s", timeout=180)
+        remove_hosted_cluster(cluster, NAMESPACE, NAME)

@@ -17,7 +17,7 @@ import yaml
 
 from hcp.management import binaries
 from hcp.pki import issue, new_ca
-from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, wait_for
+from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, remove_hosted_cluster, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -101,7 +101,4 @@ def test_a_hosted_cluster_on_an_etcd_it_does_not_manage_becomes_available(operat
                                "get", "--prefix", "--keys-only", "/registry/configmaps/default/").stdout
         assert "/registry/configmaps/default/stored-outside" in keys
     finally:
-        cluster.kubectl("delete", "-n", NAMESPACE, f"hostedcluster/{NAME}", "--ignore-not-found", "--wait=true",
-                        "--timeout=300s", timeout=400)
-        cluster.kubectl("delete", "namespace", NAMESPACE, ETCD_NAMESPACE, "--ignore-not-found", "--timeout=180s",
-                        timeout=240)
+        remove_hosted_cluster(cluster, NAMESPACE, NAME, ETCD_NAMESPACE)
