@@ -140,12 +140,20 @@ def test_a_config_change_rolls_the_pool_and_an_invalid_one_rolls_nothing(newer_c
     assert condition_status(cluster, "configured", "ValidMachineConfig") == "True"
     first = set(versions(cluster, "configured"))
 
-    # A label edit reaches the nodes in place.
+    # Label and taint edits reach the nodes in place.
+    taint = {"key": "example.com/tier", "value": "b", "effect": "PreferNoSchedule"}
     cluster.kubectl("patch", "nodepool", "configured", "-n", NAMESPACE, "--type=merge",
-                    "-p", json.dumps({"spec": {"nodeLabels": {"tier": "b"}}}))
-    wait_for(lambda: {n["metadata"]["labels"].get("tier") for n in cluster.nodes("configured")} == {"b"}, 60,
-             "the new label on the existing nodes")
-    assert set(versions(cluster, "configured")) == first, "a label edit must not replace nodes"
+                    "-p", json.dumps({"spec": {"nodeLabels": {"tier": "b"}, "taints": [taint]}}))
+
+    def pool_taints() -> list[list[dict]]:
+        return [[t for t in n["spec"].get("taints", []) if t["key"] == taint["key"]] for n in cluster.nodes("configured")]
+
+    wait_for(lambda: {n["metadata"]["labels"].get("tier") for n in cluster.nodes("configured")} == {"b"}
+             and pool_taints() == [[taint]] * 2, 60, "the new label and taint on the existing nodes")
+    cluster.kubectl("patch", "nodepool", "configured", "-n", NAMESPACE, "--type=json",
+                    "-p", json.dumps([{"op": "remove", "path": "/spec/taints"}]))
+    wait_for(lambda: pool_taints() == [[]] * 2, 60, "the taint removed from the pool gone from the nodes")
+    assert set(versions(cluster, "configured")) == first, "label and taint edits must not replace nodes"
 
     # An invalid payload: a clear condition, and nothing rolls.
     cluster.kubectl("apply", "-f", "-", input=config_map("node-tuning", "kind: [unclosed"))

@@ -133,3 +133,22 @@ def test_a_machine_pod_concerns_its_pool_in_the_namespace_of_the_control_planes_
     assert controller._machine_pool_keys(stray) == []
     unlabelled = Obj(metadata=Obj(namespace="clusters-demo", labels={}))
     assert controller._machine_pool_keys(unlabelled) == []
+
+
+def test_taints_added_to_a_pool_reach_its_nodes_and_others_are_kept():
+    from hcp.operator.nodepool.controller import taints_update
+
+    lifecycle = {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"}
+    wanted = [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]
+    assert taints_update([lifecycle], [], wanted) == [lifecycle, wanted[0]]
+    assert taints_update([lifecycle, *wanted], wanted, wanted) is None
+
+
+def test_a_taint_removed_from_the_pool_is_removed_from_its_nodes_but_a_users_stays():
+    from hcp.operator.nodepool.controller import taints_update
+
+    old = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
+    user = {"key": "maintenance", "effect": "NoSchedule"}
+    assert taints_update([old, user], [old], []) == [user]
+    # Never recorded as the pool's (a Node from before hcp recorded them): left alone.
+    assert taints_update([old, user], [], []) is None

@@ -95,6 +95,8 @@ log = logging.getLogger(__name__)
 HEALTH_TIMEOUT_ANNOTATION = "hypershift.openshift.io/machine-health-check-timeout"
 STARTUP_TIMEOUT_ANNOTATION = "hypershift.openshift.io/machine-health-check-node-startup-timeout"
 MAX_UNHEALTHY_ANNOTATION = "hypershift.openshift.io/machine-health-check-max-unhealthy"
+POOL_TAINTS_ANNOTATION = "hcp.io/pool-taints"
+"""On a Node: the taints of spec.taints it was last given ([key, value, effect] lists, JSON)."""
 UNNEEDED_TIME_ANNOTATION = "hcp.io/scale-down-unneeded-time"
 """On a NodePool or its HostedCluster: how long a node must be unneeded before autoscaling removes it."""
 
@@ -124,6 +126,28 @@ def label_patch(current: Mapping[str, str] | None, wanted: Mapping[str, str]) ->
     patch that gives it them (empty: nothing to do). Labels not in `wanted` are never touched."""
     have = current or {}
     return {key: value for key, value in sorted(wanted.items()) if have.get(key) != value}
+
+
+def _taint_key(taint: Mapping[str, Any]) -> tuple[str, str, str]:
+    return taint["key"], taint.get("value") or "", taint["effect"]
+
+
+def taints_update(current: Sequence[Mapping[str, Any]], applied: Sequence[Mapping[str, Any]],
+                  wanted: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]] | None:
+    """A Node's taints once the pool's are in place (None: nothing to do).
+
+    `applied` are the pool's taints the Node was last given (POOL_TAINTS_ANNOTATION): those the pool no
+    longer has are removed; the pool's taints the Node lacks are added; every other taint (the node
+    lifecycle controller's, a user's `kubectl taint`) is kept as it is.
+    """
+    wanted_keys = {_taint_key(t) for t in wanted}
+    dropped = {_taint_key(t) for t in applied} - wanted_keys
+    kept = [dict(t) for t in current if _taint_key(t) not in dropped]
+    have = {_taint_key(t) for t in kept}
+    added = [{k: v for k, v in t.items() if k in ("key", "value", "effect") and v} for t in wanted
+             if _taint_key(t) not in have]
+    result = kept + added
+    return result if len(result) != len(current) or added else None
 
 
 def _setting(pool: NodePool, cluster: Any, key: str) -> str | None:
@@ -558,6 +582,7 @@ class _Pass:
         now = datetime.now(UTC)
         views = observe(await provider.machines(name), access)
         await self.keep_labels(access, views)
+        await self.keep_taints(access, views)
         if not provider.makes_machines:
             return self.count_joined(views, target)
         autoscaling = (spec.auto_scaling.min, spec.auto_scaling.max) if spec.auto_scaling else None
@@ -655,6 +680,54 @@ class _Pass:
         await self.owner.events.record(self.live, NORMAL, "NodeLabelsApplied",
                                        f"Applied labels {', '.join(keys)} of spec.nodeLabels to Nodes "
                                        f"{_names(labelled)}")
+
+    async def keep_taints(self, access: HostedAccess, views: Sequence[MachineView]) -> None:
+        """Give the pool's Nodes its spec.taints in place, and take away those removed from it since.
+
+        Which taints came from the pool is recorded on the Node (POOL_TAINTS_ANNOTATION), so a taint removed
+        from spec.taints is removed from the Nodes and nothing else is. The patch carries the Node's
+        resourceVersion: a taint another controller added meanwhile is never lost (a conflict waits for the
+        next pass).
+        """
+        wanted = [dict(t) for t in node_taints(self.pool)]
+        record = json.dumps(sorted(_taint_key(t) for t in wanted))
+        patches: list[tuple[MachineView, dict[str, Any]]] = []
+        changed: list[MachineView] = []
+        for machine in views:
+            node = machine.node
+            if node is None or node.metadata.deletionTimestamp:
+                continue
+            annotations = node.metadata.annotations or {}
+            try:
+                applied = [{"key": k, "value": v, "effect": e} for k, v, e in
+                           json.loads(annotations.get(POOL_TAINTS_ANNOTATION, "[]"))]
+            except (ValueError, TypeError):
+                applied = []
+            current = [as_dict(t) for t in (node.spec.taints if node.spec else None) or ()]
+            update = taints_update(current, applied, wanted)
+            if update is None and annotations.get(POOL_TAINTS_ANNOTATION) == record:
+                continue
+            patch: dict[str, Any] = {"metadata": {"resourceVersion": node.metadata.resourceVersion,
+                                                  "annotations": {POOL_TAINTS_ANNOTATION: record}}}
+            if update is not None:
+                patch["spec"] = {"taints": update}
+            patches.append((machine, patch))
+
+        async def taint(machine: MachineView, patch: dict[str, Any]) -> None:
+            try:
+                await access.client.patch(Node, machine.node.metadata.name, patch, patch_type=PatchType.MERGE)
+            except ApiError as error:
+                if error.status.code not in (404, 409):  # gone, or changed meanwhile: the next pass
+                    raise
+                return
+            if "spec" in patch:
+                changed.append(machine)
+
+        await gather(taint(machine, patch) for machine, patch in patches)
+        if changed:
+            changed.sort(key=lambda m: m.name)
+            await self.owner.events.record(self.live, NORMAL, "NodeTaintsApplied",
+                                           f"Applied spec.taints to Nodes {_names(changed)}")
 
     async def mark_unneeded(self, access: HostedAccess, decided: Plan) -> None:
         """Record on the Nodes since when they have been unneeded, or that they no longer are."""
