@@ -65,7 +65,7 @@ from hcp.controlplane.status import (
     ComponentStatus, component_status, degraded_condition, workload_available, workload_rolled_out,
 )
 from hcp.ignition.join import RegistryMirror
-from hcp.kube.apply import apply, apply_status, delete_if_exists, owner_reference
+from hcp.kube.apply import apply, apply_status, delete_if_exists, get_or_none, owner_reference
 from hcp.kube.conditions import find_condition, refused_status, set_condition
 from hcp.kube.controller import Result
 from hcp.kube.events import NORMAL, WARNING, EventRecorder
@@ -300,8 +300,14 @@ class HostedControlPlaneController:
             waits = waiting_for(component, settled)
             ok = not waits
             for obj in grouped.get(component.name, ()):
-                existing = self.workloads[obj["kind"]].get(namespace, obj["metadata"]["name"]) \
-                    if is_workload(obj) else None
+                key = (obj["kind"], obj["metadata"]["name"])
+                if is_workload(obj):
+                    existing = self.workloads[obj["kind"]].get(namespace, obj["metadata"]["name"])
+                elif waits and key in component.gates:
+                    existing = await get_or_none(self.client, resource_registry.load("v1", obj["kind"]),
+                                                 obj["metadata"]["name"], namespace)
+                else:
+                    existing = None
                 if waits and existing is not None:
                     held[component.name] = waits  # updated once its dependencies are rolled out (docs 6.7)
                     continue

@@ -90,6 +90,16 @@ async def apply_status(
     )
 
 
+async def get_or_none(client: AsyncClient, resource: Any, name: str, namespace: str | None = None) -> Any | None:
+    """The object, or None if there is none."""
+    try:
+        return await client.get(resource, name, namespace=namespace)
+    except ApiError as error:
+        if error.status.code == 404:
+            return None
+        raise
+
+
 async def delete_if_exists(
     client: AsyncClient, resource: type[lk.Resource], name: str, namespace: str | None = None
 ) -> bool:

@@ -51,7 +51,7 @@ from hcp.api.names import (
     control_plane_namespace,
     control_plane_namespace_metadata,
 )
-from hcp.kube.apply import apply, apply_status, delete_if_exists, owner_reference, resource_of
+from hcp.kube.apply import apply, apply_status, delete_if_exists, get_or_none, owner_reference, resource_of
 from hcp.kube.conditions import find_condition, is_true, refused_status, set_condition
 from hcp.kube.controller import Result
 from hcp.kube.events import NORMAL, EventRecorder
@@ -208,7 +208,7 @@ class HostedClusterController:
 
         problems = [pause.invalid] if pause.invalid else []
         problems += hosted_cluster_problems(hc)
-        existing_namespace = await _get_or_none(self.client, Namespace, target)
+        existing_namespace = await get_or_none(self.client, Namespace, target)
         not_ours = namespace_owner_problem(existing_namespace, hc.metadata.uid, key)
         if not_ours:
             problems.append(not_ours)
@@ -363,12 +363,12 @@ class HostedClusterController:
         reference = hcp.status.kube_config if hcp and hcp.status else None
         if reference is None:
             return None, "", None
-        source = await _get_or_none(self.client, Secret, reference.name, target)
+        source = await get_or_none(self.client, Secret, reference.name, target)
         content = (source.data or {}).get(reference.key) if source is not None else None
         if not content:
             return None, "", None
         secret_name = f"{name}-admin-kubeconfig"
-        current = await _get_or_none(self.client, Secret, secret_name, namespace)
+        current = await get_or_none(self.client, Secret, secret_name, namespace)
         if current is not None and not any(ref.uid == live.metadata.uid
                                            for ref in current.metadata.ownerReferences or ()):
             return None, (f"Secret {namespace}/{secret_name} exists and is not owned by this HostedCluster; "
@@ -459,7 +459,7 @@ class HostedClusterController:
         for pool in pools:
             if not pool.metadata.deletionTimestamp:
                 await delete_if_exists(self.client, resource_of(NodePool), pool.metadata.name, namespace)
-        existing = await _get_or_none(self.client, Namespace, target)
+        existing = await get_or_none(self.client, Namespace, target)
         namespace_exists = False
         if existing is not None and not namespace_owner_problem(existing, live.metadata.uid, f"{namespace}/{name}"):
             await delete_if_exists(self.client, resource_of(HostedControlPlane), name, target)
@@ -471,12 +471,3 @@ class HostedClusterController:
             return Result(requeue_after=DELETE_RECHECK)
         await self._set_finalizers(live, [f for f in live.metadata.finalizers if f != FINALIZER])
         return None
-
-
-async def _get_or_none(client: AsyncClient, resource: Any, name: str, namespace: str | None = None) -> Any | None:
-    try:
-        return await client.get(resource, name, namespace=namespace)
-    except ApiError as error:
-        if error.status.code == 404:
-            return None
-        raise

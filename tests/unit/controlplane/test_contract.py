@@ -67,6 +67,10 @@ def test_the_components_dependencies_resolve_and_say_what_each_waits_for():
     for name in ("kube-controller-manager", "kube-scheduler", "kwok", "ignition-server"):
         assert BY_NAME[name].depends_on == ("kube-apiserver",)
     assert BY_NAME["etcd"].depends_on == () and BY_NAME["hosted-cluster-config"].workloads == ()
+    # The hosted cluster's components follow the control plane: their settings wait for the controllers.
+    assert set(BY_NAME["hosted-cluster-config"].depends_on) == {"kube-apiserver", "kube-controller-manager",
+                                                                 "kube-scheduler"}
+    assert BY_NAME["hosted-cluster-config"].gates == (("ConfigMap", "hosted-cluster-config"),)
 
 
 def test_etcd_is_disabled_for_an_unmanaged_etcd_renders_nothing_and_what_it_rendered_is_pruned():

@@ -55,3 +55,7 @@ class Component:
     """Names of the components updated before it (their workloads rolled out and available)."""
     enabled: Callable[[RenderContext], bool] = always
     """Whether this HostedControlPlane runs the component; a disabled one renders nothing."""
+    gates: tuple[Workload, ...] = ()
+    """Objects other than workloads that are updated like workloads, only once the dependencies are settled:
+    what something outside the control plane acts on (ConfigMap hosted-cluster-config, from which the
+    data-plane controller updates the components inside the hosted cluster)."""

@@ -39,4 +39,8 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
 
 
 # Configuration only: no workload to wait for, and nothing to wait for before applying it.
-COMPONENT = Component(NAME, render, enabled=enabled)
+COMPONENT = Component(NAME, render, enabled=enabled,
+                      # The components inside the hosted cluster follow a new release after the control plane
+                      # (docs 6.7): their settings change only once the controllers run it.
+                      depends_on=("kube-apiserver", "kube-controller-manager", "kube-scheduler"),
+                      gates=(("ConfigMap", NAME),))
