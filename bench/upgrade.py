@@ -12,8 +12,13 @@ cluster with --state-dir), for each pool size (--sizes, default 10 and 100):
   maxSurge 1, maxUnavailable 0) and `InPlace` (maxUnavailable 10%);
 
 medians of --runs, and each rollout's ratio to the baseline measured in the
-same run. Not measured yet: the HA control-plane minor update (ordered updates
-are issue 10's requirement 3).
+same run; and for a HighlyAvailable control plane (3 etcd members, 3 API
+servers), while a client reads from the hosted API at --rate requests a second:
+
+- baseline: seconds from applying the HostedCluster to Available;
+- seconds from patching spec.release.image (older -> newer, then back, forced
+  with hypershift.openshift.io/force-upgrade-to, alternating) to the history's
+  Completed entry, and how many of the client's requests failed meanwhile.
 
 Run as root from the repository: `.venv/bin/python bench/upgrade.py`.
 """
@@ -26,13 +31,14 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lightkube import Client, KubeConfig  # noqa: E402
-from lightkube.resources.core_v1 import Node  # noqa: E402
+from lightkube.resources.core_v1 import Namespace, Node  # noqa: E402
 
 from polling import wait_until  # noqa: E402
 
@@ -104,6 +110,74 @@ def delete_pool(cluster: ManagementCluster, pool: str) -> None:
     cluster.kubectl("delete", "nodepool", pool, "-n", NAMESPACE, "--wait=true", "--timeout=300s", timeout=400)
 
 
+class Reader(threading.Thread):
+    """Reads namespace default from the hosted API `rate` times a second; counts requests and failures."""
+
+    def __init__(self, client: Client, rate: float) -> None:
+        super().__init__(daemon=True)
+        self.client, self.interval = client, 1 / rate
+        self.requests = self.failures = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            started = time.monotonic()
+            try:
+                self.client.get(Namespace, "default")
+            except Exception:  # noqa: BLE001 - any failure is what a user would see fail
+                self.failures += 1
+            self.requests += 1
+            self.stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+
+
+def completed(cluster: ManagementCluster, name: str, version: str) -> bool:
+    status = json.loads(cluster.kubectl("get", "hostedcluster", name, "-n", NAMESPACE, "-o", "json").stdout).get(
+        "status", {})
+    history = (status.get("version") or {}).get("history") or [{}]
+    return history[0].get("version") == version and history[0].get("state") == "Completed"
+
+
+def control_plane_updates(cluster: ManagementCluster, work: Path, runs: int, rate: float) -> dict:
+    """The HA control plane: create (the baseline), then `runs` updates with a reader throughout."""
+    name = "ha"
+    manifest = hosted_cluster_manifest(cluster, name, NAMESPACE, release=release(cluster, OLDER),
+                                       policy="HighlyAvailable")
+    started = time.monotonic()
+    cluster.kubectl("apply", "-f", "-", input=manifest)
+    cluster.kubectl("wait", "-n", NAMESPACE, f"hostedcluster/{name}", "--for=condition=Available",
+                    "--timeout=900s", timeout=1000)
+    create = time.monotonic() - started
+    path = work / "ha.kubeconfig"
+    path.write_text(cluster.kubectl("get", "secret", "-n", NAMESPACE, f"{name}-admin-kubeconfig",
+                                    "-o", "go-template={{.data.kubeconfig | base64decode}}").stdout)
+    reader = Reader(Client(config=KubeConfig.from_file(path), timeout=5), rate)
+    wait_until(lambda: completed(cluster, name, binaries.TOOLSETS[OLDER].version.lstrip("v")), 300,
+               "the first release Completed")
+    reader.start()
+    durations, failures = [], []
+    for run in range(runs):
+        toolset = (NEWER, OLDER)[run % 2]
+        image, version = release(cluster, toolset), binaries.TOOLSETS[toolset].version.lstrip("v")
+        if toolset == OLDER:  # going back is a downgrade: forced, as docs 6 say
+            cluster.kubectl("annotate", "--overwrite", "hostedcluster", name, "-n", NAMESPACE,
+                            f"hypershift.openshift.io/force-upgrade-to={image}")
+        before = reader.failures
+        started = time.monotonic()
+        cluster.kubectl("patch", "hostedcluster", name, "-n", NAMESPACE, "--type=merge",
+                        "-p", json.dumps({"spec": {"release": {"image": image}}}))
+        durations.append(wait_until(lambda: completed(cluster, name, version), 1200, f"{version} Completed")
+                         - started)
+        failures.append(reader.failures - before)
+    reader.stop.set()
+    reader.join(10)
+    cluster.kubectl("delete", "hostedcluster", name, "-n", NAMESPACE, "--wait=true", "--timeout=300s", timeout=400)
+    return {"create_baseline_s": round(create, 2), "update_s": round(statistics.median(durations), 2),
+            "update_ratio_to_create": round(statistics.median(durations) / create, 2),
+            "failed_requests_median": statistics.median(failures), "failed_requests_total": sum(failures),
+            "requests_total": reader.requests, "rate_per_s": rate,
+            "samples": {"update_s": [round(d, 2) for d in durations], "failed_requests": failures}}
+
+
 def setup(cluster: ManagementCluster, work: Path) -> Client:
     manifest = hosted_cluster_manifest(cluster, CLUSTER, NAMESPACE, release=release(cluster, NEWER))
     cluster.kubectl("apply", "-f", "-", input=manifest)
@@ -119,6 +193,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100])
+    parser.add_argument("--rate", type=float, default=20.0, help="hosted API reads a second during updates")
+    parser.add_argument("--skip-control-plane", action="store_true")
+    parser.add_argument("--skip-nodepools", action="store_true")
     parser.add_argument("--state-dir", type=Path, help="use this running management cluster (operator installed)")
     options = parser.parse_args()
 
@@ -128,10 +205,13 @@ def main() -> None:
         if options.state_dir is None:
             cluster.mc("up", "--name", NAME)
             cluster.hcp("install", "--state-dir", str(cluster.state_dir))
-        hosted = setup(cluster, work)
         results: dict[str, dict] = {}
         older, newer = binaries.TOOLSETS[OLDER].version, binaries.TOOLSETS[NEWER].version
-        for size in options.sizes:
+        if not options.skip_control_plane:
+            cluster.kubectl("create", "namespace", NAMESPACE, check=False)
+            results["ha_control_plane"] = control_plane_updates(cluster, work, options.runs, options.rate)
+        hosted = setup(cluster, work) if not options.skip_nodepools else None
+        for size in [] if options.skip_nodepools else options.sizes:
             figures: dict[str, list[float]] = {"create": []}
             create_pool(cluster, f"base-{size}", STRATEGIES["replace"], OLDER)
             for _ in range(options.runs):  # the baseline: N machines from nothing
