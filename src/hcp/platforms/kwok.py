@@ -36,7 +36,10 @@ class KwokProvider:
 
     async def create(self, name: str, template: MachineTemplate) -> None:
         await self._hosted.client.create(Node.from_dict(node_manifest(name, template)))
-        await self._hosted.until(lambda: self._hosted.nodes.get(None, name) is not None)
+        if not await self._hosted.until(lambda: self._hosted.nodes.get(None, name) is not None):
+            # The provider contract: `machines` lists it once this returns. Failing the pass (retried after a
+            # backoff) is better than a pass that does not see it and makes another.
+            raise TimeoutError(f"the hosted cluster's watch did not show the new Node {name} in time")
 
     async def delete(self, machine: Machine) -> None:
         try:

@@ -80,18 +80,26 @@ def test_replace_rollout_keeps_max_unavailable_and_the_budget(newer_cluster):
     wait_for(lambda: condition_status(cluster, "replace", "UpdatingVersion") == "True", 30, "UpdatingVersion True")
     assert NEW.lstrip("v") in cluster.condition("replace", "UpdatingVersion")["message"]
     fewest_ready, most_nodes, fewest_pods = 3, 3, 3
+    crowd: list[str] = []
 
     def observe() -> bool:
         nonlocal fewest_ready, most_nodes, fewest_pods
         fewest_ready = min(fewest_ready, len(cluster.ready_nodes("replace")))
-        most_nodes = max(most_nodes, len(cluster.nodes("replace")))
+        nodes = cluster.nodes("replace")
+        if len(nodes) > most_nodes:
+            crowd[:] = [f"{n['metadata']['name']} {n['status']['nodeInfo']['kubeletVersion']} "
+                        f"unschedulable={n['spec'].get('unschedulable', False)} "
+                        f"deleting={bool(n['metadata'].get('deletionTimestamp'))} "
+                        f"annotations={sorted(k for k in n['metadata'].get('annotations', {}) if 'hcp.io' in k)}"
+                        for n in nodes]
+        most_nodes = max(most_nodes, len(nodes))
         fewest_pods = min(fewest_pods, len(running_pods(cluster, "roll")))
         return rolled_out(cluster, "replace", NEW, 3)
 
     wait_for(observe, 300, f"every machine replaced by one on {NEW}")
     assert not before & set(versions(cluster, "replace")), "Replace must make new machines"
     assert fewest_ready >= 2, "more than maxUnavailable 1 machine was unavailable"
-    assert most_nodes <= 3, "maxSurge 0 made a machine above the desired count"
+    assert most_nodes <= 3, f"maxSurge 0 made a machine above the desired count: {crowd}"
     assert fewest_pods >= 2, "the PodDisruptionBudget (minAvailable 2) was not honoured"
     wait_for(lambda: len(running_pods(cluster, "roll")) == 3, 60, "3 roll pods Running again")
     cluster.hosted("delete", "poddisruptionbudget", "roll")
