@@ -33,6 +33,7 @@ ValidConfiguration=False with the reason, never a retry loop.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 from dataclasses import dataclass
@@ -434,12 +435,30 @@ def _owned(obj: dict, owner: dict) -> dict:
     return obj
 
 
+PROBE_ATTEMPTS = 5
+PROBE_INTERVAL = 0.3
+
+
 async def _probe_readyz(endpoint: Endpoint, ca_pem: bytes) -> tuple[bool, str]:
-    """Whether the published endpoint answers /readyz, as a client outside would see it."""
+    """Whether the published endpoint answers /readyz, as a client outside would see it.
+
+    A few attempts, each on a new connection: during a roll, a replica that is shutting down answers
+    /readyz with a failure on purpose for --shutdown-delay-duration (so that it leaves the Service) while
+    it still serves, and the Service may route one probe to it; the API is available if any replica says
+    it is ready.
+    """
     context = ssl.create_default_context(cadata=ca_pem.decode())
-    try:
-        async with httpx.AsyncClient(verify=context, timeout=5.0) as client:
-            response = await client.get(f"{endpoint.url}/readyz")
-    except httpx.HTTPError as error:
-        return False, str(error) or type(error).__name__
-    return response.status_code == 200, f"/readyz returned {response.status_code}"
+    problem = ""
+    for attempt in range(PROBE_ATTEMPTS):
+        if attempt:
+            await asyncio.sleep(PROBE_INTERVAL)
+        try:
+            async with httpx.AsyncClient(verify=context, timeout=5.0) as client:
+                response = await client.get(f"{endpoint.url}/readyz")
+        except httpx.HTTPError as error:
+            problem = str(error) or type(error).__name__
+            continue
+        if response.status_code == 200:
+            return True, ""
+        problem = f"/readyz returned {response.status_code}"
+    return False, problem
