@@ -82,17 +82,18 @@ def test_ha_update_in_order_without_failed_requests_and_a_refused_then_forced_do
 
         set_release(cluster, "kubernetes")
         kas_done = kcm_changed = None
-        unavailable = 0
+        unavailable: list[str] = []
 
         def observe() -> bool:
-            nonlocal kas_done, kcm_changed, unavailable
+            nonlocal kas_done, kcm_changed
             if kas_done is None and NEW in image_of(cluster, "deployment", "kube-apiserver") \
                     and rolled_out(cluster, "kube-apiserver"):
                 kas_done = time.monotonic()
             if kcm_changed is None and NEW in image_of(cluster, "deployment", "kube-controller-manager"):
                 kcm_changed = time.monotonic()
             hc = hosted_cluster(cluster)
-            unavailable += condition(hc, "Available").get("status") != "True"
+            if condition(hc, "Available").get("status") != "True":
+                unavailable.append(condition(hc, "Available").get("message", ""))
             return completed(cluster, NEW)
 
         wait_for(observe, 600, f"the control plane updated to {NEW}")
@@ -102,7 +103,7 @@ def test_ha_update_in_order_without_failed_requests_and_a_refused_then_forced_do
         assert kas_done is not None and kcm_changed is not None
         assert kcm_changed >= kas_done, "kube-controller-manager was updated before kube-apiserver had rolled out"
         assert not caller.failures, f"{len(caller.failures)} of {caller.calls} calls failed: {caller.failures[:3]}"
-        assert unavailable == 0, "the HostedCluster was not Available during the update"
+        assert not unavailable, f"the HostedCluster was not Available during the update: {unavailable}"
         history = hosted_cluster(cluster)["status"]["version"]["history"]
         assert [(h["version"], h["state"]) for h in history[:2]] == [(NEW, "Completed"), (OLD, "Completed")]
 

@@ -460,3 +460,40 @@ def test_node_configuration_reaches_real_nodes_through_a_rollout(web):
         web.kubectl("patch", "nodepool", CLUSTER, "-n", web.namespace, "--type=json",
                     "-p", json.dumps([{"op": "remove", "path": "/spec/config"}]), check=False)
         web.kubectl("delete", "configmap", "node-config", "-n", web.namespace, "--ignore-not-found")
+
+
+def test_an_in_place_update_keeps_a_real_machines_name_and_applies_the_new_configuration(real):
+    """InPlace on real nodes: the machine is drained, made again under its name, and joins with the new config."""
+    hosted, _, _ = real
+    pool = "inplace"
+    spec = hosted.nodepool(CLUSTER)["spec"]
+    manifest = {"apiVersion": "hypershift.openshift.io/v1beta1", "kind": "NodePool",
+                "metadata": {"name": pool, "namespace": hosted.namespace},
+                "spec": {"clusterName": CLUSTER, "replicas": 1, "release": spec["release"],
+                         "platform": spec["platform"],
+                         "management": {"upgradeType": "InPlace", "inPlace": {"maxUnavailable": 1}}}}
+    hosted.kubectl("apply", "-f", "-", input=json.dumps(manifest))
+    config = NODE_CONFIG.replace("maxPods: 42", "maxPods: 33")
+    try:
+        wait_for(lambda: len(hosted.ready_nodes(pool)) == 1, 300, "the InPlace pool's machine Ready")
+        [before] = [n["metadata"] for n in hosted.nodes(pool)]
+        hosted.kubectl("create", "configmap", "inplace-config", "-n", hosted.namespace,
+                       f"--from-literal=config={config}")
+        hosted.kubectl("patch", "nodepool", pool, "-n", hosted.namespace, "--type=merge",
+                       "-p", json.dumps({"spec": {"config": [{"name": "inplace-config"}]}}))
+
+        def updated() -> bool:
+            nodes = hosted.nodes(pool)
+            return (len(nodes) == 1 and nodes[0]["status"]["capacity"].get("pods") == "33"
+                    and hosted.ready_nodes(pool) == [before["name"]]
+                    and hosted.condition(pool, "UpdatingConfig").get("status") == "False")
+
+        wait_for(updated, 600, "the machine updated in place with maxPods 33")
+        assert [n["metadata"]["name"] for n in hosted.nodes(pool)] == [before["name"]], "InPlace keeps the machine"
+        control_plane = f"{hosted.namespace}-{CLUSTER}"
+        motd = hosted.kubectl("exec", "-n", control_plane, before["name"], "-c", "node", "--",
+                              "cat", "/etc/hcp-e2e-motd").stdout
+        assert motd == "configured by hcp\n"
+    finally:
+        hosted.delete_nodepool(pool)
+        hosted.kubectl("delete", "configmap", "inplace-config", "-n", hosted.namespace, "--ignore-not-found")
