@@ -46,7 +46,7 @@ from hcp.management import binaries  # noqa: E402
 from hcp.management.layout import Layout  # noqa: E402
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest  # noqa: E402
 
-NAME = "upgradebench"
+NAME = "upgbench"
 NAMESPACE = "upgrade-bench"
 CLUSTER = "bench"
 OLDER = "kubernetes-1.36"
