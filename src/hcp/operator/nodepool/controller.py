@@ -89,6 +89,7 @@ from hcp.platforms.hosted import HostedAccess
 from hcp.platforms.provider import Target, node_labels, node_taints
 from hcp.release import ReleaseError
 from hcp.release.resolver import Releases
+from hcp.release.updates import version_tuple
 
 log = logging.getLogger(__name__)
 
@@ -115,10 +116,6 @@ def config_digest(version: str, platform: Mapping[str, Any], payloads: Sequence[
     """The digest of what a machine is made from (Target.config): stable across passes and operator restarts."""
     text = json.dumps({"version": version, "platform": platform, "config": payloads}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _version_tuple(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
 
 
 def label_patch(current: Mapping[str, str] | None, wanted: Mapping[str, str]) -> dict[str, str]:
@@ -518,7 +515,7 @@ class _Pass:
             self.condition("ValidReleaseImage", False, "InvalidImage", str(error))
             self.not_ready("ValidReleaseImageFailed", str(error))
             return None
-        if _version_tuple(release.version) > _version_tuple(control_plane.version):
+        if version_tuple(release.version) > version_tuple(control_plane.version):
             message = (f"NodePool release {release.version} is newer than the control plane's "
                        f"{control_plane.version} (HostedCluster {self.pool.spec.cluster_name}); "
                        f"nodes may not run a newer Kubernetes version than their control plane")
