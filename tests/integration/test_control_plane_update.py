@@ -51,6 +51,33 @@ def rolled_out(cluster: ManagementCluster, name: str) -> bool:
                            check=False).returncode == 0
 
 
+def set_channel(cluster: ManagementCluster, channel: str) -> None:
+    cluster.kubectl("patch", "hostedcluster", NAME, "-n", NAMESPACE, "--type=merge",
+                    "-p", json.dumps({"spec": {"channel": channel}}))
+
+
+def check_channels(cluster: ManagementCluster) -> None:
+    """spec.channel filters availableUpdates (OpenShift's channel meaning), and a channel without the
+    current version says so in ClusterVersionRetrievedUpdates."""
+    old_minor, new_minor = OLD.rsplit(".", 1)[0], NEW.rsplit(".", 1)[0]
+
+    def offered_and_retrieved() -> tuple[list[str], dict]:
+        hc = hosted_cluster(cluster)
+        offered = [u["version"] for u in hc["status"]["version"].get("availableUpdates") or []]
+        return offered, condition(hc, "ClusterVersionRetrievedUpdates")
+
+    set_channel(cluster, f"stable-{old_minor}")  # only patches of the current minor: none newer published
+    wait_for(lambda: offered_and_retrieved()[0] == [], 60, f"stable-{old_minor} offers nothing")
+    assert offered_and_retrieved()[1]["status"] == "True"
+    set_channel(cluster, "stable-9.99")
+    wait_for(lambda: offered_and_retrieved()[1].get("reason") == "VersionNotFound", 60, "VersionNotFound")
+    assert f"version {OLD} not found in the 'stable-9.99' channel" in offered_and_retrieved()[1]["message"]
+    assert offered_and_retrieved()[0] == []
+    set_channel(cluster, f"fast-{new_minor}")
+    wait_for(lambda: offered_and_retrieved()[0] == [NEW], 60, f"fast-{new_minor} offers {NEW}")
+    assert offered_and_retrieved()[1]["status"] == "True"
+
+
 def set_release(cluster: ManagementCluster, toolset: str) -> str:
     image = release_image(cluster, toolset)
     cluster.kubectl("patch", "hostedcluster", NAME, "-n", NAMESPACE, "--type=merge",
@@ -72,6 +99,7 @@ def test_ha_update_in_order_without_failed_requests_and_a_refused_then_forced_do
         offered = hosted_cluster(cluster)["status"]["version"].get("availableUpdates") or []
         assert [u["version"] for u in offered] == [NEW]
         assert offered[0]["image"] == release_image(cluster, "kubernetes")
+        check_channels(cluster)
 
         kubeconfig = tmp_path / "admin.kubeconfig"
         kubeconfig.write_text(cluster.kubectl("get", "secret", f"{NAME}-admin-kubeconfig", "-n", NAMESPACE, "-o",

@@ -67,7 +67,7 @@ from hcp.pki.kubeconfig import client_certificate
 from hcp.platforms.container import PRIVILEGED_NAMESPACE_LABELS
 from hcp.release import ReleaseError
 from hcp.release.resolver import Releases
-from hcp.release.updates import available_updates, update_problem
+from hcp.release.updates import available_updates, channel_problem, update_problem
 from hcp.release.versions import supported_release_versions
 
 log = logging.getLogger(__name__)
@@ -271,7 +271,12 @@ class HostedClusterController:
         condition("Progressing", not completed, "AsExpected" if completed else "Progressing",
                   "HostedCluster is at expected version" if completed
                   else "HostedCluster is deploying, upgrading, or reconfiguring")
-        updates = available_updates(history_version(history), self._releases_like(release)) if completed else []
+        current = history_version(history) or release.version
+        reason, message = channel_problem(hc.spec.channel, current)
+        condition("ClusterVersionRetrievedUpdates", not reason, reason or "AsExpected", message or (
+            f"Updates are offered from channel {hc.spec.channel}" if hc.spec.channel
+            else "No channel is set: every supported release hcp may update to is offered"))
+        updates = available_updates(current, self._releases_like(release), hc.spec.channel) if completed else []
         version = {"desired": {"image": release.image, "version": release.version}, "history": history,
                    "observedGeneration": generation, "availableUpdates": updates or None}
         previous = find_condition(hc.status.conditions if hc.status else None, "Available")
