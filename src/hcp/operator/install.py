@@ -1,4 +1,5 @@
-"""What `hcp install` puts on a management cluster: CRDs, namespace, admission policy, RBAC, the operator.
+"""What `hcp install` puts on a management cluster: CRDs, namespace, admission policy, RBAC, the operator,
+and the ClusterRoles of the docs' personas (manifests/personas.yaml).
 
 The manifests are rendered here (CRDs from the API models, the rest from
 manifests/operator.yaml) and applied with server-side apply, so installing
@@ -30,6 +31,9 @@ OPERATOR_IMAGE_ENV = "OPERATOR_IMAGE"
 DEPLOYMENT = "operator"
 REGISTRY_CA_CONFIGMAP = "registry-ca"
 MANIFEST = Path(__file__).parent / "manifests" / "operator.yaml"
+PERSONAS = Path(__file__).parent / "manifests" / "personas.yaml"
+"""ClusterRoles of the management-side personas (docs 1.4.2), for a platform team to bind; nobody holds them."""
+PERSONA_ANNOTATION = "hcp.io/persona"
 POLICY = "hcp-operator-least-privilege"
 """The ValidatingAdmissionPolicy (and its binding) that holds the operator to control-plane namespaces."""
 
@@ -59,7 +63,16 @@ def render(image: str, registry_ca_pem: bytes | None = None,
                       "metadata": {"name": REGISTRY_CA_CONFIGMAP, "namespace": NAMESPACE},
                       "data": {"ca.crt": registry_ca_pem.decode()}})
     namespace, rest = documents[0], documents[1:]
-    return [*crds(), namespace, *extra, *rest]
+    return [*crds(), namespace, *extra, *rest, *personas()]
+
+
+def personas() -> list[dict]:
+    """The persona ClusterRoles, applied last: they grant nothing until a platform team binds them."""
+    return [d for d in yaml.safe_load_all(PERSONAS.read_text()) if d]
+
+
+def is_persona(document: dict) -> bool:
+    return PERSONA_ANNOTATION in (document.get("metadata", {}).get("annotations") or {})
 
 
 def install(client: Client, documents: list[dict], log: Callable[[str], None], timeout: float = 300.0) -> None:

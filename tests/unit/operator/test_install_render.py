@@ -30,7 +30,45 @@ ESCALATING_VERBS = {"escalate", "bind", "impersonate", "approve", "sign", "*"}
 
 @pytest.fixture(scope="module")
 def documents() -> list[dict]:
-    return install.render(IMAGE)
+    """The operator's install, without the persona ClusterRoles (nobody holds those until bound)."""
+    return [d for d in install.render(IMAGE) if not install.is_persona(d)]
+
+
+def persona(name: str) -> dict:
+    [found] = [d for d in install.render(IMAGE) if install.is_persona(d) and d["metadata"]["name"] == name]
+    return found
+
+
+def grants(role: dict, group: str, resource: str) -> set[str]:
+    return {verb for rule in role["rules"] if group in rule["apiGroups"] and resource in rule["resources"]
+            for verb in rule["verbs"]}
+
+
+def test_the_personas_come_last_and_only_as_clusterroles():
+    rendered = install.render(IMAGE)
+    kinds = [(d["kind"], install.is_persona(d)) for d in rendered]
+    assert kinds[-2:] == [("ClusterRole", True), ("ClusterRole", True)]
+    assert sum(persona for _, persona in kinds) == 2
+
+
+def test_the_service_consumer_manages_hosted_clusters_and_node_pools_but_escalates_nothing():
+    consumer = persona("hcp:cluster-service-consumer")
+    for resource in ("hostedclusters", "nodepools"):
+        assert {"create", "delete", "patch"} <= grants(consumer, "hypershift.openshift.io", resource)
+    assert grants(consumer, "hypershift.openshift.io", "hostedclusters/status") == {"get"}
+    assert grants(consumer, "", "namespaces") == set()
+    assert grants(consumer, "hypershift.openshift.io", "hcpetcdbackups") == set()
+    verbs = {verb for rule in consumer["rules"] for verb in rule["verbs"]}
+    assert not verbs & ESCALATING_VERBS and "*" not in {r for rule in consumer["rules"] for r in rule["resources"]}
+
+
+def test_the_service_provider_reads_control_planes_but_no_secrets():
+    provider = persona("hcp:cluster-service-provider")
+    assert grants(provider, "", "secrets") == set()
+    assert grants(provider, "", "pods/log") == {"get", "list", "watch"}
+    assert "create" in grants(provider, "hypershift.openshift.io", "*")
+    verbs = {verb for rule in provider["rules"] for verb in rule["verbs"]}
+    assert not verbs & ESCALATING_VERBS
 
 
 def one(documents: list[dict], kind: str) -> dict:
