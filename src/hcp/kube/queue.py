@@ -55,6 +55,16 @@ class WorkQueue:
         self._promote_due()
         return len(self._ready)
 
+    def depth(self) -> int:
+        """Keys waiting for a worker now: the ready ones and the delayed ones whose time has come.
+
+        Unlike len(), it moves nothing, so a metrics scrape leaves the queue exactly as it was.
+        """
+        now = self._clock()
+        due = {key for key, at in self._due.items() if at <= now and key not in self._dirty
+               and key not in self._processing}
+        return len(self._ready) + len(due)
+
     def add(self, key: str) -> None:
         """Queue a key for processing as soon as a worker is free."""
         if self._shut_down or key in self._dirty:

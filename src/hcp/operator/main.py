@@ -3,7 +3,8 @@
 One manager runs the HostedCluster, NodePool, HostedControlPlane, data-plane and HCPEtcdBackup controllers while
 holding the leader Lease in the operator's namespace, so a second replica
 waits instead of fighting. On start it also publishes the supported-versions
-ConfigMap, as HyperShift's operator does.
+ConfigMap, as HyperShift's operator does. From the start, leading or not, it
+serves /metrics, /healthz and /readyz on --metrics-port (HyperShift's 9000).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from lightkube.operators import exists
 from lightkube.resources.apps_v1 import Deployment, StatefulSet
 from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import Pod
+from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
 from hcp import __version__
 from hcp.api.types import parse_duration
@@ -32,12 +34,14 @@ from hcp.kube.events import EventRecorder
 from hcp.kube.informer import Informer, annotation_keys, owner_keys
 from hcp.kube.leader import LeaderElector
 from hcp.kube.logs import configure_logging
+from hcp.kube.metrics import ControllerMetrics, MetricsServer
 from hcp.api.names import CLUSTER_ANNOTATION
 from hcp.operator.etcdbackup.controller import EtcdBackupController, backup_keys
 from hcp.operator.etcdbackup.job import BACKUP_LABEL
 from hcp.operator.etcdbackup.scheduler import EtcdBackupScheduler
 from hcp.operator.hostedcluster import HostedClusterController
-from hcp.operator.install import OPERATOR_IMAGE_ENV
+from hcp.operator.install import METRICS_PORT, OPERATOR_IMAGE_ENV
+from hcp.operator.metrics import CacheCollector
 from hcp.operator.nodepool import NodePoolController, Settings
 from hcp.platforms.container import MACHINE_LABEL
 from hcp.release.resolver import DEFAULT_REGISTRY_URL, Releases
@@ -57,6 +61,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="a registry name as the release's pull specs spell it, and the https URL where "
                              "nodes reach it (trusted with --registry-ca); repeatable")
     parser.add_argument("--no-leader-elect", dest="leader_elect", action="store_false")
+    parser.add_argument("--metrics-port", type=int, default=METRICS_PORT,
+                        help=f"port of /metrics, /healthz and /readyz, on all interfaces; 0 picks a free one "
+                             f"(default {METRICS_PORT})")
     defaults = Settings()
     parser.add_argument("--machine-health-check-timeout", type=parse_duration, default=defaults.health_timeout,
                         help="auto-repair replaces a machine whose node stays NotReady this long (default 8m)")
@@ -75,7 +82,6 @@ async def run(options: argparse.Namespace) -> None:
     client = async_client_for(options.kubeconfig)
     releases = Releases(options.registry_url, options.registry_ca)
     events = EventRecorder(client, component="hypershift-operator")
-    await apply(client, supported_versions_configmap(__version__))
 
     clusters = Informer(client, resource_of(HostedCluster))
     control_planes = Informer(client, resource_of(HostedControlPlane))
@@ -132,17 +138,34 @@ async def run(options: argparse.Namespace) -> None:
     identity = os.environ.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}"
     elector = LeaderElector(client, namespace=options.namespace, name="hypershift-operator", identity=identity) \
         if options.leader_elect else None
-    manager = Manager(elector=elector)
+    registry = metrics_registry()
+    registry.register(CacheCollector(clusters=clusters, node_pools=node_pools, control_planes=control_planes,
+                                     backups=backups))
+    manager = Manager(elector=elector, metrics=ControllerMetrics(registry))
     manager.add(cluster_controller)
     manager.add(node_pool_controller)
     manager.add(control_plane_controller)
     manager.add(data_plane_controller)
     manager.add(backup_controller)
     manager.add(schedule_controller)
+    # Served first: the probes must be answered while the rest starts (or waits for the API server).
+    server = MetricsServer(registry, manager.readiness)
+    await server.start(options.metrics_port)
     try:
+        await apply(client, supported_versions_configmap(__version__))
         await manager.run()
     finally:
+        await server.stop()
         releases.close()
+
+
+def metrics_registry() -> CollectorRegistry:
+    """The operator's own registry, with the process, Python and GC metrics client libraries usually export."""
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
 
 
 def control_plane_settings(options: argparse.Namespace) -> ControlPlaneSettings:

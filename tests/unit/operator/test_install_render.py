@@ -271,3 +271,27 @@ def test_install_without_admission_policies_fails_with_one_clear_error_before_an
         "the management cluster does not serve ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, "
         "Kubernetes 1.30 or newer); hcp needs it to confine its operator")
     assert "ClusterRole" not in client.applied and "Deployment" not in client.applied
+
+
+def test_the_operator_serves_metrics_and_probes_on_its_metrics_port(documents):
+    deployment = one(documents, "Deployment")
+    pod = deployment["spec"]["template"]
+    [container] = pod["spec"]["containers"]
+    assert container["ports"] == [{"name": "metrics", "containerPort": install.METRICS_PORT, "protocol": "TCP"}]
+    args = container["args"]
+    assert args[args.index("--metrics-port") + 1] == str(install.METRICS_PORT)
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+    service = one(documents, "Service")
+    assert (service["metadata"]["name"], service["metadata"]["namespace"]) == (install.SERVICE, install.NAMESPACE)
+    assert service["spec"]["ports"] == [{"name": "metrics", "port": 9393, "targetPort": "metrics", "protocol": "TCP"}]
+    labels = pod["metadata"]["labels"]
+    assert service["spec"]["selector"] and all(labels.get(k) == v for k, v in service["spec"]["selector"].items())
+    assert deployment["spec"]["selector"]["matchLabels"] == service["spec"]["selector"]
+
+
+def test_the_operator_flag_defaults_to_the_manifest_port():
+    from hcp.operator.main import parse_args
+
+    assert parse_args([]).metrics_port == install.METRICS_PORT
+    assert parse_args(["--metrics-port", "0"]).metrics_port == 0
