@@ -51,6 +51,7 @@ from hcp.api.names import (
     control_plane_namespace,
     control_plane_namespace_metadata,
 )
+from hcp.controlplane.status import UNSCHEDULABLE
 from hcp.kube.apply import apply, apply_status, delete_if_exists, get_or_none, owner_reference, resource_of
 from hcp.kube.conditions import find_condition, is_true, refused_status, set_condition
 from hcp.kube.controller import Result
@@ -103,6 +104,18 @@ def control_plane_manifest(hc: HostedCluster, spec: dict[str, Any], target: str)
             "metadata": {"name": hc.metadata.name, "namespace": target, "annotations": annotations,
                          "labels": {HOSTED_CLUSTER_UID_LABEL: hc.metadata.uid}},
             "spec": hcp_spec}
+
+
+PROGRESSING = "HostedCluster is deploying, upgrading, or reconfiguring"
+
+
+def progressing_message(available: Condition | None) -> str:
+    """Progressing's message while the release is not rolled out: HyperShift's sentence, and why it cannot
+    go on when the control plane says so (its Available=False with reason Unschedulable: a pod no node fits,
+    which waiting alone does not fix; the message names the pod and the scheduler's reason)."""
+    if available is not None and available.status == "False" and available.reason == UNSCHEDULABLE:
+        return f"{PROGRESSING}, and cannot go on: {available.message}"
+    return PROGRESSING
 
 
 COPIES = "copied Secrets"
@@ -270,7 +283,7 @@ class HostedClusterController:
         completed = history[0]["state"] == "Completed"
         condition("Progressing", not completed, "AsExpected" if completed else "Progressing",
                   "HostedCluster is at expected version" if completed
-                  else "HostedCluster is deploying, upgrading, or reconfiguring")
+                  else progressing_message(find_condition(hcp_conditions, "Available")))
         updates = available_updates(history_version(history), self._releases_like(release)) if completed else []
         version = {"desired": {"image": release.image, "version": release.version}, "history": history,
                    "observedGeneration": generation, "availableUpdates": updates or None}
