@@ -54,8 +54,8 @@ def test_a_control_plane_that_cannot_be_scheduled_says_why(operator_installed):
         available, progressing = found["Available"], found["Progressing"]
         assert available["status"] == "False" and available["reason"] == "Unschedulable", available
         assert "Insufficient cpu" in available["message"], available
-        assert available["message"].startswith("Waiting for kube-scheduler to roll out: kube-scheduler: pod "
-                                               "kube-scheduler-"), available
+        assert "kube-scheduler: pod kube-scheduler-" in available["message"], available
+        assert "cannot be scheduled" in available["message"], available
         assert progressing["status"] == "True" and "cannot go on" in progressing["message"], progressing
         assert "Insufficient cpu" in progressing["message"], progressing
 
