@@ -2,7 +2,8 @@
 
 A step of minutes (a Go build) is shown while it runs by `ticking`: on a terminal
 one line rewritten in place about once a second, elsewhere (CI logs, pipes) a
-plain line every half minute, then a line with its duration. click's
+plain line every half minute, then a line with its duration. A live line is
+cut to the terminal's width, so that it can be rewritten in place. click's
 progressbar draws only when the caller advances it and prints nothing but its
 label when not on a terminal, so it cannot show a step that blocks in a
 subprocess; hence this small helper.
@@ -10,6 +11,7 @@ subprocess; hence this small helper.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 import time
@@ -34,11 +36,14 @@ def duration(seconds: float) -> str:
 
 
 class Progress:
-    def __init__(self, stream: TextIO | None = None, quiet: bool = False, *, clock: Clock = time.monotonic):
+    def __init__(self, stream: TextIO | None = None, quiet: bool = False, *, clock: Clock = time.monotonic,
+                 columns: Callable[[], int] | None = None):
         self.clock = clock
         self.started = clock()
         self.stream = stream or sys.stderr  # looked up now, so redirected stderr (tests, callers) is honoured
         self.quiet = quiet
+        self.columns = columns or (lambda: shutil.get_terminal_size().columns)
+        """The terminal's width, asked at each live line (the window may be resized)."""
         self._live = False  # a line written by live() is on screen, not yet ended
 
     @property
@@ -62,10 +67,18 @@ class Progress:
         print(prefix + self._line(message), file=self.stream, flush=True)
 
     def live(self, message: str) -> None:
-        """Show `message` in place of the previous live line (terminals only); the next call ends it."""
+        """Show `message` in place of the previous live line (terminals only); the next call ends it.
+
+        Cut to the terminal's width: a line that wraps cannot be rewritten in place (the carriage return
+        goes back to the start of its last row only), and the screen would fill with copies.
+        """
         if self.quiet:
             return
-        self.stream.write(_CLEAR_LINE + self._line(message))
+        line = self._line(message)
+        width = max(20, self.columns() - 1)
+        if len(line) > width:
+            line = line[:width - 1] + "…"
+        self.stream.write(_CLEAR_LINE + line)
         self.stream.flush()
         self._live = True
 
@@ -73,12 +86,15 @@ class Progress:
 class Ticker:
     """What a running step shows, and when: decided by the clock, written by `log`."""
 
-    def __init__(self, log: Callable[[str], None], label: str, doing: str, clock: Clock | None = None):
+    def __init__(self, log: Callable[[str], None], label: str, doing: str, clock: Clock | None = None,
+                 detail: str = ""):
         progress = log if isinstance(log, Progress) else None
         self.write = progress.live if progress and progress.tty else log
         self.every = LIVE_EVERY if progress and progress.tty else PLAIN_EVERY
         self.clock = clock or (progress.clock if progress else time.monotonic)
         self.label, self.doing = label, doing
+        self.detail = detail
+        """Said after the elapsed time (what is built, what remains): on a narrow terminal it is what is cut."""
         self.started = self.clock()
         self._shown: float | None = None
 
@@ -92,14 +108,16 @@ class Ticker:
         if self._shown is not None and now - self._shown < self.every:
             return
         self._shown = now
-        self.write(f"{self.label}: {self.doing}… {duration(now - self.started)}")
+        detail = f" ({self.detail})" if self.detail else ""
+        self.write(f"{self.label}: {self.doing}… {duration(now - self.started)}{detail}")
 
 
 @contextmanager
 def ticking(log: Callable[[str], None], label: str, doing: str = "building", done: str = "built",
-            clock: Clock | None = None) -> Iterator[Ticker]:
-    """Show the step `label` while the body runs, then `label: built in 2m10s` (or `failed after`)."""
-    ticker = Ticker(log, label, doing, clock)
+            clock: Clock | None = None, detail: str = "") -> Iterator[Ticker]:
+    """Show the step `label` while the body runs (`label: building… 2m10s (detail)`), then `label: built in
+    2m10s` (or `failed after`)."""
+    ticker = Ticker(log, label, doing, clock, detail)
     ticker.tick()
     stop = threading.Event()
 

@@ -104,3 +104,22 @@ def test_quiet_progress_writes_nothing():
         clock.now += 5
     log("done")
     assert stream.getvalue() == ""
+
+
+def test_a_live_line_is_cut_to_the_terminal_width_so_that_it_can_be_rewritten():
+    clock, stream = Clock(), Stream(tty=True)
+    log = Progress(stream, clock=clock, columns=lambda: 60)
+    ticker = Ticker(log, "[1/11] kubernetes v1.37.1", "building",
+                    detail="10 more after it; kube-apiserver, kube-controller-manager, +4 more")
+    ticker.tick()
+    line = stream.getvalue().removeprefix("\r\x1b[K")
+    assert line == "[   0.0s] [1/11] kubernetes v1.37.1: building… 0s (10 more…"  # the detail is what is cut
+    assert len(line) == 59
+    log("a plain line is never cut, whatever its length: " + "x" * 60)
+    assert stream.getvalue().endswith("x" * 60 + "\n")
+
+
+def test_a_plain_line_carries_the_whole_detail():
+    lines: list[str] = []
+    Ticker(lines.append, "[2/9] etcd v3.6.16", "building", clock=Clock(), detail="7 more after it; etcd").tick()
+    assert lines == ["[2/9] etcd v3.6.16: building… 0s (7 more after it; etcd)"]

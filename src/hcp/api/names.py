@@ -25,6 +25,10 @@ CERTIFICATE_VALIDITY_ANNOTATION = "hcp.io/certificate-validity"
 of its control plane are valid, a Go duration ("10m", "8760h"); each is renewed at two thirds of it.
 CAs keep their ten years."""
 
+RESOURCE_REQUEST_OVERRIDE_PREFIX = "resource-request-override.hypershift.openshift.io"
+"""HyperShift's annotations `<prefix>/<deployment>.<container>: memory=1Gi,cpu=500m` on a HostedCluster
+(copied to its HostedControlPlane): the requests of that control-plane container (hcp.controlplane.overrides)."""
+
 HOSTED_CONTROL_PLANE_LABEL = "hypershift.openshift.io/hosted-control-plane"
 """On a control-plane namespace: "true". On the objects in it: the namespace's name (HyperShift's colocation label)."""
 

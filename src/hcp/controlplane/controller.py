@@ -63,7 +63,7 @@ from hcp.controlplane.labels import MANAGED_BY, MANAGED_BY_LABEL, RENDERED_BY_LA
 from hcp.controlplane.publishing import needs_node_addresses, published_endpoint, service_strategy
 from hcp.controlplane.render import KINDS, leftovers, render
 from hcp.controlplane.status import (
-    ComponentStatus, component_status, degraded_condition, workload_available, workload_rolled_out,
+    UNSCHEDULABLE, ComponentStatus, component_status, degraded_condition, workload_available, workload_rolled_out,
 )
 from hcp.ignition.join import RegistryMirror
 from hcp.kube.apply import apply, apply_status, delete_if_exists, get_or_none, owner_reference
@@ -124,13 +124,14 @@ def requeue_after(recheck: float, next_renewal: datetime | None, now: datetime) 
     return max(1.0, min(recheck, (next_renewal - now).total_seconds() + 1.0))
 
 
-def etcd_condition(rolled_out: bool, restore_error: str | None) -> tuple[bool, str, str]:
-    """EtcdAvailable's status, reason and message: a failed restore is said as such, not as a wait."""
+def etcd_condition(rolled_out: bool, restore_error: str | None, why: str = "") -> tuple[bool, str, str]:
+    """EtcdAvailable's status, reason and message: a failed restore is said as such, not as a wait, and a
+    wait says what its pods say holds it (`why`: a member no node fits, hcp.controlplane.status.why_not_ready)."""
     if rolled_out:
         return True, "QuorumAvailable", "etcd cluster is available"
     if restore_error:
         return False, "EtcdRestoreFailed", f"restoring restoreSnapshotURL failed: {restore_error}"
-    return False, "EtcdWaitingForQuorum", "Waiting for etcd to be ready"
+    return False, "EtcdWaitingForQuorum", "Waiting for etcd to be ready" + (f": {why}" if why else "")
 
 
 def derived_conditions(observed: Observed) -> dict[str, tuple[bool, str, str]]:
@@ -141,37 +142,59 @@ def derived_conditions(observed: Observed) -> dict[str, tuple[bool, str, str]]:
     update (HyperShift: a rolling control plane stays Available); a component that does not serve yet, as in
     a new control plane, holds it back. A disabled component (an unmanaged etcd) is not in `observed` and is
     not waited for. Degraded names each degraded component and why, whether or not it is available.
+
+    What a component's pods say holds it back (hcp.controlplane.status.why_not_ready) leads the messages, so
+    that `kubectl get hostedcluster` and `hcp create cluster --wait` say "cannot be scheduled: ... Insufficient
+    cpu" rather than only "waiting"; when it is a pod no node fits, Available's reason is `Unschedulable` (the
+    pod condition's own reason: HyperShift has no reason of its own for this), which a capacity-aware caller
+    can match on.
     """
     statuses = observed.components
     derived: dict[str, tuple[bool, str, str]] = {}
     if "etcd" in statuses:
-        derived["EtcdAvailable"] = etcd_condition(statuses["etcd"].rolled_out, observed.etcd_restore_error)
+        etcd = statuses["etcd"]
+        derived["EtcdAvailable"] = etcd_condition(etcd.rolled_out, observed.etcd_restore_error,
+                                                  etcd.why.message if etcd.why else "")
     else:
         derived["EtcdAvailable"] = (True, "EtcdUnmanaged", "etcd is unmanaged: it is run outside hcp")
     kas = statuses.get("kube-apiserver")
     kas_ok = kas is not None and kas.available
     derived["KubeAPIServerAvailable"] = (
         kas_ok, "AsExpected" if kas_ok else "NotAvailable",
-        "Kube APIServer deployment is available" if kas_ok else "Waiting for the kube-apiserver deployment")
+        "Kube APIServer deployment is available" if kas_ok else "Waiting for the kube-apiserver deployment"
+        + (f": {kas.why.message}" if kas is not None and kas.why else ""))
     not_serving = [status for status in statuses.values() if not status.available]
     available = not not_serving and observed.api_ready
+    reason = "AsExpected" if available else "ComponentsNotAvailable"
     if available:
         message = "The hosted control plane is available"
         held = [status for status in statuses.values() if status.waiting_for]
         if held:
             message += "; updating in dependency order: " + ", ".join(
                 f"{status.name} waits for {', '.join(status.waiting_for)}" for status in held)
+        stuck = [status for status in statuses.values() if status.why]
+        if stuck:  # serving on its old pods; the new ones do not come
+            message += "; " + "; ".join(f"{status.name} cannot finish its rollout: {status.why.message}"
+                                        for status in stuck)
     elif observed.endpoint is None:
         message = "Waiting for the API server endpoint to be published"
     elif observed.etcd_restore_error:
         message = f"etcd cannot start: restoring restoreSnapshotURL failed: {observed.etcd_restore_error}"
+    elif any(status.why for status in not_serving):
+        # What a person can act on first: each held component with what its pods say, then the others.
+        ordered = sorted(not_serving, key=lambda status: status.why is None)
+        message = f"Waiting for {', '.join(status.name for status in ordered)} to roll out: " + "; ".join(
+            f"{status.name}: {status.why.message if status.why else status.message}" for status in ordered
+            if status.why or status.message)
+        if any(status.why and status.why.reason == UNSCHEDULABLE for status in not_serving):
+            reason = UNSCHEDULABLE
     elif not_serving:
         details = "; ".join(status.message for status in not_serving if status.message)
         message = f"Waiting for {', '.join(status.name for status in not_serving)} to roll out" + \
             (f" ({details})" if details else "")
     else:
         message = f"The API server at {observed.endpoint.url} is not ready: {observed.api_error}"
-    derived["Available"] = (available, "AsExpected" if available else "ComponentsNotAvailable", message)
+    derived["Available"] = (available, reason, message)
     derived["Degraded"] = degraded_condition(statuses.values())
     return derived
 

@@ -22,6 +22,7 @@ from typing import Any
 from hcp.controlplane.components import COMPONENTS, Component
 from hcp.controlplane.context import RenderContext
 from hcp.controlplane.labels import stamp
+from hcp.controlplane.overrides import apply_overrides, resource_overrides
 from hcp.kube.leftovers import LiveObject, ObjectKey
 from hcp.kube.leftovers import leftovers as kube_leftovers
 
@@ -38,11 +39,14 @@ listed for leftovers. Deleted in reverse order: disruption budgets and workloads
 
 
 def render_component(ctx: RenderContext, component: Component) -> list[dict[str, Any]]:
-    """One component's objects, in `ctx.namespace` and carrying the common labels; none when it is not
-    enabled for this HostedControlPlane, so that what it rendered before becomes a leftover."""
+    """One component's objects, in `ctx.namespace` and carrying the common labels, with the requests the
+    HostedControlPlane's resource-request-override annotations set (hcp.controlplane.overrides); none when
+    it is not enabled for this HostedControlPlane, so that what it rendered before becomes a leftover."""
     if not component.enabled(ctx):
         return []
-    return [stamp(obj, ctx.namespace, component.name) for obj in component.render(ctx)]
+    objects = [stamp(obj, ctx.namespace, component.name) for obj in component.render(ctx)]
+    apply_overrides(objects, resource_overrides(ctx.hcp.metadata.annotations))
+    return objects
 
 
 def render(ctx: RenderContext) -> list[dict[str, Any]]:

@@ -18,6 +18,12 @@ Available and RolloutComplete conditions, and why it is degraded if it is:
 Degraded is separate from Available: a highly available etcd with one member
 of three crash-looping keeps its quorum and serves, and says that it is degraded.
 
+While a component is not ready its message starts with why, when its pods say
+it (`why_not_ready`): a pod the scheduler found no node for, an image that
+cannot be pulled, a container that keeps crashing. "0 of 1 available" tells a
+user that something is wrong; "pod kube-scheduler-… cannot be scheduled: 0/1
+nodes are available: 1 Insufficient cpu" tells them what to do about it.
+
 Pure: workloads as the informers give them (attributes), pods as dicts.
 """
 
@@ -37,6 +43,11 @@ CRASH_LOOP_RESTARTS = 3
 off for more than a minute); fewer are how components start when what they talk to is not up yet."""
 MESSAGE_LIMIT = 200
 """Characters kept of a kubelet's or controller's message (an image pull error can be long)."""
+UNSCHEDULABLE = "Unschedulable"
+"""The reason of a pod's PodScheduled=False condition when the scheduler found no node for it (and of the
+HostedControlPlane's Available=False when that is what holds the control plane back)."""
+IMAGE_PULL_FAILED = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName"})
+CONTAINER_CONFIG_FAILED = frozenset({"CreateContainerConfigError", "CreateContainerError"})
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,19 @@ class ComponentStatus:
     """What it is waiting for when not available or not rolled out, for condition messages."""
     waiting_for: tuple[str, ...] = ()
     """The dependencies its existing workloads are held for (hcp.controlplane.ordering)."""
+    why: NotReady | None = None
+    """What its pods say keeps it from being ready (`why_not_ready`), while it is not; also the start of
+    `message`."""
+
+
+@dataclass(frozen=True)
+class NotReady:
+    """Why a workload's pods are not ready, as its pods say it: a reason word and a sentence for a person."""
+
+    reason: str
+    """`Unschedulable`, the kubelet's waiting reason (`ImagePullBackOff`, `CrashLoopBackOff`, ...)."""
+    message: str
+    """`pod kube-scheduler-5d8f-x2 cannot be scheduled: 0/1 nodes are available: 1 Insufficient cpu.`"""
 
 
 def workload_available(workload: Any | None) -> bool:
@@ -111,6 +135,76 @@ def pod_problems(pods: Iterable[Mapping[str, Any]]) -> list[str]:
     return problems
 
 
+def why_not_ready(pods: Iterable[Mapping[str, Any]]) -> NotReady | None:
+    """The most useful sentence on why a workload's pods are not ready, from the pods (dicts), or None.
+
+    In the order a person can act on them: a pod no node fits (the scheduler's own message, which names
+    the shortage: "1 Insufficient cpu"), an image that cannot be pulled, a container whose configuration
+    cannot be made, a container that keeps crashing (with its last exit code and the end of its log, which
+    the control-plane containers report on failure). Pods that are going away or have finished are not
+    looked at: an old replica's end is no reason. Of several pods held back alike, the first by name is
+    said and the others counted, so the sentence stays one and stable between passes.
+    """
+    found: list[tuple[int, str, NotReady]] = []
+    for pod in pods:
+        metadata, status = pod.get("metadata") or {}, pod.get("status") or {}
+        if metadata.get("deletionTimestamp") or status.get("phase") in ("Succeeded", "Failed"):
+            continue
+        name = metadata.get("name", "?")
+        held = _pod_not_ready(name, status)
+        if held is not None:
+            rank, why = held
+            found.append((rank, name, why))
+    if not found:
+        return None
+    found.sort(key=lambda each: each[:2])
+    rank, _, first = found[0]
+    alike = sum(1 for each in found[1:] if each[0] == rank)
+    if alike:
+        first = NotReady(first.reason, f"{first.message} (and {alike} other pod{'' if alike == 1 else 's'})")
+    return first
+
+
+def _pod_not_ready(name: str, status: Mapping[str, Any]) -> tuple[int, NotReady] | None:
+    """The rank (lower: more useful) and sentence of what holds one pod back, or None."""
+    for condition in status.get("conditions") or ():
+        if condition.get("type") == "PodScheduled" and condition.get("status") == "False" \
+                and condition.get("reason") == UNSCHEDULABLE:
+            detail = _scheduler_message(condition.get("message") or "")
+            return 0, NotReady(UNSCHEDULABLE, f"pod {name} cannot be scheduled: {detail or 'no node fits it'}")
+    held: tuple[int, NotReady] | None = None
+    for container in [*(status.get("initContainerStatuses") or ()), *(status.get("containerStatuses") or ())]:
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        reason, what = waiting.get("reason"), f"pod {name} container {container.get('name')}"
+        message = _short(waiting.get("message") or "")
+        if reason in IMAGE_PULL_FAILED:
+            candidate = 1, NotReady(reason, f"{what} cannot pull its image ({reason})" + _colon(message))
+        elif reason in CONTAINER_CONFIG_FAILED:
+            candidate = 2, NotReady(reason, f"{what} cannot be created ({reason})" + _colon(message))
+        elif reason == CRASH_LOOP:
+            restarts = container.get("restartCount") or 0
+            last = (container.get("lastState") or {}).get("terminated") or {}
+            exit_code = f", last exit code {last['exitCode']}" if last.get("exitCode") is not None else ""
+            said = _short(last.get("message") or last.get("reason") or "")
+            candidate = 3, NotReady(reason, f"{what} keeps crashing (restarted {restarts} time"
+                                            f"{'' if restarts == 1 else 's'}{exit_code})" + _colon(said))
+        else:
+            continue
+        if held is None or candidate[0] < held[0]:
+            held = candidate
+    return held
+
+
+def _scheduler_message(message: str) -> str:
+    """The scheduler's reason without its preemption postscript ("preemption: 0/1 nodes are available: 1 No
+    preemption victims found..."), which repeats the count and says nothing a user acts on."""
+    return _short(message.split(" preemption: ", 1)[0])
+
+
+def _colon(detail: str) -> str:
+    return f": {detail}" if detail else ""
+
+
 def component_status(name: str, workloads: Mapping[Workload, Any | None], pods: Sequence[Mapping[str, Any]] = (),
                      waiting_for: tuple[str, ...] = ()) -> ComponentStatus:
     """The status of component `name` from its rendered workloads ((kind, name) -> the live object, None when
@@ -124,14 +218,15 @@ def component_status(name: str, workloads: Mapping[Workload, Any | None], pods: 
     problems = [problem for (kind, workload), live in workloads.items()
                 if (problem := workload_degraded(kind, workload, live))]
     problems += pod_problems(pods)
-    message = ""
+    message, why = "", None
     if not (available and rolled_out):
         pending = [_progress(kind, workload, live) for (kind, workload), live in workloads.items()
                    if not (workload_available(live) and workload_rolled_out(live))]
         if waiting_for:
             pending.append(f"held until {', '.join(waiting_for)} rolled out")
-        message = "; ".join(pending)
-    return ComponentStatus(name, available, rolled_out, "; ".join(problems) or None, message, waiting_for)
+        why = why_not_ready(pods) if workloads else None
+        message = "; ".join(([why.message] if why else []) + pending)
+    return ComponentStatus(name, available, rolled_out, "; ".join(problems) or None, message, waiting_for, why)
 
 
 def degraded_condition(statuses: Iterable[ComponentStatus]) -> tuple[bool, str, str]:

@@ -287,7 +287,10 @@ def check_node_pool_release(cluster: dict[str, Any], image: str) -> None:
 
 def wait_for_cluster(kube: Kube, namespace: str, name: str, nodes: int, log: Log,
                      timeout: float | None) -> None:
-    """Log each phase as it completes: control-plane namespace, etcd, API server, nodes."""
+    """Log each phase as it completes: control-plane namespace, etcd, API server, nodes; and, while one
+    is not done, what it waits for each time that changes (`Waiting`), so that a control plane that cannot
+    be scheduled says so ("API server: ... pod kube-scheduler-... cannot be scheduled: 0/1 nodes are
+    available: 1 Insufficient cpu.") rather than leaving the user with silence until the timeout."""
     target = control_plane_namespace(namespace, name)
     phases: list[tuple[str, Callable[[dict[str, Any]], tuple[bool, str]]]] = [
         (f"control-plane namespace {target}", lambda hc: _namespace_phase(kube, target)),
@@ -297,6 +300,7 @@ def wait_for_cluster(kube: Kube, namespace: str, name: str, nodes: int, log: Log
     if nodes > 0:
         phases.append((f"{nodes} nodes", lambda hc: _nodes_phase(kube, namespace, name, nodes)))
     deadline = time.monotonic() + timeout if timeout else None
+    waiting = Waiting()
     while phases:
         cluster = hosted_cluster(kube, namespace, name)
         _fail_on_invalid(cluster)
@@ -309,11 +313,31 @@ def wait_for_cluster(kube: Kube, namespace: str, name: str, nodes: int, log: Log
             phases.pop(0)
         if not phases:
             return
+        line = waiting.line(what, detail)
+        if line:
+            log(line)
         if deadline is not None and time.monotonic() > deadline:
             raise HostedClusterError(
                 f"timed out after {timeout:.0f}s waiting for {what} of hosted cluster {namespace}/{name}: {detail}; "
                 f"see `kubectl -n {namespace} describe hostedcluster {name}` and `kubectl -n {target} get pods`")
         time.sleep(POLL_SECONDS)
+
+
+class Waiting:
+    """What `wait_for_cluster` says while a phase is not done: `<phase>: <what it waits for>`, once each time
+    that changes. Once, so that a wait of minutes is a few lines in a log rather than one every poll; each
+    change, so that the line a user reads is the control plane's current reason (a pod that cannot be
+    scheduled, an image that cannot be pulled), not a stale one."""
+
+    def __init__(self) -> None:
+        self._last: tuple[str, str] | None = None
+
+    def line(self, what: str, detail: str) -> str | None:
+        """The line to show for this poll, or None when it would repeat the last one."""
+        if (what, detail) == self._last:
+            return None
+        self._last = (what, detail)
+        return f"{what}: {detail}"
 
 
 def destroy_cluster(kube: Kube, namespace: str, name: str, log: Log, grace_period: float) -> None:

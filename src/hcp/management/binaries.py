@@ -213,11 +213,12 @@ def cached(toolset_name: str) -> Path | None:
     return target if (target / ".complete").exists() else None
 
 
-def ensure(toolset_name: str, log: Callable[[str], None] = lambda _: None, step: str = "") -> Path:
+def ensure(toolset_name: str, log: Callable[[str], None] = lambda _: None, step: str = "", after: int = 0) -> Path:
     """The directory holding the toolset's binaries, building them first if needed.
 
-    A build is shown while it runs (`[3/9] kubernetes v1.37.1: building… 2m10s`, `step` being
-    the `[3/9]`), then with its duration; a cached toolset says nothing.
+    A build is shown while it runs, with what it builds and how many builds come after it
+    (`[3/9] kubernetes v1.37.1: building… 2m10s (4 more after it; kube-apiserver, kubelet, ...)`,
+    `step` being the `[3/9]`), then with its duration; a cached toolset says nothing here.
     """
     found = cached(toolset_name)
     if found:
@@ -227,7 +228,7 @@ def ensure(toolset_name: str, log: Callable[[str], None] = lambda _: None, step:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{toolset.name}-", dir=target.parent))
     try:
-        with ticking(log, f"{step} {toolset.name} {toolset.version}".lstrip()):
+        with ticking(log, f"{step} {toolset.name} {toolset.version}".lstrip(), detail=build_detail(toolset, after)):
             _go_build(toolset, staging)
         (staging / ".complete").write_text(toolset.version + "\n")
         shutil.rmtree(target, ignore_errors=True)
@@ -238,16 +239,39 @@ def ensure(toolset_name: str, log: Callable[[str], None] = lambda _: None, step:
 
 
 def ensure_all(log: Callable[[str], None] = lambda _: None) -> None:
-    """Every toolset built, the missing ones announced first with how long they take all told."""
-    missing = [toolset for toolset in TOOLSETS.values() if cached(toolset.name) is None]
+    """Every toolset built, the missing ones announced first with how long they take all told.
+
+    When something is to be built, every toolset gets its line in turn, `[2/9] etcd v3.6.16: cached` for
+    one built before, so that the count a newcomer watches is of the whole list and each line says
+    whether it is work or not; when nothing is, nothing is said.
+    """
+    toolsets = list(TOOLSETS.values())
+    missing = [toolset for toolset in toolsets if cached(toolset.name) is None]
     if not missing:
         return
     minutes = max(1, round(sum(toolset.cold_build_s for toolset in missing) / 60))
-    toolsets = "toolset" if len(missing) == 1 else "toolsets"
-    log(f"building {len(missing)} {toolsets} from their Go modules (about {minutes} min on 2 cores; "
+    noun = "toolset" if len(missing) == 1 else "toolsets"
+    log(f"building {len(missing)} {noun} from their Go modules (about {minutes} min on 2 cores; "
         f"cached in {_home_relative(cache_dir() / 'bin')})")
-    for number, toolset in enumerate(missing, 1):
-        ensure(toolset.name, log, step=f"[{number}/{len(missing)}]")
+    for number, toolset in enumerate(toolsets, 1):
+        step = f"[{number}/{len(toolsets)}]"
+        if toolset not in missing:
+            log(f"{step} {toolset.name} {toolset.version}: cached")
+            continue
+        ensure(toolset.name, log, step=step, after=len(missing) - missing.index(toolset) - 1)
+
+
+COMMANDS_SHOWN = 3
+"""Commands named on a build's line; more are counted, so that the line fits a terminal."""
+
+
+def build_detail(toolset: Toolset, after: int) -> str:
+    """What a running build's line says after its elapsed time: how many builds follow it, then what it
+    builds (`4 more after it; kube-apiserver, kube-controller-manager, kube-scheduler, +3 more`)."""
+    names = list(toolset.commands)
+    shown = ", ".join(names[:COMMANDS_SHOWN]) + (f", +{len(names) - COMMANDS_SHOWN} more"
+                                                 if len(names) > COMMANDS_SHOWN else "")
+    return (f"{after} more after it; " if after else "") + shown
 
 
 def _home_relative(path: Path) -> str:

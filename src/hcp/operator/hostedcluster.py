@@ -47,10 +47,14 @@ from hcp.api.names import (
     FORCE_UPGRADE_TO_ANNOTATION,
     FINALIZER,
     HOSTED_CLUSTER_UID_LABEL,
+    RESOURCE_REQUEST_OVERRIDE_PREFIX,
     RESTART_DATE_ANNOTATION,
     control_plane_namespace,
     control_plane_namespace_metadata,
 )
+from hcp.controlplane.context import RenderError
+from hcp.controlplane.overrides import resource_overrides
+from hcp.controlplane.status import UNSCHEDULABLE
 from hcp.kube.apply import apply, apply_status, delete_if_exists, get_or_none, owner_reference, resource_of
 from hcp.kube.conditions import find_condition, is_true, refused_status, set_condition
 from hcp.kube.controller import Result
@@ -78,7 +82,13 @@ PROPAGATED_SPEC = (
     "configuration", "secretEncryption", "pausedUntil", "nodeSelector", "tolerations", "labels",
 )
 PROPAGATED_ANNOTATIONS = (RESTART_DATE_ANNOTATION, CERTIFICATE_VALIDITY_ANNOTATION)
-"""The HostedCluster's annotations its HostedControlPlane carries too."""
+"""The HostedCluster's annotations its HostedControlPlane carries too (and every resource-request override)."""
+
+
+def propagated_annotation(key: str) -> bool:
+    """Whether the HostedControlPlane carries this annotation of its HostedCluster: the listed ones, and
+    HyperShift's resource-request overrides, whose keys name the container they size."""
+    return key in PROPAGATED_ANNOTATIONS or key.startswith(RESOURCE_REQUEST_OVERRIDE_PREFIX + "/")
 DELETE_RECHECK = 2.0
 PROGRESS_RECHECK = 5.0
 KUBECONFIG_RENEWAL_DELAY = 5.0
@@ -95,14 +105,36 @@ def control_plane_manifest(hc: HostedCluster, spec: dict[str, Any], target: str)
     hcp_spec.setdefault("infraID", hc.metadata.name)
     hcp_spec.setdefault("clusterID", str(uuid.uuid5(uuid.NAMESPACE_URL, f"hcp:{hc.metadata.uid}")))
     annotations = {CLUSTER_ANNOTATION: f"{hc.metadata.namespace}/{hc.metadata.name}"}
-    for key in PROPAGATED_ANNOTATIONS:
-        value = (hc.metadata.annotations or {}).get(key)
-        if value:
+    for key, value in (hc.metadata.annotations or {}).items():
+        if value and propagated_annotation(key):
             annotations[key] = value
     return {"apiVersion": API_VERSION, "kind": "HostedControlPlane",
             "metadata": {"name": hc.metadata.name, "namespace": target, "annotations": annotations,
                          "labels": {HOSTED_CLUSTER_UID_LABEL: hc.metadata.uid}},
             "spec": hcp_spec}
+
+
+def resource_override_problems(annotations: dict[str, str] | None) -> list[str]:
+    """A resource-request override annotation that cannot be read, said on the HostedCluster itself
+    (ValidConfiguration=False, which `hcp create cluster --wait` stops at) rather than only on the
+    HostedControlPlane, where a user who set it on the HostedCluster would not look."""
+    try:
+        resource_overrides(annotations)
+    except RenderError as error:
+        return [str(error)]
+    return []
+
+
+PROGRESSING = "HostedCluster is deploying, upgrading, or reconfiguring"
+
+
+def progressing_message(available: Condition | None) -> str:
+    """Progressing's message while the release is not rolled out: HyperShift's sentence, and why it cannot
+    go on when the control plane says so (its Available=False with reason Unschedulable: a pod no node fits,
+    which waiting alone does not fix; the message names the pod and the scheduler's reason)."""
+    if available is not None and available.status == "False" and available.reason == UNSCHEDULABLE:
+        return f"{PROGRESSING}, and cannot go on: {available.message}"
+    return PROGRESSING
 
 
 COPIES = "copied Secrets"
@@ -208,6 +240,7 @@ class HostedClusterController:
 
         problems = [pause.invalid] if pause.invalid else []
         problems += hosted_cluster_problems(hc)
+        problems += resource_override_problems(hc.metadata.annotations)
         existing_namespace = await get_or_none(self.client, Namespace, target)
         not_ours = namespace_owner_problem(existing_namespace, hc.metadata.uid, key)
         if not_ours:
@@ -270,7 +303,7 @@ class HostedClusterController:
         completed = history[0]["state"] == "Completed"
         condition("Progressing", not completed, "AsExpected" if completed else "Progressing",
                   "HostedCluster is at expected version" if completed
-                  else "HostedCluster is deploying, upgrading, or reconfiguring")
+                  else progressing_message(find_condition(hcp_conditions, "Available")))
         current = history_version(history) or release.version
         reason, message = channel_problem(hc.spec.channel, current)
         condition("ClusterVersionRetrievedUpdates", not reason, reason or "AsExpected", message or (
@@ -295,7 +328,7 @@ class HostedClusterController:
             return  # none yet, or not this HostedCluster's
         current = as_dict(live)
         annotations = {key: value for key, value in (current["metadata"].get("annotations") or {}).items()
-                       if key in (CLUSTER_ANNOTATION, *PROPAGATED_ANNOTATIONS)}
+                       if key == CLUSTER_ANNOTATION or propagated_annotation(key)}
         labels = {key: value for key, value in (current["metadata"].get("labels") or {}).items()
                   if key == HOSTED_CLUSTER_UID_LABEL}
         await apply(self.client, {

@@ -149,8 +149,35 @@ def test_wait_reports_each_phase_and_how_to_use_the_cluster(hcp, api, clock):
                                "created Secret clusters/demo-pull-secret",
                                "created Secret clusters/demo-etcd-encryption-key",
                                "created NodePool clusters/demo", "created HostedCluster clusters/demo",
-                               "control-plane namespace clusters-demo created", "etcd cluster is available",
-                             "API server available at https://10.0.0.2:30443", "2 of 2 nodes ready"]
+                               "control-plane namespace clusters-demo: namespace clusters-demo does not exist yet",
+                               "control-plane namespace clusters-demo created",
+                               "etcd: HostedControlPlane clusters-demo/demo reports no EtcdAvailable yet",
+                               "etcd cluster is available",
+                               "API server: the HostedCluster reports no Available condition yet",
+                               "API server available at https://10.0.0.2:30443",
+                               "2 nodes: NodePool clusters/demo has 0 of 2 nodes", "2 of 2 nodes ready"]
+
+
+def test_wait_says_why_the_control_plane_cannot_be_scheduled_once_each_time_it_changes(hcp, api, clock):
+    unschedulable = ("Waiting for kube-scheduler to roll out: kube-scheduler: pod kube-scheduler-5d8f-x2 cannot be "
+                     "scheduled: 0/1 nodes are available: 1 Insufficient cpu.")
+
+    def control_plane(message: str):
+        def step():
+            api.add(world.namespace("clusters-demo"))
+            api.add({"apiVersion": "hypershift.openshift.io/v1beta1", "kind": "HostedControlPlane",
+                     "metadata": {"name": "demo", "namespace": "clusters-demo"}, "spec": {},
+                     "status": {"conditions": [world.condition("EtcdAvailable", "True", "etcd cluster is available")]}})
+            cluster = api.get("HostedCluster", "demo", "clusters")
+            api.add({**cluster, "status": {"conditions": [world.condition("Available", "False", message)]}})
+        return step
+
+    clock.steps = [control_plane(unschedulable), lambda: None, lambda: None]
+    result = hcp("create", "cluster", "kwok", "--name", "demo", "--wait", "--timeout", "1m", *ADDRESS)
+    assert result.code == 1
+    assert result.progress[-3:] == ["control-plane namespace clusters-demo created", "etcd cluster is available",
+                                    f"API server: {unschedulable}"]  # once, though polled until the timeout
+    assert "Insufficient cpu" in result.error
 
 
 def test_wait_gives_up_after_the_timeout_naming_the_phase(hcp, api, clock):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from hcp.controlplane.status import (
-    CRASH_LOOP_RESTARTS, ComponentStatus, component_status, degraded_condition, pod_problems, workload_available,
-    workload_degraded, workload_rolled_out,
+    CRASH_LOOP_RESTARTS, ComponentStatus, NotReady, component_status, degraded_condition, pod_problems,
+    why_not_ready, workload_available, workload_degraded, workload_rolled_out,
 )
 
 KAS = ("Deployment", "kube-apiserver")
@@ -194,3 +194,151 @@ def test_a_degraded_component_makes_the_control_plane_degraded_not_unavailable()
     derived = conditions(ok("etcd"), ok("kube-apiserver"), broken)
     assert derived["Available"][0]
     assert derived["Degraded"] == (True, "ComponentsDegraded", "ignition-server: pod i container kubelet ImagePullBackOff")
+
+
+# Why a component is not ready, from its pods (why_not_ready), and how it reaches the conditions.
+
+INSUFFICIENT_CPU = ("0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: "
+                    "1 No preemption victims found for incoming pod.")
+
+
+def pending(name: str, message: str = INSUFFICIENT_CPU, **status) -> dict:
+    scheduled = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message}
+    return {"metadata": {"name": name}, "status": {"phase": "Pending", "conditions": [scheduled], **status}}
+
+
+def crashing(name: str, restarts: int, exit_code: int | None = 1, message: str = "") -> dict:
+    last = {"terminated": {"reason": "Error", **({"exitCode": exit_code} if exit_code is not None else {}),
+                           **({"message": message} if message else {})}}
+    return {"name": name, "restartCount": restarts, "lastState": last,
+            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed"}}}
+
+
+def test_a_pod_no_node_fits_is_named_with_the_schedulers_reason_without_its_preemption_postscript():
+    why = why_not_ready([pending("kube-scheduler-5d8f-x2")])
+    assert why == NotReady("Unschedulable", "pod kube-scheduler-5d8f-x2 cannot be scheduled: "
+                                            "0/1 nodes are available: 1 Insufficient cpu.")
+
+
+def test_an_unschedulable_pod_without_a_message_is_still_said():
+    assert why_not_ready([pending("etcd-0", message="")]).message == "pod etcd-0 cannot be scheduled: no node fits it"
+
+
+def test_a_pod_not_scheduled_yet_for_another_reason_is_no_reason():
+    waiting_gate = pending("a")
+    waiting_gate["status"]["conditions"][0]["reason"] = "SchedulingGated"
+    assert why_not_ready([waiting_gate]) is None
+    assert why_not_ready([]) is None
+    assert why_not_ready([pod("kas-1", running("kube-apiserver"))]) is None
+
+
+def test_image_pull_failures_name_the_container_and_the_kubelets_message():
+    why = why_not_ready([pod("kas-1", waiting("kube-apiserver", "ImagePullBackOff",
+                                              message="Back-off pulling image \"registry:5000/kas:v1\""))])
+    assert why == NotReady("ImagePullBackOff", 'pod kas-1 container kube-apiserver cannot pull its image '
+                                               '(ImagePullBackOff): Back-off pulling image "registry:5000/kas:v1"')
+    assert why_not_ready([pod("kas-1", init=(waiting("init", "ErrImagePull"),))]).message == \
+        "pod kas-1 container init cannot pull its image (ErrImagePull)"
+
+
+def test_a_missing_configuration_is_said():
+    why = why_not_ready([pod("kcm-1", waiting("kcm", "CreateContainerConfigError", message='secret "x" not found'))])
+    assert why == NotReady("CreateContainerConfigError",
+                           'pod kcm-1 container kcm cannot be created (CreateContainerConfigError): secret "x" not found')
+
+
+def test_a_crash_loop_is_said_from_the_first_restart_with_the_last_exit_code_and_the_end_of_its_log():
+    why = why_not_ready([pod("kas-1", crashing("kube-apiserver", 1, message="E0101 dial etcd: connection refused"))])
+    assert why == NotReady("CrashLoopBackOff", "pod kas-1 container kube-apiserver keeps crashing (restarted 1 time, "
+                                               "last exit code 1): E0101 dial etcd: connection refused")
+    assert why_not_ready([pod("kas-1", crashing("k", 4, exit_code=None))]).message == \
+        "pod kas-1 container k keeps crashing (restarted 4 times): Error"
+
+
+def test_the_most_actionable_reason_wins_whatever_the_order_of_pods_and_containers():
+    crash = pod("a-1", crashing("c", 2))
+    image = pod("b-1", running("x"), waiting("y", "ErrImagePull"))
+    unschedulable = pending("c-1")
+    for pods in ([crash, image, unschedulable], [unschedulable, image, crash]):
+        assert why_not_ready(pods).reason == "Unschedulable"
+    assert why_not_ready([crash, image]).reason == "ErrImagePull"
+    both = pod("d-1", crashing("first", 5), waiting("second", "ImagePullBackOff"))
+    assert why_not_ready([both]).message.startswith("pod d-1 container second cannot pull its image")
+
+
+def test_several_pods_held_alike_name_the_first_by_name_and_count_the_others():
+    assert why_not_ready([pending("etcd-2"), pending("etcd-0"), pending("etcd-1")]).message == \
+        "pod etcd-0 cannot be scheduled: 0/1 nodes are available: 1 Insufficient cpu. (and 2 other pods)"
+    assert why_not_ready([pending("etcd-1"), pending("etcd-0")]).message.endswith("(and 1 other pod)")
+    assert "other" not in why_not_ready([pending("etcd-0"), pod("etcd-1", crashing("etcd", 1))]).message
+
+
+def test_pods_going_away_or_finished_are_no_reason():
+    leaving = pending("old")
+    leaving["metadata"]["deletionTimestamp"] = "2025-01-01T00:00:00Z"
+    failed = pod("evicted", waiting("c", "ErrImagePull"))
+    failed["status"]["phase"] = "Failed"
+    assert why_not_ready([leaving, failed]) is None
+
+
+def test_a_long_scheduler_message_is_shortened():
+    why = why_not_ready([pending("p", message="0/100 nodes are available: " + "x" * 500)])
+    assert len(why.message) < 260 and why.message.endswith("…")
+
+
+def test_a_component_that_is_not_ready_leads_its_message_with_what_its_pods_say():
+    status = component_status("kube-scheduler", {("Deployment", "kube-scheduler"): workload(replicas=1, available=0,
+                                                                                             updated=1, total=1)},
+                              [pending("kube-scheduler-5d8f-x2")])
+    assert status.why.reason == "Unschedulable"
+    assert status.message == ("pod kube-scheduler-5d8f-x2 cannot be scheduled: 0/1 nodes are available: "
+                              "1 Insufficient cpu.; Deployment kube-scheduler: 0 of 1 available, 1 updated")
+    assert status.degraded is None  # capacity may come: not for Degraded
+
+
+def test_a_ready_component_has_no_why_whatever_its_pods_say():
+    assert component_status("kube-scheduler", {("Deployment", "kube-scheduler"): workload()},
+                            [pending("leftover")]).why is None
+
+
+def test_an_unschedulable_component_makes_available_false_with_reason_unschedulable_and_says_why():
+    stuck = component_status("kube-scheduler", {("Deployment", "kube-scheduler"): workload(replicas=1, available=0,
+                                                                                            updated=1, total=1)},
+                             [pending("kube-scheduler-5d8f-x2")])
+    slow = ComponentStatus("kube-controller-manager", False, False,
+                           message="Deployment kube-controller-manager: 0 of 1 available, 1 updated")
+    derived = conditions(ok("etcd"), ok("kube-apiserver"), slow, stuck)
+    assert derived["Available"] == (
+        False, "Unschedulable",
+        "Waiting for kube-scheduler, kube-controller-manager to roll out: kube-scheduler: pod kube-scheduler-5d8f-x2 "
+        "cannot be scheduled: 0/1 nodes are available: 1 Insufficient cpu.; kube-controller-manager: "
+        "Deployment kube-controller-manager: 0 of 1 available, 1 updated")
+
+
+def test_a_crash_loop_says_why_but_keeps_the_usual_reason():
+    why = NotReady("CrashLoopBackOff", "pod k-1 container k keeps crashing (restarted 2 times)")
+    derived = conditions(ok("etcd"), ok("kube-apiserver"), ComponentStatus("kwok", False, False, message="m", why=why))
+    assert derived["Available"] == (False, "ComponentsNotAvailable", "Waiting for kwok to roll out: kwok: "
+                                    "pod k-1 container k keeps crashing (restarted 2 times)")
+
+
+def test_etcd_and_kube_apiserver_conditions_say_what_holds_them():
+    why = NotReady("Unschedulable", "pod etcd-0 cannot be scheduled: 0/1 nodes are available: 1 Insufficient memory.")
+    etcd = ComponentStatus("etcd", False, False, message=why.message, why=why)
+    kas = ComponentStatus("kube-apiserver", False, False, why=NotReady("ErrImagePull", "pod kas-1 container c cannot "
+                                                                                       "pull its image (ErrImagePull)"))
+    derived = conditions(etcd, kas)
+    assert derived["EtcdAvailable"] == (False, "EtcdWaitingForQuorum", "Waiting for etcd to be ready: pod etcd-0 "
+                                        "cannot be scheduled: 0/1 nodes are available: 1 Insufficient memory.")
+    assert derived["KubeAPIServerAvailable"] == (False, "NotAvailable", "Waiting for the kube-apiserver deployment: "
+                                                 "pod kas-1 container c cannot pull its image (ErrImagePull)")
+    assert derived["Available"][1] == "Unschedulable"
+
+
+def test_a_serving_component_whose_new_pods_do_not_come_keeps_available_and_says_why():
+    why = NotReady("Unschedulable", "pod kube-apiserver-new cannot be scheduled: 0/1 nodes are available: "
+                                    "1 Insufficient cpu.")
+    rolling = ComponentStatus("kube-apiserver", True, False, message=why.message, why=why)
+    assert conditions(ok("etcd"), rolling)["Available"] == (
+        True, "AsExpected", "The hosted control plane is available; kube-apiserver cannot finish its rollout: "
+                            "pod kube-apiserver-new cannot be scheduled: 0/1 nodes are available: 1 Insufficient cpu.")

@@ -83,18 +83,21 @@ def test_ensure_all_says_how_many_and_how_long_then_shows_each_build(tmp_path, m
             (output / command).write_text("")
 
     monkeypatch.setattr(binaries, "_go_build", go_build)
-    binaries.ensure("etcd")  # cached before: not counted, not shown
+    binaries.ensure("etcd")  # cached before: not in the estimate, and said to be cached
     built.clear()
     stream = io.StringIO()
     binaries.ensure_all(Progress(stream, clock=clock))
     kubernetes, kwok = binaries.TOOLSETS["kubernetes"].version, binaries.TOOLSETS["kwok"].version
+    etcd = binaries.TOOLSETS["etcd"].version
     assert built == ["kubernetes", "kwok"]
     assert stream.getvalue().splitlines() == [
         f"[   0.0s] building 2 toolsets from their Go modules (about 8 min on 2 cores; cached in {tmp_path}/bin)",
-        f"[   0.0s] [1/2] kubernetes {kubernetes}: building… 0s",
-        f"[ 387.0s] [1/2] kubernetes {kubernetes}: built in 6m27s",
-        f"[ 387.0s] [2/2] kwok {kwok}: building… 0s",
-        f"[ 478.0s] [2/2] kwok {kwok}: built in 1m31s",
+        f"[   0.0s] [1/3] kubernetes {kubernetes}: building… 0s "
+        f"(1 more after it; kube-apiserver, kube-controller-manager, kube-scheduler, +3 more)",
+        f"[ 387.0s] [1/3] kubernetes {kubernetes}: built in 6m27s",
+        f"[ 387.0s] [2/3] etcd {etcd}: cached",
+        f"[ 387.0s] [3/3] kwok {kwok}: building… 0s (kwok)",
+        f"[ 478.0s] [3/3] kwok {kwok}: built in 1m31s",
     ]
     assert binaries.cached("kwok") is not None
 
@@ -126,3 +129,11 @@ def test_the_cache_is_shown_under_home_as_tilde(monkeypatch):
     monkeypatch.setenv("HOME", "/home/someone")
     assert binaries._home_relative(Path("/home/someone/.cache/hcp/bin")) == "~/.cache/hcp/bin"
     assert binaries._home_relative(Path("/var/cache/hcp/bin")) == "/var/cache/hcp/bin"
+
+
+def test_a_builds_detail_says_how_many_follow_and_names_a_few_commands():
+    toolsets = binaries.TOOLSETS
+    assert binaries.build_detail(toolsets["kubernetes"], 8) == \
+        "8 more after it; kube-apiserver, kube-controller-manager, kube-scheduler, +3 more"
+    assert binaries.build_detail(toolsets["etcd"], 1) == "1 more after it; etcd, etcdctl, etcdutl"
+    assert binaries.build_detail(toolsets["konnectivity"], 0) == "proxy-server, proxy-agent"
