@@ -75,7 +75,7 @@ log = logging.getLogger(__name__)
 PROPAGATED_SPEC = (
     "channel", "pullSecret", "issuerURL", "networking", "sshKey", "clusterID", "infraID", "platform", "dns",
     "controllerAvailabilityPolicy", "infrastructureAvailabilityPolicy", "fips", "services", "etcd",
-    "configuration", "secretEncryption", "pausedUntil", "nodeSelector", "tolerations", "labels",
+    "configuration", "auditWebhook", "secretEncryption", "pausedUntil", "nodeSelector", "tolerations", "labels",
 )
 PROPAGATED_ANNOTATIONS = (RESTART_DATE_ANNOTATION, CERTIFICATE_VALIDITY_ANNOTATION)
 """The HostedCluster's annotations its HostedControlPlane carries too."""
