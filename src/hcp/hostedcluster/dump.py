@@ -161,7 +161,7 @@ def _related_filter(cluster: dict[str, Any]) -> Related:
     encryption = (spec.get("secretEncryption") or {}).get("aescbc") or {}
     referenced = {ref.get("name") for ref in (spec.get("pullSecret"), spec.get("sshKey"), status.get("kubeconfig"),
                                               status.get("kubeadminPassword"), encryption.get("activeKey"),
-                                              encryption.get("backupKey")) if ref}
+                                              encryption.get("backupKey"), spec.get("auditWebhook")) if ref}
 
     def related(listed: list[tuple[Kind, list[dict[str, Any]]]]) -> list[list[dict[str, Any]]]:
         uids = {cluster["metadata"]["uid"]}

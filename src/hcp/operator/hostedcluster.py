@@ -41,6 +41,7 @@ from lightkube.types import PatchType
 from hcp.api import API_VERSION, HostedCluster, HostedControlPlane, NodePool
 from hcp.api.meta import Condition, LocalObjectReference
 from hcp.api.v1beta1.etcd import EtcdManagementType
+from hcp.api.v1beta1.hostedcluster import AUDIT_WEBHOOK_KUBECONFIG_KEY
 from hcp.api.names import (
     CERTIFICATE_VALIDITY_ANNOTATION,
     CLUSTER_ANNOTATION,
@@ -105,15 +106,19 @@ def control_plane_manifest(hc: HostedCluster, spec: dict[str, Any], target: str)
             "spec": hcp_spec}
 
 
+REQUIRED_KEYS = {"audit webhook": AUDIT_WEBHOOK_KUBECONFIG_KEY}
+"""Data keys a copied Secret must have, by what it is: without it the control plane could not start the part
+that reads it, so a Secret lacking it is reported here, where the user's object shows it."""
+
 COPIES = "copied Secrets"
 """The component the HostedCluster controller's copies count as, for hcp.kube.leftovers."""
 
 
 def copied_references(hc: HostedCluster) -> dict[str, LocalObjectReference | None]:
     """The Secrets of the HostedCluster's namespace the control plane reads, by what they are: the pull
-    secret, the SSH key, the aescbc keys spec.secretEncryption names, and an unmanaged etcd's client
-    certificates, which kube-apiserver mounts (pure)."""
-    wanted = {"pull secret": hc.spec.pull_secret, "SSH key": hc.spec.ssh_key}
+    secret, the SSH key, the aescbc keys spec.secretEncryption names, an unmanaged etcd's client
+    certificates and the audit webhook's kubeconfig, which kube-apiserver mounts (pure)."""
+    wanted = {"pull secret": hc.spec.pull_secret, "SSH key": hc.spec.ssh_key, "audit webhook": hc.spec.audit_webhook}
     etcd = hc.spec.etcd
     if etcd.management_type == EtcdManagementType.UNMANAGED and etcd.unmanaged is not None:
         wanted["etcd client"] = etcd.unmanaged.tls.client_secret
@@ -332,6 +337,10 @@ class HostedClusterController:
                 if error.status.code != 404:
                     raise
                 problems.append(f"{what} Secret {reference.name} not found in namespace {namespace}")
+                continue
+            required = REQUIRED_KEYS.get(what)
+            if required and required not in (source.data or {}):
+                problems.append(f"{what} Secret {reference.name} has no key {required!r}")
                 continue
             copies[reference.name] = {
                 "apiVersion": "v1", "kind": "Secret", "type": source.type or "Opaque",
