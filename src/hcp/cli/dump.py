@@ -32,7 +32,8 @@ def dump_cluster_command(name: str, namespace: str, artifact_dir: Path, dump_gue
     Writes the management cluster's nodes; the HostedCluster, its NodePools
     and their Secrets (names, types and keys only) and events; every object of
     the control-plane namespace and of the operator's namespace; the current
-    and previous logs of each of their containers.
+    and previous logs of each of their containers, among them each
+    kube-apiserver's audit log (the log of its audit-logs container).
 
     \b
     Examples:

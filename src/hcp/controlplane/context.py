@@ -82,6 +82,9 @@ class RenderContext:
     """Value of the hypershift.openshift.io/restart-date annotation, if any."""
     encryption_keys: Mapping[str, bytes] = field(default_factory=lambda: MappingProxyType({}))
     """Secret name -> the bytes under its data key `key`, for the aescbc keys spec.secretEncryption names."""
+    audit_webhook_kubeconfig: bytes | None = None
+    """The kubeconfig (key webhook-kubeconfig) of the Secret spec.auditWebhook names, as copied into the
+    control-plane namespace; None when unset or not found."""
     certificates: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
     """PKI Secret name -> data key -> digest of the value (hcp.controlplane.pki.fingerprints): a pod's
     config hash covers what it mounts of them, so a renewed certificate rolls the pods that read it
@@ -101,6 +104,7 @@ class RenderContext:
         operator_image: str = "",
         registry_mirrors: tuple[RegistryMirror, ...] = (),
         certificates: Mapping[str, Mapping[str, str]] | None = None,
+        audit_webhook_kubeconfig: bytes | None = None,
     ) -> RenderContext:
         """A context whose namespace and restart date are read from the HostedControlPlane itself."""
         if not hcp.metadata.namespace:
@@ -119,6 +123,7 @@ class RenderContext:
             restart_date=(hcp.metadata.annotations or {}).get(RESTART_DATE_ANNOTATION),
             encryption_keys=encryption_keys or {},
             certificates=certificates or {},
+            audit_webhook_kubeconfig=audit_webhook_kubeconfig,
         )
 
     def image(self, component: str) -> str:

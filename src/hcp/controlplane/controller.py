@@ -49,6 +49,7 @@ from hcp.api import HostedControlPlane
 from hcp.api.meta import Condition
 from hcp.api.names import HOSTED_CLUSTER_UID_LABEL, HOSTED_CONTROL_PLANE_LABEL
 from hcp.api.parse import parse
+from hcp.api.v1beta1.hostedcluster import AUDIT_WEBHOOK_KUBECONFIG_KEY
 from hcp.api.v1beta1.networking import ServiceType
 from hcp.controlplane.components import COMPONENTS
 from hcp.controlplane.components.component import COMPONENT_LABEL
@@ -285,6 +286,8 @@ class HostedControlPlaneController:
         secrets = {s.metadata.name: secret_data(as_dict(s))
                    async for s in self.client.list(Secret, namespace=namespace)}
         encryption_keys = {name: data["key"] for name, data in secrets.items() if "key" in data}
+        webhook = hcp.spec.audit_webhook.name if hcp.spec.audit_webhook else ""
+        webhook_kubeconfig = (secrets.get(webhook) or {}).get(AUDIT_WEBHOOK_KUBECONFIG_KEY) if webhook else None
 
         def context(endpoint: Endpoint, published: dict[ServiceType, Endpoint | None],
                     certificates: dict[str, dict[str, str]] | None = None) -> RenderContext:
@@ -294,7 +297,8 @@ class HostedControlPlaneController:
                                          ignition_endpoint=published.get(ServiceType.IGNITION),
                                          operator_image=self.settings.image,
                                          registry_mirrors=self.settings.registry_mirrors,
-                                         certificates=certificates)
+                                         certificates=certificates,
+                                         audit_webhook_kubeconfig=webhook_kubeconfig)
 
         provisional = context(Endpoint("0.0.0.0", 6443), {})
         endpoints = await self._publish(hcp, render(provisional), owner)

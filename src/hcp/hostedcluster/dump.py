@@ -13,6 +13,12 @@ From the HostedCluster's namespace only the cluster's own objects are taken
 they own, their events); the control-plane namespace and the operator's
 namespace are taken whole, every kind the API serves that can be listed.
 A Secret is written as its metadata, type and key names only.
+
+The audit log of each kube-apiserver is the log of its audit-logs container
+(`namespaces/<control-plane ns>/pods/kube-apiserver-*/audit-logs/current.log`):
+that container streams the log file, so the pod's log holds it, rotations
+included, as far back as the kubelet keeps container logs. The audit policy
+logs Secrets at Metadata only, so no Secret value is in it either.
 """
 
 from __future__ import annotations
@@ -161,7 +167,7 @@ def _related_filter(cluster: dict[str, Any]) -> Related:
     encryption = (spec.get("secretEncryption") or {}).get("aescbc") or {}
     referenced = {ref.get("name") for ref in (spec.get("pullSecret"), spec.get("sshKey"), status.get("kubeconfig"),
                                               status.get("kubeadminPassword"), encryption.get("activeKey"),
-                                              encryption.get("backupKey")) if ref}
+                                              encryption.get("backupKey"), spec.get("auditWebhook")) if ref}
 
     def related(listed: list[tuple[Kind, list[dict[str, Any]]]]) -> list[list[dict[str, Any]]]:
         uids = {cluster["metadata"]["uid"]}

@@ -41,6 +41,7 @@ from lightkube.types import PatchType
 from hcp.api import API_VERSION, HostedCluster, HostedControlPlane, NodePool
 from hcp.api.meta import Condition, LocalObjectReference
 from hcp.api.v1beta1.etcd import EtcdManagementType
+from hcp.api.v1beta1.hostedcluster import AUDIT_WEBHOOK_KUBECONFIG_KEY
 from hcp.api.names import (
     CERTIFICATE_VALIDITY_ANNOTATION,
     CLUSTER_ANNOTATION,
@@ -79,7 +80,7 @@ log = logging.getLogger(__name__)
 PROPAGATED_SPEC = (
     "channel", "pullSecret", "issuerURL", "networking", "sshKey", "clusterID", "infraID", "platform", "dns",
     "controllerAvailabilityPolicy", "infrastructureAvailabilityPolicy", "fips", "services", "etcd",
-    "configuration", "secretEncryption", "pausedUntil", "nodeSelector", "tolerations", "labels",
+    "configuration", "auditWebhook", "secretEncryption", "pausedUntil", "nodeSelector", "tolerations", "labels",
 )
 PROPAGATED_ANNOTATIONS = (RESTART_DATE_ANNOTATION, CERTIFICATE_VALIDITY_ANNOTATION)
 """The HostedCluster's annotations its HostedControlPlane carries too (and every resource-request override)."""
@@ -89,6 +90,8 @@ def propagated_annotation(key: str) -> bool:
     """Whether the HostedControlPlane carries this annotation of its HostedCluster: the listed ones, and
     HyperShift's resource-request overrides, whose keys name the container they size."""
     return key in PROPAGATED_ANNOTATIONS or key.startswith(RESOURCE_REQUEST_OVERRIDE_PREFIX + "/")
+
+
 DELETE_RECHECK = 2.0
 PROGRESS_RECHECK = 5.0
 KUBECONFIG_RENEWAL_DELAY = 5.0
@@ -137,15 +140,19 @@ def progressing_message(available: Condition | None) -> str:
     return PROGRESSING
 
 
+REQUIRED_KEYS = {"audit webhook": AUDIT_WEBHOOK_KUBECONFIG_KEY}
+"""Data keys a copied Secret must have, by what it is: without it the control plane could not start the part
+that reads it, so a Secret lacking it is reported here, where the user's object shows it."""
+
 COPIES = "copied Secrets"
 """The component the HostedCluster controller's copies count as, for hcp.kube.leftovers."""
 
 
 def copied_references(hc: HostedCluster) -> dict[str, LocalObjectReference | None]:
     """The Secrets of the HostedCluster's namespace the control plane reads, by what they are: the pull
-    secret, the SSH key, the aescbc keys spec.secretEncryption names, and an unmanaged etcd's client
-    certificates, which kube-apiserver mounts (pure)."""
-    wanted = {"pull secret": hc.spec.pull_secret, "SSH key": hc.spec.ssh_key}
+    secret, the SSH key, the aescbc keys spec.secretEncryption names, an unmanaged etcd's client
+    certificates and the audit webhook's kubeconfig, which kube-apiserver mounts (pure)."""
+    wanted = {"pull secret": hc.spec.pull_secret, "SSH key": hc.spec.ssh_key, "audit webhook": hc.spec.audit_webhook}
     etcd = hc.spec.etcd
     if etcd.management_type == EtcdManagementType.UNMANAGED and etcd.unmanaged is not None:
         wanted["etcd client"] = etcd.unmanaged.tls.client_secret
@@ -370,6 +377,10 @@ class HostedClusterController:
                 if error.status.code != 404:
                     raise
                 problems.append(f"{what} Secret {reference.name} not found in namespace {namespace}")
+                continue
+            required = REQUIRED_KEYS.get(what)
+            if required and required not in (source.data or {}):
+                problems.append(f"{what} Secret {reference.name} has no key {required!r}")
                 continue
             copies[reference.name] = {
                 "apiVersion": "v1", "kind": "Secret", "type": source.type or "Opaque",

@@ -139,3 +139,29 @@ def test_missing_cluster(hcp, api, tmp_path):
     assert result.code == 1
     assert result.error == ("error: HostedCluster clusters/nope not found; "
                             "list them with `kubectl get hostedclusters -A`")
+
+
+AUDIT_LINE = ('{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","verb":"create",'
+              '"objectRef":{"resource":"secrets","namespace":"default","name":"s"}}\n')
+
+
+def test_the_audit_log_of_each_kube_apiserver_is_in_the_dump_and_the_webhook_secret_as_keys_only(
+        hcp, api, cluster, tmp_path):
+    webhook_kubeconfig = "apiVersion: v1\nusers: [{name: w, user: {client-key-data: webhook-client-key-5}}]\n"
+    cluster["spec"]["auditWebhook"] = {"name": "demo-audit-webhook"}
+    api.add(world.secret("demo-audit-webhook", "clusters", {"webhook-kubeconfig": webhook_kubeconfig}))
+    api.add(world.secret("demo-audit-webhook", "clusters-demo", {"webhook-kubeconfig": webhook_kubeconfig}))
+    for index in (1, 2):
+        api.add(pod(f"kube-apiserver-{index}", "clusters-demo", ["kube-apiserver", "audit-logs"]))
+        api.logs[("clusters-demo", f"kube-apiserver-{index}", "audit-logs", False)] = AUDIT_LINE
+    out = tmp_path / "dump"
+    result = hcp("dump", "cluster", "--name", "demo", "--artifact-dir", str(out))
+    assert result.code == 0, result.err
+    dumped = files(out)
+    for index in (1, 2):
+        assert dumped[f"namespaces/clusters-demo/pods/kube-apiserver-{index}/audit-logs/current.log"] == AUDIT_LINE
+    secrets = {s["metadata"]["name"]: s for s in
+               yaml.safe_load(dumped["namespaces/clusters/core/secrets.yaml"])["items"]}
+    assert secrets["demo-audit-webhook"]["keys"] == ["webhook-kubeconfig"]
+    corpus = "\n".join(dumped.values())
+    assert "webhook-client-key-5" not in corpus and world.b64(webhook_kubeconfig) not in corpus

@@ -62,3 +62,68 @@ def test_an_unmanaged_etcds_client_certificates_are_copied_for_kube_apiserver():
         "unmanaged": {"endpoint": "https://etcd.ext:2379", "tls": {"clientSecret": {"name": "ext-etcd-client"}}}})
     assert hc.spec.etcd.management_type == EtcdManagementType.UNMANAGED
     assert "ext-etcd-client" in names(hc)
+
+
+def test_the_audit_webhook_secret_is_copied_and_its_copy_goes_with_the_reference():
+    hc = hosted_cluster()
+    hc.spec.audit_webhook = LocalObjectReference(name="demo-audit-webhook")
+    with_webhook = names(hc)
+    assert "demo-audit-webhook" in with_webhook
+    assert copied_references(hc)["audit webhook"].name == "demo-audit-webhook"
+    hc.spec.audit_webhook = None
+    assert stale_copies(TARGET, names(hc), with_webhook) == [("Secret", TARGET, "demo-audit-webhook")]
+
+
+class _Secrets:
+    """A client whose get returns the Secrets it holds, as lightkube's would."""
+
+    def __init__(self, secrets):
+        self.secrets = secrets
+
+    async def get(self, _resource, name, namespace):
+        from lightkube.models.meta_v1 import ObjectMeta
+        from lightkube.resources.core_v1 import Secret
+
+        return Secret(metadata=ObjectMeta(name=name, namespace=namespace), type="Opaque", data=self.secrets[name])
+
+
+def _copy(hc, secrets):
+    import asyncio
+
+    from hcp.operator.hostedcluster import HostedClusterController
+
+    controller = object.__new__(HostedClusterController)
+    controller.client = _Secrets(secrets)
+    problems: list[str] = []
+    copies = asyncio.run(controller._copy_secrets(hc, "clusters", TARGET, problems))
+    return copies, problems
+
+
+def test_an_audit_webhook_secret_without_its_kubeconfig_key_is_a_configuration_problem():
+    hc = hosted_cluster()
+    hc.spec.audit_webhook = LocalObjectReference(name="demo-audit-webhook")
+    present = {"demo-pull-secret": {".dockerconfigjson": "e30="}, "demo-etcd-encryption-key": {"key": "a2V5"}}
+    copies, problems = _copy(hc, {**present, "demo-audit-webhook": {"kubeconfig": "eA=="}})
+    assert problems == ["audit webhook Secret demo-audit-webhook has no key 'webhook-kubeconfig'"]
+    assert "demo-audit-webhook" not in copies
+    copies, problems = _copy(hc, {**present, "demo-audit-webhook": {"webhook-kubeconfig": "eA=="}})
+    assert problems == []
+    assert copies["demo-audit-webhook"]["data"] == {"webhook-kubeconfig": "eA=="}
+    assert copies["demo-audit-webhook"]["metadata"]["namespace"] == TARGET
+
+
+def test_the_audit_profile_and_webhook_reach_the_hosted_control_plane():
+    from hcp.api import HostedControlPlane, to_dict
+    from hcp.api.v1beta1.clusterconfig import AuditProfileType
+    from hcp.operator.hostedcluster import control_plane_manifest
+
+    hc = hosted_cluster()
+    hc.metadata.uid = "0000-1111"
+    spec = {**to_dict(hc.spec), "auditWebhook": {"name": "demo-audit-webhook"},
+            "configuration": {"apiServer": {"audit": {"profile": "WriteRequestBodies",
+                                                      "customRules": [{"group": "g", "profile": "None"}]}}}}
+    manifest = control_plane_manifest(hc, spec, TARGET)
+    assert manifest["spec"]["auditWebhook"] == {"name": "demo-audit-webhook"}
+    hcp = HostedControlPlane.model_validate(manifest)
+    assert hcp.spec.configuration.api_server.audit.profile == AuditProfileType.WRITE_REQUEST_BODIES
+    assert hcp.spec.configuration.api_server.audit.custom_rules[0].group == "g"

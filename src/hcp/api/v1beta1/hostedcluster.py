@@ -30,6 +30,8 @@ from hcp.api.v1beta1.networking import SERVICES_REQUIRED, ClusterNetworking, Ser
 from hcp.api.v1beta1.platform import PlatformSpec, PlatformStatus
 
 DEFAULT_ISSUER_URL = "https://kubernetes.default.svc"
+AUDIT_WEBHOOK_KUBECONFIG_KEY = "webhook-kubeconfig"
+"""Data key of the spec.auditWebhook Secret that holds the webhook's kubeconfig (HyperShift's name)."""
 
 MAX_NAME_LENGTH = MAX_CONTROL_PLANE_NAMESPACE - len("x-")
 """The longest HostedCluster name: its control-plane namespace `<namespace>-<name>` is a namespace name,
@@ -138,6 +140,8 @@ class HostedClusterSpec(KubeModel):
     """OIDC issuer of the ServiceAccount tokens the API server signs (--service-account-issuer)."""
     configuration: ClusterConfiguration | None = None
     """Configuration of the hosted cluster's components."""
+    audit_webhook: LocalObjectReference | None = None
+    """Secret (key "webhook-kubeconfig") with the kubeconfig of a webhook the API server sends audit events to."""
     secret_encryption: SecretEncryptionSpec | None = None
     """Encryption at rest of Secrets; cannot be removed once configured."""
     fips: bool | None = Field(default=None, json_schema_extra=kube_schema(rules=[immutable("fips")]))

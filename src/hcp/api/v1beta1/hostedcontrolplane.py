@@ -74,6 +74,8 @@ class HostedControlPlaneSpec(KubeModel):
     """The control plane's etcd."""
     configuration: ClusterConfiguration | None = None
     """Configuration of the hosted cluster's components."""
+    audit_webhook: LocalObjectReference | None = None
+    """Secret (key "webhook-kubeconfig", in the control-plane namespace) naming the audit webhook."""
     secret_encryption: SecretEncryptionSpec | None = None
     """Encryption at rest of Secrets; cannot be removed once configured."""
     paused_until: str | None = Field(default=None, max_length=255)

@@ -19,16 +19,26 @@ and `etcd` stay direct. --server-count is the number of API servers, so an
 agent keeps connecting through the Service until it holds a tunnel to each.
 The aggregation layer's front-proxy flags complete what aggregated API
 servers need.
+
+Auditing: the policy of spec.configuration.apiServer.audit (audit.py) in the
+ConfigMap kas-audit-config, the log in an emptyDir that the audit-logs
+container streams to its output, and with spec.auditWebhook the events also
+sent in batches to the webhook its Secret's kubeconfig names (the HostedCluster
+controller copies that Secret into the control-plane namespace). The pods
+read the policy and the kubeconfig at start, so both are in the config hash:
+a new profile rolls the API servers one at a time.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 
 import yaml
 
 from hcp.api.v1beta1.common import SecretEncryptionType
+from hcp.api.v1beta1.hostedcluster import AUDIT_WEBHOOK_KUBECONFIG_KEY
 from hcp.api.v1beta1.etcd import EtcdManagementType
 from hcp.api.v1beta1.networking import ServiceType
 from hcp.controlplane.components.component import (
@@ -40,6 +50,7 @@ from hcp.controlplane.components.component import (
     set_config_hash,
 )
 from hcp.controlplane.components.contract import Component
+from hcp.controlplane.components.kube_apiserver.audit import audit_config, logs_anything, policy_yaml
 from hcp.controlplane.context import RenderContext, RenderError
 from hcp.controlplane.pki import AGGREGATOR_CLIENT_USER, ETCD_CLIENT_SERVICE, KONNECTIVITY_SERVICE
 from hcp.controlplane.publishing import publish
@@ -62,6 +73,18 @@ KONNECTIVITY_SOCKET = "/run/konnectivity/konnectivity-server.socket"
 EGRESS_SELECTOR_CONFIGMAP = "kas-egress-selector-config"
 EGRESS_SELECTOR_CONFIG_KEY = "config.yaml"
 EGRESS_SELECTOR_MOUNT = "/etc/kubernetes/egress-selector"
+
+AUDIT_CONFIGMAP = "kas-audit-config"
+AUDIT_POLICY_KEY = "policy.yaml"
+AUDIT_LOGS = "audit-logs"
+"""The container streaming the audit log to its output."""
+AUDIT_LOGS_IMAGE = "etcd"
+"""The release image the audit-logs container runs: the one with a shell and busybox's tail beside its binaries
+(the others hold a static binary only), and one every release has."""
+AUDIT_WEBHOOK_VOLUME = "kas-audit-webhook"
+AUDIT_WEBHOOK_MOUNT = "/etc/kubernetes/auditwebhook"
+AUDIT_WEBHOOK_INITIAL_BACKOFF = "5s"
+"""How long the API server waits before retrying a failed batch (HyperShift's setting)."""
 
 
 def render(ctx: RenderContext) -> list[dict[str, Any]]:
@@ -106,7 +129,33 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
     egress_configmap["data"] = {EGRESS_SELECTOR_CONFIG_KEY: egress}
     hashed = [egress]
 
-    objects = [service, konnectivity_service, egress_configmap]
+    audit = audit_config(ctx)
+    policy = policy_yaml(audit)
+    audit_configmap = templates[f"ConfigMap/{AUDIT_CONFIGMAP}"]
+    audit_configmap["data"] = {AUDIT_POLICY_KEY: policy}
+    hashed.append(policy)
+    tail = container(pod["spec"], AUDIT_LOGS)
+    if logs_anything(audit):
+        tail["image"] = ctx.image(AUDIT_LOGS_IMAGE)
+        tail["resources"] = requests("5m", "10Mi")
+    else:  # profile None: nothing would ever be written to follow
+        pod["spec"]["containers"].remove(tail)
+    webhook = audit_webhook(ctx)
+    if webhook is not None:
+        secret_name, kubeconfig = webhook
+        args += [
+            f"--audit-webhook-config-file={AUDIT_WEBHOOK_MOUNT}/{AUDIT_WEBHOOK_KUBECONFIG_KEY}",
+            "--audit-webhook-mode=batch",
+            f"--audit-webhook-initial-backoff={AUDIT_WEBHOOK_INITIAL_BACKOFF}",
+        ]
+        main["volumeMounts"].append({"name": AUDIT_WEBHOOK_VOLUME, "mountPath": AUDIT_WEBHOOK_MOUNT})
+        pod["spec"]["volumes"].append({"name": AUDIT_WEBHOOK_VOLUME, "secret": {
+            "secretName": secret_name, "defaultMode": 0o640,
+            "items": [{"key": AUDIT_WEBHOOK_KUBECONFIG_KEY, "path": AUDIT_WEBHOOK_KUBECONFIG_KEY}]}})
+        # A digest, not the kubeconfig itself: the hash is an annotation anyone reading the pod sees.
+        hashed.append(hashlib.sha256(kubeconfig).hexdigest())
+
+    objects = [service, konnectivity_service, egress_configmap, audit_configmap]
     config = encryption_config(ctx)
     if config is not None:
         secret = templates[f"Secret/{ENCRYPTION_SECRET}"]
@@ -152,6 +201,18 @@ def egress_selector_config() -> str:
         ],
     }
     return yaml.safe_dump(config, sort_keys=False)
+
+
+def audit_webhook(ctx: RenderContext) -> tuple[str, bytes] | None:
+    """The spec.auditWebhook Secret's name and kubeconfig (read into the context), or None when unset."""
+    reference = ctx.hcp.spec.audit_webhook
+    if reference is None or not reference.name:
+        return None
+    kubeconfig = ctx.audit_webhook_kubeconfig
+    if not kubeconfig:
+        raise RenderError(f"the audit webhook Secret {reference.name} (data key {AUDIT_WEBHOOK_KUBECONFIG_KEY!r}) "
+                          f"was not found in the control-plane namespace")
+    return reference.name, kubeconfig
 
 
 def etcd_url(ctx: RenderContext, pod: dict[str, Any]) -> str:
