@@ -15,6 +15,7 @@ from hcp.backup.bundle import BundleError
 from hcp.backup.storage import StorageError
 from hcp.backup.verify import VerifyError
 from hcp.cli.backup import backup
+from hcp.cli.capacity import capacity
 from hcp.cli.completion import completion
 from hcp.cli.create import create
 from hcp.cli.destroy import destroy
@@ -62,7 +63,7 @@ def cli() -> None:
     """
 
 
-for command in (management_cluster, install, create, destroy, dump, backup, restore, migrate, version, completion):
+for command in (management_cluster, install, create, destroy, dump, backup, restore, migrate, capacity, version, completion):
     cli.add_command(command)
 
 
