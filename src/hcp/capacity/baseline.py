@@ -199,3 +199,10 @@ def with_overrides(baseline: Baseline, overrides: Mapping[str, Fraction], origin
         return dataclasses.replace(baseline, **values, sources=sources)
     except ValueError as error:
         raise ValueError(f"{origin}: {error}") from None
+
+
+def baselines_from_configmap(data: Mapping[str, Any] | None) -> dict[str, Baseline]:
+    """Both policies' baselines: the defaults with the ConfigMap's data (if any) applied."""
+    origin = f"ConfigMap {BASELINE_NAMESPACE}/{BASELINE_CONFIGMAP}"
+    overrides = overrides_from_mapping(data or {}, origin)
+    return {policy: with_overrides(default_baseline(policy), overrides[policy], origin) for policy in POLICIES}

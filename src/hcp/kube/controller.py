@@ -125,6 +125,7 @@ class Manager:
 
     def __init__(self, *, elector: LeaderElector | None = None, metrics: ControllerMetrics | None = None) -> None:
         self.controllers: list[Controller] = []
+        self.informers: list[Informer] = []
         self.phase = STARTING
         self._elector = elector
         self._metrics = metrics
@@ -136,6 +137,10 @@ class Manager:
         if self._metrics is not None:
             controller.instrument(self._metrics)
         self.controllers.append(controller)
+
+    def add_informer(self, informer: Informer) -> None:
+        """Run an informer no controller watches (a cache read only by metrics), with the controllers'."""
+        self.informers.append(informer)
 
     def readiness(self) -> tuple[bool, str]:
         """Ready while running with synced caches, and while standing by for the leader lease.
@@ -174,7 +179,7 @@ class Manager:
                 self._set_leading(True)
                 tasks.append(asyncio.create_task(self._elector.hold(), name="lease"))
             self.phase = SYNCING
-            informers = {id(i): i for c in self.controllers for i in c.informers}.values()
+            informers = {id(i): i for i in [*self.informers, *(i for c in self.controllers for i in c.informers)]}.values()
             tasks += [asyncio.create_task(i.run(), name=repr(i)) for i in informers]
             synced = asyncio.gather(*(i.wait_synced() for i in informers))
             if not await self._unless_stopped(synced, watching=tasks):

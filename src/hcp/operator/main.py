@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import socket
 from pathlib import Path
@@ -18,7 +19,8 @@ from pathlib import Path
 from lightkube.operators import exists
 from lightkube.resources.apps_v1 import Deployment, StatefulSet
 from lightkube.resources.batch_v1 import Job
-from lightkube.resources.core_v1 import Pod
+from lightkube import ApiError
+from lightkube.resources.core_v1 import ConfigMap, Node, Pod
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
 from hcp import __version__
@@ -41,11 +43,14 @@ from hcp.operator.etcdbackup.job import BACKUP_LABEL
 from hcp.operator.etcdbackup.scheduler import EtcdBackupScheduler
 from hcp.operator.hostedcluster import HostedClusterController
 from hcp.operator.install import METRICS_PORT, OPERATOR_IMAGE_ENV
-from hcp.operator.metrics import CacheCollector
+from hcp.operator.metrics import CacheCollector, CapacityCollector
+from hcp.capacity.baseline import BASELINE_CONFIGMAP, BASELINE_NAMESPACE, baselines_from_configmap
 from hcp.operator.nodepool import NodePoolController, Settings
 from hcp.platforms.container import MACHINE_LABEL
 from hcp.release.resolver import DEFAULT_REGISTRY_URL, Releases
 from hcp.release import supported_versions_configmap
+
+log = logging.getLogger("hcp.operator")
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "hcp"}
 
@@ -141,7 +146,12 @@ async def run(options: argparse.Namespace) -> None:
     registry = metrics_registry()
     registry.register(CacheCollector(clusters=clusters, node_pools=node_pools, control_planes=control_planes,
                                      backups=backups))
+    # Capacity (docs 2.2): nodes cached for the gauges only; the baseline ConfigMap is read once, here.
+    nodes = Informer(client, Node)
+    registry.register(CapacityCollector(nodes=nodes, control_planes=control_planes,
+                                        baselines=await sizing_baselines(client)))
     manager = Manager(elector=elector, metrics=ControllerMetrics(registry))
+    manager.add_informer(nodes)
     manager.add(cluster_controller)
     manager.add(node_pool_controller)
     manager.add(control_plane_controller)
@@ -157,6 +167,23 @@ async def run(options: argparse.Namespace) -> None:
     finally:
         await server.stop()
         releases.close()
+
+
+async def sizing_baselines(client) -> dict:
+    """hcp's sizing baselines with ConfigMap hypershift/hcp-sizing-baseline applied; on a missing or bad one,
+    the defaults, with the reason logged (as the docs' add-on does, 2.3.1)."""
+    try:
+        config_map = await client.get(ConfigMap, BASELINE_CONFIGMAP, namespace=BASELINE_NAMESPACE)
+    except ApiError as error:
+        if error.status.code != 404:
+            log.error("cannot read ConfigMap %s/%s (%s); using hcp's default sizing baseline", BASELINE_NAMESPACE,
+                      BASELINE_CONFIGMAP, error.status.message)
+        config_map = None
+    try:
+        return baselines_from_configmap(config_map.data if config_map is not None else None)
+    except ValueError as error:
+        log.error("%s; using hcp's default sizing baseline", error)
+        return baselines_from_configmap(None)
 
 
 def metrics_registry() -> CollectorRegistry:

@@ -199,3 +199,43 @@ class CacheCollector:
     def collect(self) -> list[Metric]:
         return families(**{name: [as_dict(obj) for obj in cache.list()] for name, cache in self._caches.items()},
                         now=self._clock())
+
+
+def capacity_families(*, nodes: Iterable[Mapping], control_planes: Iterable[Mapping],
+                      baselines: Mapping[str, Any]) -> list[GaugeMetricFamily]:
+    """How many hosted control planes fit on the management cluster, per estimate and availability policy
+    (the docs' capacity gauges, 2.2 table 2.6; formulas in hcp.capacity), and how many more fit now."""
+    from hcp.capacity.formulas import POLICIES
+    from hcp.capacity.report import report
+    total = GaugeMetricFamily(
+        "hcp_capacity_control_planes",
+        "Estimated number of hosted control planes of an availability policy the management cluster's nodes "
+        "can host (docs 2.2): estimate=request, pod-limit, low/medium/high (QPS load), minimum (of all, at "
+        "medium QPS).", labels=["estimate", "availability_policy"])
+    more = GaugeMetricFamily(
+        "hcp_capacity_control_planes_available",
+        "Estimated number of hosted control planes of an availability policy that fit beside the existing ones.",
+        labels=["estimate", "availability_policy"])
+    nodes, control_planes = list(nodes), list(control_planes)
+    if nodes:
+        for policy in POLICIES:
+            for estimate in report(nodes, control_planes, baselines, policy)["estimates"]:
+                total.add_metric([estimate["estimate"], policy], estimate["controlPlanes"])
+                more.add_metric([estimate["estimate"], policy], estimate["more"])
+    return [total, more]
+
+
+class CapacityCollector:
+    """The capacity gauges over the operator's Node and HostedControlPlane caches (no API calls at scrape
+    time); the baseline is read once, at the operator's start, as the docs' add-on reads its ConfigMap."""
+
+    def __init__(self, *, nodes: Cache, control_planes: Cache, baselines: Mapping[str, Any]) -> None:
+        self._nodes, self._control_planes, self._baselines = nodes, control_planes, baselines
+
+    def describe(self) -> list[Metric]:
+        return capacity_families(nodes=(), control_planes=(), baselines=self._baselines)
+
+    def collect(self) -> list[Metric]:
+        return capacity_families(nodes=[as_dict(n) for n in self._nodes.list()],
+                                 control_planes=[as_dict(p) for p in self._control_planes.list()],
+                                 baselines=self._baselines)

@@ -162,3 +162,36 @@ def test_every_family_is_described_without_reading_a_cache():
     assert {"hypershift_hostedclusters", "hcp_hostedcluster_condition", "hypershift_cluster_available_duration_seconds",
             "hypershift_nodepools_size", "hypershift_nodepools_available_replicas",
             "hcp_etcd_backup_last_success_age_seconds"} <= set(registry._names_to_collectors)
+
+
+def test_capacity_gauges_follow_the_formulas_per_policy():
+    from hcp.capacity.baseline import baselines_from_configmap
+    from hcp.operator.metrics import CapacityCollector
+
+    class Listed:
+        def __init__(self, items):
+            self.items = items
+
+        def list(self, namespace=None):
+            return self.items
+
+    node = {"metadata": {"name": "n"}, "spec": {},
+            "status": {"allocatable": {"cpu": "64", "memory": "256Gi", "pods": "500"}}}
+    plane = {"metadata": {"name": "a", "namespace": "clusters-a"},
+             "spec": {"controllerAvailabilityPolicy": "SingleReplica"}}
+    baselines = baselines_from_configmap({"highlyAvailable.cpuRequestPerHCP": "5", "highlyAvailable.podsPerHCP": "75"})
+    registry = CollectorRegistry()
+    registry.register(CapacityCollector(nodes=Listed([node]), control_planes=Listed([plane]), baselines=baselines))
+    ha = {"estimate": "request", "availability_policy": "HighlyAvailable"}
+    assert registry.get_sample_value("hcp_capacity_control_planes", ha) == 12  # 64 vCPU / 5
+    assert registry.get_sample_value("hcp_capacity_control_planes", {**ha, "estimate": "pod-limit"}) == 6
+    sr = {"estimate": "pod-limit", "availability_policy": "SingleReplica"}
+    pods = baselines["SingleReplica"].pods
+    assert registry.get_sample_value("hcp_capacity_control_planes", sr) == 500 // pods
+    assert registry.get_sample_value("hcp_capacity_control_planes_available", sr) == 500 // pods - 1
+    for estimate in ("low", "medium", "high", "minimum"):
+        assert registry.get_sample_value("hcp_capacity_control_planes", {**ha, "estimate": estimate}) is not None
+    # No node cached yet: no samples rather than zeros.
+    empty = CollectorRegistry()
+    empty.register(CapacityCollector(nodes=Listed([]), control_planes=Listed([]), baselines=baselines))
+    assert empty.get_sample_value("hcp_capacity_control_planes", ha) is None
