@@ -385,6 +385,7 @@ def test_module_entry_point_prints_all_crds():
         "nodepools.hypershift.openshift.io",
         "hostedcontrolplanes.hypershift.openshift.io",
         "hcpetcdbackups.hypershift.openshift.io",
+        "certificaterevocationrequests.certificates.hypershift.openshift.io",
     ]
 
 
