@@ -56,7 +56,7 @@ from hcp.controlplane.components.component import COMPONENT_LABEL
 from hcp.controlplane.components.etcd.adapter import restore_failure
 from hcp.controlplane.context import COMPONENT_IMAGES, Endpoint, RenderContext, RenderError
 from hcp.controlplane.pki import (
-    BREAK_GLASS_SIGNER, CA_CERT_KEY, CA_KEY_KEY, IGNITION_SERVICE, KAS_SERVICE, KONNECTIVITY_SERVICE, ROOT_CA,
+    BREAK_GLASS_SIGNER, CA_CERT_KEY, IGNITION_SERVICE, KAS_SERVICE, KONNECTIVITY_SERVICE, ROOT_CA,
     admin_kubeconfig_ref, certificate_validity, client_ca_bundle, earliest_renewal, fingerprints, pki_secrets,
     secret_data,
 )
