@@ -10,7 +10,11 @@ import yaml
 
 from hcp.api.base import KubeObject
 from hcp.api.structural import structural_schema
+from hcp.api.certificates.v1alpha1 import CertificateRevocationRequest
 from hcp.api.v1beta1 import KINDS
+
+SERVED_KINDS = (*KINDS, CertificateRevocationRequest)
+"""Every kind hcp serves: hypershift.openshift.io/v1beta1's, then certificates.hypershift.openshift.io/v1alpha1's."""
 
 
 def custom_resource_definition(kind: type[KubeObject]) -> dict[str, Any]:
@@ -75,7 +79,7 @@ def custom_resource_definition(kind: type[KubeObject]) -> dict[str, Any]:
 
 def crds() -> list[dict[str, Any]]:
     """The CRDs of every kind hcp serves."""
-    return [custom_resource_definition(kind) for kind in KINDS]
+    return [custom_resource_definition(kind) for kind in SERVED_KINDS]
 
 
 def render_yaml(documents: list[dict[str, Any]]) -> str:

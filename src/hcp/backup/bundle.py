@@ -10,7 +10,8 @@
                     control plane's signers and service-account signing key
     <unix>.db       the etcd snapshot (HCPEtcdBackup's key)
 
-Only the signers (root-ca, etcd-signer, kas-aggregator-client-signer, konnectivity-signer)
+Only the signers (root-ca, etcd-signer, kas-aggregator-client-signer, konnectivity-signer,
+customer-system-admin-signer)
 and sa-signing-key are saved of the control plane's PKI: every other certificate and
 kubeconfig the operator derives from them (hcp.controlplane.pki keeps what still fits and
 re-issues the rest), so a restore under another name or endpoint re-issues exactly the

@@ -39,7 +39,7 @@ from hcp.cli.options import (
 from hcp.hostedcluster import lifecycle, objects
 from hcp.hostedcluster.join import wait_for_join_command
 from hcp.hostedcluster.kube import HostedClusterError, Kube
-from hcp.hostedcluster.kubeconfig import admin_kubeconfig, merged_kubeconfig
+from hcp.hostedcluster.kubeconfig import admin_kubeconfig, merged_kubeconfig, parse_ttl, short_lived_kubeconfig
 from hcp.management.layout import REGISTRY_HOST, REGISTRY_PORT
 from hcp.progress import Progress
 from hcp.release import newest_release_image
@@ -436,18 +436,36 @@ def create_join_command(cluster_name: str, nodepool: str, namespace: str, timeou
 @click.option("--name", help="The hosted cluster. Default: all of them, one context <namespace>-<name> each.")
 @click.option("--namespace", help=f"Namespace of the HostedCluster(s). Default: {DEFAULT_NAMESPACE} with --name, "
                                   "else all namespaces.")
+@click.option("--ttl", help="Mint a new short-lived kubeconfig valid this long (a Go duration: 30m, 8h), signed by "
+                            "the break-glass signer, instead of printing the admin one. Needs --name.")
 @management_options
-def create_kubeconfig(name: str | None, namespace: str | None, kubeconfig: Path | None, state_dir: Path) -> None:
+def create_kubeconfig(name: str | None, namespace: str | None, ttl: str | None, kubeconfig: Path | None,
+                      state_dir: Path) -> None:
     """Print a hosted cluster's admin kubeconfig (Secret <name>-admin-kubeconfig).
+
+    With --ttl, mint a short-lived one instead: a new client certificate of
+    the customer-break-glass signer (user system:customer-break-glass:<random>,
+    group system:masters), valid for --ttl and never longer than the signer.
+    It reads the signer's key from the control-plane namespace, so it needs
+    admin rights on the management cluster; the private key is written only
+    into the printed kubeconfig. A CertificateRevocationRequest revokes it
+    together with the admin kubeconfig (docs/configuration.md, "Revoking
+    admin credentials").
 
     \b
     Examples:
       hcp create kubeconfig --name demo > demo.kubeconfig
       kubectl --kubeconfig demo.kubeconfig get nodes
       hcp create kubeconfig > all.kubeconfig      # every hosted cluster, one context each
+      hcp create kubeconfig --name demo --ttl 1h > demo-1h.kubeconfig
     """
+    lifetime = parse_ttl(ttl) if ttl is not None else None
+    if lifetime is not None and not name:
+        raise click.UsageError("--ttl needs --name: a short-lived kubeconfig is minted for one hosted cluster")
     with connect(kubeconfig, state_dir) as kube:
-        if name:
+        if lifetime is not None:
+            click.echo(short_lived_kubeconfig(kube, namespace or DEFAULT_NAMESPACE, name, lifetime), nl=False)
+        elif name:
             click.echo(admin_kubeconfig(kube, namespace or DEFAULT_NAMESPACE, name), nl=False)
         else:
             click.echo(yaml.safe_dump(merged_kubeconfig(kube, namespace), sort_keys=False), nl=False)

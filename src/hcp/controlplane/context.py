@@ -89,6 +89,9 @@ class RenderContext:
     """PKI Secret name -> data key -> digest of the value (hcp.controlplane.pki.fingerprints): a pod's
     config hash covers what it mounts of them, so a renewed certificate rolls the pods that read it
     once. Empty: not known (the hash is then that of the configuration alone)."""
+    client_ca_bundle: str = ""
+    """The API server's client CA bundle (hcp.controlplane.pki.client_ca_bundle); empty when not known (a render
+    without the PKI, e.g. `--render`)."""
 
     @classmethod
     def for_hcp(
@@ -105,6 +108,7 @@ class RenderContext:
         registry_mirrors: tuple[RegistryMirror, ...] = (),
         certificates: Mapping[str, Mapping[str, str]] | None = None,
         audit_webhook_kubeconfig: bytes | None = None,
+        client_ca_bundle: str = "",
     ) -> RenderContext:
         """A context whose namespace and restart date are read from the HostedControlPlane itself."""
         if not hcp.metadata.namespace:
@@ -124,6 +128,7 @@ class RenderContext:
             encryption_keys=encryption_keys or {},
             certificates=certificates or {},
             audit_webhook_kubeconfig=audit_webhook_kubeconfig,
+            client_ca_bundle=client_ca_bundle,
         )
 
     def image(self, component: str) -> str:

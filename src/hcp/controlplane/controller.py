@@ -56,9 +56,11 @@ from hcp.controlplane.components.component import COMPONENT_LABEL
 from hcp.controlplane.components.etcd.adapter import restore_failure
 from hcp.controlplane.context import COMPONENT_IMAGES, Endpoint, RenderContext, RenderError
 from hcp.controlplane.pki import (
-    IGNITION_SERVICE, KAS_SERVICE, KONNECTIVITY_SERVICE, ROOT_CA, admin_kubeconfig_ref, certificate_validity,
-    earliest_renewal, fingerprints, pki_secrets, secret_data,
+    BREAK_GLASS_SIGNER, CA_CERT_KEY, IGNITION_SERVICE, KAS_SERVICE, KONNECTIVITY_SERVICE, ROOT_CA,
+    admin_kubeconfig_ref, certificate_validity, client_ca_bundle, earliest_renewal, fingerprints, pki_secrets,
+    secret_data,
 )
+from hcp.controlplane.revocation_pass import RevocationPass
 from hcp.controlplane.ordering import by_component, is_workload, update_order, waiting_for
 from hcp.controlplane.labels import MANAGED_BY, MANAGED_BY_LABEL, RENDERED_BY_LABEL
 from hcp.controlplane.publishing import needs_node_addresses, published_endpoint, service_strategy
@@ -113,6 +115,8 @@ class Observed:
     """The failed snapshot restore of an etcd member (restoreSnapshotURL), if any."""
     next_renewal: datetime | None = None
     """When the first leaf certificate or kubeconfig of the PKI is due for renewal."""
+    revocation_in_progress: bool = False
+    """A CertificateRevocationRequest is under way: the pass comes back soon to take its next step."""
 
 
 def requeue_after(recheck: float, next_renewal: datetime | None, now: datetime) -> float:
@@ -203,8 +207,10 @@ def derived_conditions(observed: Observed) -> dict[str, tuple[bool, str, str]]:
 class HostedControlPlaneController:
     def __init__(self, client: AsyncClient, releases: Releases, events: EventRecorder, *,
                  control_planes: Informer, workloads: dict[str, Informer],
-                 settings: ControlPlaneSettings = ControlPlaneSettings()):
+                 settings: ControlPlaneSettings = ControlPlaneSettings(), revocations: Informer | None = None):
         self.client = client
+        self.revocations = revocations
+        """CertificateRevocationRequests (hcp.controlplane.revocation_pass); None: not served."""
         self.settings = settings
         self.releases = releases
         self.events = events
@@ -276,7 +282,7 @@ class HostedControlPlaneController:
 
         await self._write_status(hcp, conditions, observed=observed, release=release, available=available,
                                  all_rolled_out=all_rolled_out)
-        settled = available and all_rolled_out
+        settled = available and all_rolled_out and not observed.revocation_in_progress
         return Result(requeue_after=requeue_after(HEALTH_RECHECK if settled else PROGRESS_RECHECK,
                                                   observed.next_renewal, datetime.now(UTC)))
 
@@ -290,14 +296,14 @@ class HostedControlPlaneController:
         webhook_kubeconfig = (secrets.get(webhook) or {}).get(AUDIT_WEBHOOK_KUBECONFIG_KEY) if webhook else None
 
         def context(endpoint: Endpoint, published: dict[ServiceType, Endpoint | None],
-                    certificates: dict[str, dict[str, str]] | None = None) -> RenderContext:
+                    certificates: dict[str, dict[str, str]] | None = None, bundle: str = "") -> RenderContext:
             return RenderContext.for_hcp(hcp, images=images, kubernetes_version=release.version,
                                          api_endpoint=endpoint, encryption_keys=encryption_keys,
                                          konnectivity_endpoint=published.get(ServiceType.KONNECTIVITY),
                                          ignition_endpoint=published.get(ServiceType.IGNITION),
                                          operator_image=self.settings.image,
                                          registry_mirrors=self.settings.registry_mirrors,
-                                         certificates=certificates,
+                                         certificates=certificates, client_ca_bundle=bundle,
                                          audit_webhook_kubeconfig=webhook_kubeconfig)
 
         provisional = context(Endpoint("0.0.0.0", 6443), {})
@@ -310,6 +316,12 @@ class HostedControlPlaneController:
         # Not waited for: the control plane runs without it; its certificate gains the host once known.
         konnectivity, ignition = endpoints[ServiceType.KONNECTIVITY], endpoints[ServiceType.IGNITION]
 
+        # A revocation under way first takes its copy of the break-glass signer and replaces it (in `secrets`), so
+        # that the PKI below re-issues the admin kubeconfig from the new signer in this same pass.
+        revocation = RevocationPass(self.client, hcp, owner, self.revocations.list(namespace)) \
+            if self.revocations is not None else None
+        if revocation is not None:
+            await revocation.prepare(secrets)
         validity, _ = certificate_validity(hcp)  # an invalid annotation is reported by reconcile
         pki = pki_secrets(namespace, hcp, endpoint.host, secrets, endpoint_port=endpoint.port,
                           konnectivity_host=konnectivity.host if konnectivity else None,
@@ -317,7 +329,11 @@ class HostedControlPlaneController:
         for secret in pki:
             if secret_data(secret) != secrets.get(secret["metadata"]["name"]):
                 await apply(self.client, _owned(secret, owner))
-        ctx = context(endpoint, endpoints, fingerprints(pki))
+        pki_data = {secret["metadata"]["name"]: secret_data(secret) for secret in pki}
+        break_glass = pki_data[BREAK_GLASS_SIGNER][CA_CERT_KEY]
+        trusted = revocation.trusted(break_glass) if revocation is not None else [break_glass]
+        bundle = client_ca_bundle(pki_data[ROOT_CA][CA_CERT_KEY], trusted)
+        ctx = context(endpoint, endpoints, fingerprints(pki), bundle)
         rendered = render(ctx)
         grouped = by_component(rendered)
         settled: dict[str, bool] = {}  # per component applied so far: rolled out, available, not held
@@ -364,7 +380,13 @@ class HostedControlPlaneController:
             restore_error = restore_failure(pods.get("etcd", []))
         ca = secrets.get(ROOT_CA, {}).get("ca.crt")
         api_ready, api_error = await _probe_readyz(endpoint, ca) if ca else (False, "no root CA yet")
-        return Observed(statuses, endpoint, api_ready, api_error, restore_error, earliest_renewal(pki))
+        if revocation is not None:
+            admin_name, admin_key = admin_kubeconfig_ref(hcp)
+            await revocation.finish(pki_data[ROOT_CA][CA_CERT_KEY], pki_data[BREAK_GLASS_SIGNER],
+                                    pki_data[admin_name][admin_key])
+        observed = Observed(statuses, endpoint, api_ready, api_error, restore_error, earliest_renewal(pki))
+        observed.revocation_in_progress = revocation is not None and revocation.in_progress
+        return observed
 
     async def _remove_leftovers(self, hcp: HostedControlPlane, rendered: list[dict[str, Any]]) -> None:
         """Delete the objects a component rendered before and renders no more (RENDERED_BY_LABEL).

@@ -5,7 +5,13 @@ longer fits, so certificates are issued once and kept across passes and
 operator restarts. Secret names and keys are HyperShift's:
 
     root-ca                 ca.crt ca.key       signs the API server's certificates and every client
-                                                of the hosted API; also kube-controller-manager's CSR signer
+                                                of the hosted API but the break-glass ones; also
+                                                kube-controller-manager's CSR signer
+    customer-system-admin-signer  ca.crt ca.key the customer-break-glass signer (HyperShift's name): signs
+                                                the admin kubeconfig and `hcp create kubeconfig --ttl`
+                                                only, so that a CertificateRevocationRequest can replace
+                                                it, and revoke all it signed, without touching any other
+                                                credential (hcp.controlplane.revocation)
     etcd-signer             ca.crt ca.key       signs etcd's certificates
     etcd-server-tls         server.crt server.key server-ca.crt
     etcd-peer-tls           peer.crt peer.key peer-ca.crt
@@ -30,8 +36,14 @@ operator restarts. Secret names and keys are HyperShift's:
     sa-signing-key          service-account.key service-account.pub
     kube-controller-manager-kubeconfig, kube-scheduler-kubeconfig   kubeconfig (in-cluster Service URL)
     kwok-kubeconfig         kubeconfig          kwok, on the KWOK platform only (in-cluster Service URL)
-    admin-kubeconfig        kubeconfig          system:admin at the published endpoint
+    admin-kubeconfig        kubeconfig          system:admin (group system:masters) at the published
+                                                endpoint, signed by customer-system-admin-signer
                                                 (name and key from spec.kubeconfig when set)
+
+The API server's --client-ca-file is the ConfigMap total-client-ca (HyperShift's
+name), key ca-bundle.crt: root-ca and the break-glass signers trusted now
+(`client_ca_bundle`). It is a ConfigMap mounted whole, which the kubelet
+refreshes in place and the API server re-reads without a restart.
 
 A kept Secret must still be usable: every key present, its certificate issued
 by the current CA and matching its key, its subject (user and groups) and SANs
@@ -95,6 +107,16 @@ KCM_KUBECONFIG = "kube-controller-manager-kubeconfig"
 SCHEDULER_KUBECONFIG = "kube-scheduler-kubeconfig"
 KWOK_KUBECONFIG = "kwok-kubeconfig"
 ADMIN_KUBECONFIG = "admin-kubeconfig"
+BREAK_GLASS_SIGNER = "customer-system-admin-signer"
+"""The customer-break-glass signer's Secret (HyperShift's name)."""
+TOTAL_CLIENT_CA = "total-client-ca"
+"""The API server's client CA bundle, a ConfigMap (HyperShift's name); key CLIENT_CA_BUNDLE_KEY."""
+CLIENT_CA_BUNDLE_KEY = "ca-bundle.crt"
+ADMIN_USER = "system:admin"
+BREAK_GLASS_GROUP = "system:masters"
+"""The group of break-glass credentials, as in HyperShift: they are for when nothing else works."""
+BREAK_GLASS_USER_PREFIX = "system:customer-break-glass:"
+"""HyperShift's user-name prefix for customer-break-glass credentials minted on request (`--ttl`)."""
 
 KAS_KUBELET_CLIENT_USER = "kube-apiserver-kubelet-client"
 """The API server's user towards kubelets (kubeadm's name), in no group: kubelets authorize it through
@@ -161,16 +183,17 @@ class _Leaf:
 
 @dataclass(frozen=True)
 class _Kubeconfig:
-    """A kubeconfig with an embedded client certificate signed by the root CA."""
+    """A kubeconfig with an embedded client certificate signed by `signer` (the root CA unless said)."""
 
     name: str
     key: str
     user: str
     groups: tuple[str, ...]
     server: str
+    signer: str = ROOT_CA
 
 
-SIGNERS = (ROOT_CA, ETCD_SIGNER, AGGREGATOR_CLIENT_SIGNER, KONNECTIVITY_SIGNER)
+SIGNERS = (ROOT_CA, ETCD_SIGNER, AGGREGATOR_CLIENT_SIGNER, KONNECTIVITY_SIGNER, BREAK_GLASS_SIGNER)
 """The CAs, each its own Secret; a signer's name is also its certificate's common name."""
 
 
@@ -248,7 +271,8 @@ def _kubeconfigs(namespace: str, hcp: HostedControlPlane, endpoint: Endpoint) ->
     configs = [
         _Kubeconfig(KCM_KUBECONFIG, KUBECONFIG_KEY, "system:kube-controller-manager", (), internal),
         _Kubeconfig(SCHEDULER_KUBECONFIG, KUBECONFIG_KEY, "system:kube-scheduler", (), internal),
-        _Kubeconfig(admin_name, admin_key, "system:admin", ("system:masters",), endpoint.url),
+        # Signed by the break-glass signer, not the root CA: revoking it then revokes this kubeconfig alone.
+        _Kubeconfig(admin_name, admin_key, ADMIN_USER, (BREAK_GLASS_GROUP,), endpoint.url, BREAK_GLASS_SIGNER),
     ]
     if hcp.spec.platform.type == PlatformType.KWOK:
         # kwok plays every simulated kubelet (node status, leases, pod status and deletion); like
@@ -355,10 +379,12 @@ def pki_secrets(
     root = signers[ROOT_CA]
     for config in _kubeconfigs(namespace, hcp, endpoint):
         current = existing.get(config.name, {})
-        if _usable_kubeconfig(config, current, root, validity, now):
+        signer = signers[config.signer]
+        if _usable_kubeconfig(config, current, root, signer, validity, now):
             data[config.name] = dict(current)
             continue
-        credentials = issue(root, config.user, organizations=config.groups, client=True, validity=validity, now=now)
+        credentials = issue(signer, config.user, organizations=config.groups, client=True, validity=validity,
+                            now=now)
         document = kubeconfig.render(
             cluster=cluster, server=config.server, ca_pem=root.cert_pem, user=config.user, credentials=credentials
         )
@@ -536,8 +562,11 @@ def _usable_service_account_key(data: Mapping[str, bytes]) -> bool:
     return _public_bytes(key.public_key()) == data[SA_PUBLIC_KEY]
 
 
-def _usable_kubeconfig(config: _Kubeconfig, data: Mapping[str, bytes], ca: KeyPair,
+def _usable_kubeconfig(config: _Kubeconfig, data: Mapping[str, bytes], ca: KeyPair, signer: KeyPair,
                        validity: datetime.timedelta, now: datetime.datetime) -> bool:
+    """Points at the wanted server, trusts the root CA (the server's), and its client certificate is current and
+    issued by the signer wanted now: an admin kubeconfig of the root CA (before break-glass signers) or of a
+    revoked break-glass signer is re-issued."""
     if not _has(data, config.key):
         return False
     try:
@@ -553,5 +582,23 @@ def _usable_kubeconfig(config: _Kubeconfig, data: Mapping[str, bytes], ca: KeyPa
     if server != config.server or ca_pem != ca.cert_pem:
         return False
     cert = _load_cert(cert_pem)
-    return (cert is not None and _issued_by(cert, ca.cert_pem) and _key_matches(cert, key_pem)
-            and _current(cert_pem, validity, now))
+    return (cert is not None and _issued_by(cert, signer.cert_pem) and _key_matches(cert, key_pem)
+            and _subject(cert) == (config.user, sorted(config.groups)) and _current(cert_pem, validity, now))
+
+
+def client_ca_bundle(root_ca_pem: bytes, break_glass_signers: Iterable[bytes]) -> str:
+    """The API server's --client-ca-file: the root CA, then each break-glass signer trusted now, once each.
+
+    Every client certificate but the break-glass ones is the root CA's, so they are untouched by a
+    revocation; the break-glass signers are those hcp.controlplane.revocation.trusted_signers says (the current
+    one, and while a revocation is under way the one it replaces).
+    """
+    pems = [root_ca_pem, *break_glass_signers]
+    unique = list(dict.fromkeys(pem.strip() + b"\n" for pem in pems if pem.strip()))
+    return b"".join(unique).decode()
+
+
+def issued_by(cert_pem: bytes, ca_pem: bytes) -> bool:
+    """Whether the PEM certificate `cert_pem` was signed by the CA `ca_pem` (False for anything unreadable)."""
+    cert = _load_cert(cert_pem)
+    return cert is not None and _issued_by(cert, ca_pem)

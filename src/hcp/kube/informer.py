@@ -178,3 +178,16 @@ def namespace_label_keys(label: str, primary: Informer) -> KeyMapper:
         return [object_key(p) for p in primary.list(namespace)] if namespace else []
 
     return keys
+
+
+def same_namespace_keys(primary: Informer, annotation: str | None = None) -> KeyMapper:
+    """Keys of the `primary` objects in the object's own namespace, e.g. the HostedControlPlane of a
+    CertificateRevocationRequest; with `annotation`, the key each of them holds in it instead (its HostedCluster)."""
+
+    def keys(obj: Any) -> list[str]:
+        found = primary.list(obj.metadata.namespace)
+        if annotation is None:
+            return [object_key(p) for p in found]
+        return [value for p in found if (value := (p.metadata.annotations or {}).get(annotation))]
+
+    return keys

@@ -26,6 +26,7 @@ from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector,
 from hcp import __version__
 from hcp.api.types import parse_duration
 from hcp.api import HCPEtcdBackup, HostedCluster, HostedControlPlane, NodePool
+from hcp.api.certificates.v1alpha1 import CertificateRevocationRequest
 from hcp.controlplane.controller import ControlPlaneSettings, HostedControlPlaneController
 from hcp.ignition.join import RegistryMirror
 from hcp.dataplane.controller import DataPlaneController
@@ -33,7 +34,7 @@ from hcp.kube.apply import apply, resource_of
 from hcp.kube.client import async_client_for
 from hcp.kube.controller import Controller, Manager
 from hcp.kube.events import EventRecorder
-from hcp.kube.informer import Informer, annotation_keys, owner_keys
+from hcp.kube.informer import Informer, annotation_keys, owner_keys, same_namespace_keys
 from hcp.kube.leader import LeaderElector
 from hcp.kube.logs import configure_logging
 from hcp.kube.metrics import ControllerMetrics, MetricsServer
@@ -108,11 +109,17 @@ async def run(options: argparse.Namespace) -> None:
                                               control_planes=control_planes, machine_pods=machine_pods,
                                               settings=node_pool_settings).controller
 
+    # CertificateRevocationRequests are carried out by the HostedControlPlane controller, the one writer of the
+    # PKI and of the API server's client CA bundle; each step also re-publishes the admin kubeconfig.
+    revocations = Informer(client, resource_of(CertificateRevocationRequest))
     hosted_control_planes = HostedControlPlaneController(client, releases, events, control_planes=control_planes,
                                                          workloads=workloads,
-                                                         settings=control_plane_settings(options))
+                                                         settings=control_plane_settings(options),
+                                                         revocations=revocations)
     control_plane_controller = Controller("hostedcontrolplane", hosted_control_planes.reconcile, workers=2)
     control_plane_controller.watch(control_planes)
+    control_plane_controller.watch(revocations, same_namespace_keys(control_planes))
+    cluster_controller.watch(revocations, same_namespace_keys(control_planes, CLUSTER_ANNOTATION))
     for informer in workloads.values():
         control_plane_controller.watch(informer, owner_keys("HostedControlPlane"))
 

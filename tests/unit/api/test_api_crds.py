@@ -14,7 +14,7 @@ from hcp.api import crds
 from hcp.api.crd import render_yaml
 
 GOLDEN = Path(__file__).parent / "golden" / "crds.yaml"
-KINDS = ("HostedCluster", "NodePool", "HostedControlPlane", "HCPEtcdBackup")
+KINDS = ("HostedCluster", "NodePool", "HostedControlPlane", "HCPEtcdBackup", "CertificateRevocationRequest")
 
 
 def walk(node: dict, path: str = "") -> Iterator[tuple[str, dict]]:
@@ -116,14 +116,18 @@ def test_crd_names_and_scope(crd_by_kind):
         "NodePool": ("nodepools", "nodepool", ["np", "nps"], None),
         "HostedControlPlane": ("hostedcontrolplanes", "hostedcontrolplane", ["hcp", "hcps"], ["cluster-api"]),
         "HCPEtcdBackup": ("hcpetcdbackups", "hcpetcdbackup", ["hcpetcdbk"], None),
+        "CertificateRevocationRequest": ("certificaterevocationrequests", "certificaterevocationrequest",
+                                         ["crr", "crrs"], None),
     }
+    groups = {"CertificateRevocationRequest": ("certificates.hypershift.openshift.io", "v1alpha1")}
     assert set(crd_by_kind) == set(expected)
     for kind, (plural, singular, short_names, categories) in expected.items():
         crd = crd_by_kind[kind]
         assert crd["apiVersion"] == "apiextensions.k8s.io/v1"
         assert crd["kind"] == "CustomResourceDefinition"
-        assert crd["metadata"]["name"] == f"{plural}.hypershift.openshift.io"
-        assert crd["spec"]["group"] == "hypershift.openshift.io"
+        group, version_name = groups.get(kind, ("hypershift.openshift.io", "v1beta1"))
+        assert crd["metadata"]["name"] == f"{plural}.{group}"
+        assert crd["spec"]["group"] == group
         assert crd["spec"]["scope"] == "Namespaced"
         names = crd["spec"]["names"]
         assert names["plural"] == plural
@@ -133,13 +137,14 @@ def test_crd_names_and_scope(crd_by_kind):
         assert names["shortNames"] == short_names
         assert names.get("categories") == categories
         [version] = crd["spec"]["versions"]
-        assert (version["name"], version["served"], version["storage"]) == ("v1beta1", True, True)
+        assert (version["name"], version["served"], version["storage"]) == (version_name, True, True)
 
 
 def test_subresources(crd_by_kind):
     assert crd_by_kind["HostedCluster"]["spec"]["versions"][0]["subresources"] == {"status": {}}
     assert crd_by_kind["HostedControlPlane"]["spec"]["versions"][0]["subresources"] == {"status": {}}
     assert crd_by_kind["HCPEtcdBackup"]["spec"]["versions"][0]["subresources"] == {"status": {}}
+    assert crd_by_kind["CertificateRevocationRequest"]["spec"]["versions"][0]["subresources"] == {"status": {}}
     assert crd_by_kind["NodePool"]["spec"]["versions"][0]["subresources"] == {
         "status": {},
         "scale": {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas"},
@@ -380,6 +385,7 @@ def test_module_entry_point_prints_all_crds():
         "nodepools.hypershift.openshift.io",
         "hostedcontrolplanes.hypershift.openshift.io",
         "hcpetcdbackups.hypershift.openshift.io",
+        "certificaterevocationrequests.certificates.hypershift.openshift.io",
     ]
 
 

@@ -95,7 +95,7 @@ def test_a_bundle_reads_back_as_it_was_written():
     assert back.cluster == bundle.cluster and back.node_pools == bundle.node_pools
     assert back.secrets == bundle.secrets
     kinds = [o["kind"] for o in back.manifest["objects"]]
-    assert kinds.count("HostedCluster") == 1 and kinds.count("NodePool") == 2 and kinds.count("Secret") == 8
+    assert kinds.count("HostedCluster") == 1 and kinds.count("NodePool") == 2 and kinds.count("Secret") == 9
 
 
 def test_a_file_that_is_not_a_bundle_is_one_clear_error():

@@ -18,9 +18,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hcp.controlplane import pki_secrets, secret_data
-from hcp.controlplane.pki import certificate_validity, earliest_renewal, fingerprints
+from hcp.controlplane.pki import certificate_validity, client_ca_bundle, earliest_renewal, fingerprints, issued_by
+from hcp.pki.kubeconfig import render as render_kubeconfig
 from hcp.controlplane.labels import HOSTED_CONTROL_PLANE_LABEL, MANAGED_BY_LABEL
-from hcp.pki import KeyPair, issue
+from hcp.pki import KeyPair, issue, new_ca
 from tests.unit.controlplane.conftest import HIGHLY_AVAILABLE, NAMESPACE, SINGLE_REPLICA, make_hcp
 
 NAMES = [
@@ -28,6 +29,7 @@ NAMES = [
     "etcd-signer",
     "kas-aggregator-client-signer",
     "konnectivity-signer",
+    "customer-system-admin-signer",
     "etcd-server-tls",
     "etcd-peer-tls",
     "etcd-client-tls",
@@ -49,6 +51,7 @@ KEYS = {
     "etcd-signer": {"ca.crt", "ca.key"},
     "kas-aggregator-client-signer": {"ca.crt", "ca.key"},
     "konnectivity-signer": {"ca.crt", "ca.key"},
+    "customer-system-admin-signer": {"ca.crt", "ca.key"},
     "etcd-server-tls": {"server.crt", "server.key", "server-ca.crt"},
     "etcd-peer-tls": {"peer.crt", "peer.key", "peer-ca.crt"},
     "etcd-client-tls": {"etcd-client.crt", "etcd-client.key", "etcd-client-ca.crt"},
@@ -268,8 +271,9 @@ def test_certificate_chains_verify(data):
     assert data["kas-server-crt"]["ca.crt"] == data["root-ca"]["ca.crt"]
     for name in ("kube-controller-manager-kubeconfig", "kube-scheduler-kubeconfig", "admin-kubeconfig"):
         config = kubeconfig(data[name]["kubeconfig"])
-        assert config["ca"] == data["root-ca"]["ca.crt"]
-        cert(config["cert"]).verify_directly_issued_by(root)
+        assert config["ca"] == data["root-ca"]["ca.crt"]  # the server's CA
+        signer = cert(data["customer-system-admin-signer" if name == "admin-kubeconfig" else "root-ca"]["ca.crt"])
+        cert(config["cert"]).verify_directly_issued_by(signer)
 
 
 def test_api_server_certificate_names(data):
@@ -420,8 +424,9 @@ def test_api_server_tls_for_every_name_clients_use(tmp_path, data):
     root = data["root-ca"]["ca.crt"]
     server = (data["kas-server-crt"]["tls.crt"], data["kas-server-crt"]["tls.key"])
     admin = kubeconfig(data["admin-kubeconfig"]["kubeconfig"])
+    bundle = client_ca_bundle(root, [data["customer-system-admin-signer"]["ca.crt"]]).encode()
     for hostname in (HOST, f"kube-apiserver.{NAMESPACE}.svc", "kubernetes.default.svc", "172.31.0.1", "localhost"):
-        handshake(tmp_path, server, root, hostname, client=(admin["cert"], admin["key"]), client_ca=root)
+        handshake(tmp_path, server, root, hostname, client=(admin["cert"], admin["key"]), client_ca=bundle)
     with pytest.raises(ssl.SSLCertVerificationError):
         handshake(tmp_path, server, root, "elsewhere.example.com")
 
@@ -469,7 +474,7 @@ def test_ips_in_sans_are_real_addresses(data):
 
 T0 = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
 MINUTES_3 = datetime.timedelta(minutes=3)
-CAS = {"root-ca", "etcd-signer", "kas-aggregator-client-signer", "konnectivity-signer"}
+CAS = {"root-ca", "etcd-signer", "kas-aggregator-client-signer", "konnectivity-signer", "customer-system-admin-signer"}
 LEAVES_AND_KUBECONFIGS = set(NAMES) - CAS - {"sa-signing-key"}
 
 
@@ -547,7 +552,7 @@ def test_fingerprints_are_a_digest_per_key(first):
     digests = fingerprints(first)
     assert set(digests) == set(NAMES)
     assert set(digests["kas-server-crt"]) == {"tls.crt", "tls.key", "ca.crt"}
-    assert digests["kas-server-crt"]["tls.crt"] == hashlib.sha256(secret_data(first[7])["tls.crt"]).hexdigest()
+    assert digests["kas-server-crt"]["tls.crt"] == hashlib.sha256(secret_data(first[NAMES.index("kas-server-crt")])["tls.crt"]).hexdigest()
 
 
 def annotated(value: str | None):
@@ -581,3 +586,45 @@ def test_an_invalid_validity_annotation_is_ignored_and_said_why(value, problem):
     assert "annotation hcp.io/certificate-validity ignored" in message
     assert problem in message
     assert message.endswith("certificates are valid for the default 8760h0m0s")
+
+
+# The break-glass signer (hcp.controlplane.revocation replaces it; pki re-issues what it signed).
+
+
+def test_the_admin_kubeconfig_is_signed_by_the_break_glass_signer_and_nothing_else_is(data):
+    signer = data["customer-system-admin-signer"]["ca.crt"]
+    admin = kubeconfig(data["admin-kubeconfig"]["kubeconfig"])
+    assert issued_by(admin["cert"], signer)
+    assert not issued_by(admin["cert"], data["root-ca"]["ca.crt"])
+    for name in ("kube-controller-manager-kubeconfig", "kube-scheduler-kubeconfig", "kwok-kubeconfig"):
+        assert not issued_by(kubeconfig(data[name]["kubeconfig"])["cert"], signer)
+
+
+def test_an_admin_kubeconfig_of_the_root_ca_is_reissued_by_the_break_glass_signer(hcp, data):
+    """Clusters made before the break-glass signer migrate: only their admin kubeconfig is re-issued."""
+    root = KeyPair(data["root-ca"]["ca.crt"], data["root-ca"]["ca.key"])
+    old = issue(root, "system:admin", organizations=("system:masters",), client=True)
+    document = render_kubeconfig(cluster="c", server=f"https://{HOST}:{PORT}", ca_pem=root.cert_pem,
+                                 user="system:admin", credentials=old)
+    existing = {name: value for name, value in data.items() if name != "customer-system-admin-signer"}
+    existing["admin-kubeconfig"] = {"kubeconfig": document.encode()}
+    after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, existing, endpoint_port=PORT))
+    assert changed(existing, after) == {"customer-system-admin-signer", "admin-kubeconfig"}
+    assert issued_by(kubeconfig(after["admin-kubeconfig"]["kubeconfig"])["cert"],
+                     after["customer-system-admin-signer"]["ca.crt"])
+
+
+def test_a_new_break_glass_signer_reissues_only_the_admin_kubeconfig(hcp, data):
+    fresh = new_ca("customer-system-admin-signer")
+    existing = {**data, "customer-system-admin-signer": {"ca.crt": fresh.cert_pem, "ca.key": fresh.key_pem}}
+    after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, existing, endpoint_port=PORT))
+    assert changed(existing, after) == {"admin-kubeconfig"}
+    assert issued_by(kubeconfig(after["admin-kubeconfig"]["kubeconfig"])["cert"], fresh.cert_pem)
+
+
+def test_the_client_ca_bundle_is_the_root_ca_then_each_break_glass_signer_once():
+    root, one, two = (new_ca(name).cert_pem for name in ("root-ca", "a", "b"))
+    bundle = client_ca_bundle(root, [one, two, one])
+    assert bundle.encode() == root + one + two
+    assert client_ca_bundle(root, []).encode() == root
+    assert client_ca_bundle(root, [root.rstrip()]).encode() == root

@@ -54,17 +54,20 @@ def flag(arguments: list[str], name: str) -> str | None:
 
 
 def files(pod: dict[str, Any], container_name: str, rendered: list[dict[str, Any]] = ()) -> dict[str, tuple[str, str]]:
-    """The files a container sees from Secret volumes: path -> (Secret name, key).
+    """The files a container sees from Secret volumes, and ConfigMap volumes of `rendered`: path -> (name, key).
 
     Secrets are the PKI's and those in `rendered`; volumes that are not in the pod
     spec (a StatefulSet's claim templates) are skipped.
     """
     secrets = {s["metadata"]["name"]: secret_data(s) for s in [*PKI, *rendered] if s["kind"] == "Secret"}
+    secrets |= {c["metadata"]["name"]: c.get("data") or {} for c in rendered if c["kind"] == "ConfigMap"}
     volumes = {volume["name"]: volume for volume in pod["volumes"]}
     container = next(c for c in [*pod.get("initContainers", []), *pod["containers"]] if c["name"] == container_name)
     seen = {}
     for mount in container["volumeMounts"]:
-        source = volumes.get(mount["name"], {}).get("secret")
+        volume = volumes.get(mount["name"], {})
+        source = volume.get("secret") or ({"secretName": volume["configMap"]["name"], **volume["configMap"]}
+                                          if "configMap" in volume else None)
         if source is None:
             continue
         name = source["secretName"]
@@ -428,6 +431,8 @@ def test_api_server_files_exist_in_the_pod(ha_ctx):
         path = flag(arguments, name)
         assert path in seen, f"--{name}={path} is not mounted"
     assert seen["/etc/kubernetes/certs/client-ca/ca.crt"] == ("root-ca", "ca.crt")
+    # Clients: the bundle of the root CA and the break-glass signers, a ConfigMap the API server reloads.
+    assert seen[flag(arguments, "client-ca-file")] == ("total-client-ca", "ca-bundle.crt")
     assert seen[flag(arguments, "kubelet-client-certificate")] == ("kas-kubelet-client-crt", "tls.crt")
     assert seen[flag(arguments, "kubelet-client-key")] == ("kas-kubelet-client-crt", "tls.key")
     # Kubelet serving certificates come from kube-controller-manager's signer, the root CA.

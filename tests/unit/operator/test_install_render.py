@@ -210,8 +210,11 @@ def test_rbac_writes_no_service_accounts_or_cluster_objects_but_namespaces(docum
     assert {r for g, r in written if g == "policy"} == {"poddisruptionbudgets"}
     # Jobs: only the etcd backups', which the policy confines to control-plane namespaces.
     assert {r for g, r in written if g == "batch"} == {"jobs"}
+    # Revocation requests: only their status, in control-plane namespaces (the policy confines it).
+    assert {r for g, r in written if g == "certificates.hypershift.openshift.io"} == \
+        {"certificaterevocationrequests/status"}
     assert {g for g, _ in written} == {"", "apps", "policy", "batch", "hypershift.openshift.io",
-                                       "coordination.k8s.io"}
+                                       "certificates.hypershift.openshift.io", "coordination.k8s.io"}
 
 
 def test_secrets_are_never_replaced_and_nodes_only_read(documents):

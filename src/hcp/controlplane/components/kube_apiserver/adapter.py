@@ -52,7 +52,9 @@ from hcp.controlplane.components.component import (
 from hcp.controlplane.components.contract import Component
 from hcp.controlplane.components.kube_apiserver.audit import audit_config, logs_anything, policy_yaml
 from hcp.controlplane.context import RenderContext, RenderError
-from hcp.controlplane.pki import AGGREGATOR_CLIENT_USER, ETCD_CLIENT_SERVICE, KONNECTIVITY_SERVICE
+from hcp.controlplane.pki import (
+    AGGREGATOR_CLIENT_USER, CLIENT_CA_BUNDLE_KEY, ETCD_CLIENT_SERVICE, KONNECTIVITY_SERVICE, TOTAL_CLIENT_CA,
+)
 from hcp.controlplane.publishing import publish
 
 NAME = "kube-apiserver"
@@ -155,7 +157,10 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
         # A digest, not the kubeconfig itself: the hash is an annotation anyone reading the pod sees.
         hashed.append(hashlib.sha256(kubeconfig).hexdigest())
 
-    objects = [service, konnectivity_service, egress_configmap, audit_configmap]
+    client_ca = templates[f"ConfigMap/{TOTAL_CLIENT_CA}"]
+    client_ca["data"] = {CLIENT_CA_BUNDLE_KEY: ctx.client_ca_bundle}
+    # Not hashed: the API server reloads its client CA file, so a new bundle (a revocation) rolls nothing.
+    objects = [service, konnectivity_service, egress_configmap, audit_configmap, client_ca]
     config = encryption_config(ctx)
     if config is not None:
         secret = templates[f"Secret/{ENCRYPTION_SECRET}"]

@@ -1,0 +1,1 @@
+"""certificates.hypershift.openshift.io: HyperShift's API group for the control plane's certificates."""
