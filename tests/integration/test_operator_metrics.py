@@ -64,10 +64,10 @@ def parse(text: str) -> Samples:
             for s in family.samples]
 
 
-def find(samples: Samples, name: str, **labels: str) -> list[float]:
-    """Values of the samples named `name` whose labels include `labels`."""
+def find(samples: Samples, metric: str, /, **labels: str) -> list[float]:
+    """Values of the samples named `metric` whose labels include `labels` (which may have a label `name`)."""
     return [value for sample, have, value in samples
-            if sample == name and all(have.get(k) == v for k, v in labels.items())]
+            if sample == metric and all(have.get(k) == v for k, v in labels.items())]
 
 
 def scrape(cluster: ManagementCluster) -> Samples:
@@ -129,12 +129,14 @@ def test_controllers_count_their_reconciles(cluster):
     samples = scrape(cluster)
     for controller in ("hostedcluster", "nodepool", "hostedcontrolplane"):
         [successes] = find(samples, "controller_runtime_reconcile_total", controller=controller, result="success")
-        assert successes > 0, controller
+        [requeued] = find(samples, "controller_runtime_reconcile_total", controller=controller,
+                          result="requeue_after")
+        assert successes + requeued > 0, controller  # a pass that comes back later is not an error
         [count] = find(samples, "controller_runtime_reconcile_time_seconds_count", controller=controller)
         [errors] = find(samples, "controller_runtime_reconcile_errors_total", controller=controller)
         [failed] = find(samples, "controller_runtime_reconcile_total", controller=controller, result="error")
         assert errors == failed
-        assert count >= successes + failed, controller
+        assert count >= successes + requeued + failed, controller
         [depth] = find(samples, "workqueue_depth", name=controller, controller=controller)
         assert depth >= 0
     for controller in ("dataplane", "hcpetcdbackup", "etcdbackupschedule"):

@@ -40,8 +40,11 @@ def team(operator_installed: ManagementCluster):
 
 
 def can(cluster: ManagementCluster, who: list[str], verb: str, resource: str, namespace: str | None = None) -> bool:
+    """`kubectl auth can-i`; a resource written `kind/subresource` asks for the subresource."""
     where = ["-n", namespace] if namespace else ["--all-namespaces"]
-    result = cluster.kubectl("auth", "can-i", verb, resource, *where, *who, check=False)
+    resource, _, subresource = resource.partition("/")
+    extra = [f"--subresource={subresource}"] if subresource else []
+    result = cluster.kubectl("auth", "can-i", verb, resource, *extra, *where, *who, check=False)
     assert result.stdout.strip() in ("yes", "no"), result
     return result.stdout.strip() == "yes"
 
