@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from hcp.management import binaries, images
+from hcp.management import binaries, images, network
 from hcp.management.layout import Layout
 from tests.integration.apiserver import bare_apiserver  # noqa: F401  (a fixture, for every test here)
 
@@ -63,7 +63,8 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: floa
 
 
 def leftovers(cluster: ManagementCluster) -> list[str]:
-    """Everything of a cluster that must be gone after delete: namespace, processes, cgroups, mounts, dirs."""
+    """Everything of a cluster that must be gone after delete: namespace, processes, cgroups, mounts, dirs,
+    subnet reservation. Only this cluster's: a pytest-xdist worker beside this one runs clusters of its own."""
     found = []
     netns = f"hcp-{cluster.name}"
     if Path("/run/netns", netns).exists():
@@ -82,6 +83,12 @@ def leftovers(cluster: ManagementCluster) -> list[str]:
     for line in ps.splitlines():
         if str(cluster.state_dir) in line or f"/run/hcp/{cluster.name}/" in line:
             found.append(f"process {line[:120]}")
+    for reservation in sorted(network.RESERVATIONS.glob("[0-9]*")):
+        try:
+            if reservation.read_text().strip() == str(cluster.state_dir):
+                found.append(f"subnet reservation {reservation}")
+        except FileNotFoundError:  # released meanwhile by another worker's cluster
+            pass
     return found
 
 
