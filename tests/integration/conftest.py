@@ -92,11 +92,28 @@ def leftovers(cluster: ManagementCluster) -> list[str]:
     return found
 
 
+INOTIFY_INSTANCES = Path("/proc/sys/fs/inotify/max_user_instances")
+MIN_INOTIFY_INSTANCES = 512
+"""Every kubelet, containerd and kube-apiserver holds inotify instances (a management node about 20, a hosted
+kube-apiserver 6), counted per user across the host: with a management cluster per xdist worker, a second
+one in some modules, real machines and HA control planes, the kernel's default of 128 is within reach,
+and a component that cannot get one fails ("too many open files"). Raised, never lowered, like kind asks."""
+
+
+def _enough_inotify_instances() -> None:
+    try:
+        if int(INOTIFY_INSTANCES.read_text()) < MIN_INOTIFY_INSTANCES:
+            INOTIFY_INSTANCES.write_text(f"{MIN_INOTIFY_INSTANCES}\n")
+    except OSError:  # not writable here (a container without it): the default may do
+        pass
+
+
 @contextmanager
 def management_cluster_up(prefix: str, directory: Path) -> Iterator[ManagementCluster]:
     """A management cluster of its own (name `<prefix><random>`, state dir, subnet), deleted with all it made."""
     if os.geteuid() != 0:
         pytest.skip("the management cluster needs root")
+    _enough_inotify_instances()
     name = f"{prefix}{uuid.uuid4().hex[:6]}"
     cluster = ManagementCluster(name, directory / "state")
     try:
