@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -41,6 +40,7 @@ from hcp.api import crds
 from hcp.management import binaries
 from hcp.pki import KeyPair, issue, new_ca, new_service_account_key
 from hcp.pki.kubeconfig import render
+from tests.integration.ports import free_port
 
 READY_TIMEOUT = 120.0
 """Seconds for etcd + kube-apiserver to answer /readyz, and again for the CRDs to be Established."""
@@ -58,12 +58,6 @@ class BareAPIServer:
     """The server's URL, https://127.0.0.1:<port>."""
     version: str
     """The Kubernetes version of the kube-apiserver binary, e.g. v1.37.1."""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _write(directory: Path, name: str, pair: KeyPair) -> tuple[str, str]:
@@ -109,7 +103,7 @@ def _start(work: Path, processes: _Processes, kube: Path, etcd: Path) -> tuple[s
         ca, "kube-apiserver", dns_names=("localhost",), ip_addresses=("127.0.0.1",), server=True, client=True))
     sa_crt, sa_key = _write(work, "sa", new_service_account_key())
     admin = issue(ca, "admin", organizations=("system:masters",), client=True)
-    etcd_port, peer_port, api_port = _free_port(), _free_port(), _free_port()
+    etcd_port, peer_port, api_port = free_port(), free_port(), free_port()
     etcd_url, peer_url = f"https://127.0.0.1:{etcd_port}", f"https://127.0.0.1:{peer_port}"
     processes.start([
         str(etcd / "etcd"), "--name", "default", "--data-dir", str(work / "etcd"),

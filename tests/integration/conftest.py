@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from hcp.management import binaries, images
+from hcp.management import binaries, images, network
 from hcp.management.layout import Layout
 from tests.integration.apiserver import bare_apiserver  # noqa: F401  (a fixture, for every test here)
 
@@ -63,7 +63,8 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: floa
 
 
 def leftovers(cluster: ManagementCluster) -> list[str]:
-    """Everything of a cluster that must be gone after delete: namespace, processes, cgroups, mounts, dirs."""
+    """Everything of a cluster that must be gone after delete: namespace, processes, cgroups, mounts, dirs,
+    subnet reservation. Only this cluster's: a pytest-xdist worker beside this one runs clusters of its own."""
     found = []
     netns = f"hcp-{cluster.name}"
     if Path("/run/netns", netns).exists():
@@ -82,7 +83,29 @@ def leftovers(cluster: ManagementCluster) -> list[str]:
     for line in ps.splitlines():
         if str(cluster.state_dir) in line or f"/run/hcp/{cluster.name}/" in line:
             found.append(f"process {line[:120]}")
+    for reservation in sorted(network.RESERVATIONS.glob("[0-9]*")):
+        try:
+            if reservation.read_text().strip() == str(cluster.state_dir):
+                found.append(f"subnet reservation {reservation}")
+        except FileNotFoundError:  # released meanwhile by another worker's cluster
+            pass
     return found
+
+
+INOTIFY_INSTANCES = Path("/proc/sys/fs/inotify/max_user_instances")
+MIN_INOTIFY_INSTANCES = 512
+"""Every kubelet, containerd and kube-apiserver holds inotify instances (a management node about 20, a hosted
+kube-apiserver 6), counted per user across the host: with a management cluster per xdist worker, a second
+one in some modules, real machines and HA control planes, the kernel's default of 128 is within reach,
+and a component that cannot get one fails ("too many open files"). Raised, never lowered, like kind asks."""
+
+
+def _enough_inotify_instances() -> None:
+    try:
+        if int(INOTIFY_INSTANCES.read_text()) < MIN_INOTIFY_INSTANCES:
+            INOTIFY_INSTANCES.write_text(f"{MIN_INOTIFY_INSTANCES}\n")
+    except OSError:  # not writable here (a container without it): the default may do
+        pass
 
 
 @contextmanager
@@ -90,6 +113,7 @@ def management_cluster_up(prefix: str, directory: Path) -> Iterator[ManagementCl
     """A management cluster of its own (name `<prefix><random>`, state dir, subnet), deleted with all it made."""
     if os.geteuid() != 0:
         pytest.skip("the management cluster needs root")
+    _enough_inotify_instances()
     name = f"{prefix}{uuid.uuid4().hex[:6]}"
     cluster = ManagementCluster(name, directory / "state")
     try:

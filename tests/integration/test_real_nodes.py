@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import json
 import shlex
-import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ import yaml
 from hcp.management import binaries, machine
 from hcp.pki import certs
 from tests.integration.conftest import ManagementCluster, wait_for
+from tests.integration.ports import free_port
 from tests.integration.nodepool.conftest import HostedCluster
 
 NAMESPACE = "real-nodes"
@@ -76,9 +76,31 @@ def real(operator_installed: ManagementCluster, tmp_path_factory) -> Iterator[tu
         assert not Path(f"/run/netns/hcp-{machine.PREFIX}{name}").exists(), "the machine's netns is left"
         assert not any((c / f"hcp-{machine.PREFIX}{name}").exists() for c in Path("/sys/fs/cgroup").iterdir()), \
             "the machine's cgroups are left"
-        kubelets = [line for line in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True)
-                    .stdout.splitlines() if "bootstrap-kubelet.conf" in line]
+        kubelets = _machine_kubelets(cluster, name)
         assert not kubelets, f"machines' kubelets are still running: {kubelets}"
+
+
+def _machine_kubelets(cluster: ManagementCluster, joined: str) -> list[str]:
+    """The command lines of this test's machines' kubelets still running: the Container machines' (in the
+    management cluster's cgroups) and the joined machine's (which has its name in its environment).
+
+    Not every machine kubelet on the host: a test worker beside this one may have machines of its own.
+    """
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if "bootstrap-kubelet.conf" not in args:
+                continue
+            cgroup = (proc / "cgroup").read_text()
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:  # gone meanwhile
+            continue
+        if f"/hcp-{cluster.name}/" in cgroup or f"HCP_NODE_NAME={joined}".encode() in environ:
+            found.append(args[:160])
+    return found
 
 
 def _ready(hosted: HostedCluster) -> list[str]:
@@ -198,9 +220,7 @@ def test_logs_exec_and_port_forward_reach_pods_on_every_node(web):
         assert "started" in web.hosted("logs", name).stdout
         assert web.hosted("exec", name, "--", "cat", "/www/index.html").stdout.strip() == f"hello from {name}"
     name = _pods(web)[0]["metadata"]["name"]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     forward = subprocess.Popen(
         [str(binaries.binary("kubernetes", "kubectl")), "--kubeconfig", str(web.kubeconfig), "port-forward",
          f"pod/{name}", f"{port}:8080"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

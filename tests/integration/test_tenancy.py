@@ -91,7 +91,7 @@ def kill_operator(cluster: ManagementCluster) -> int:
             cgroup = (proc / "cgroup").read_text()
         except OSError:
             continue
-        if "-m hcp.operator" in cmdline and f"hcp-{cluster.name}" in cgroup:
+        if "-m hcp.operator" in cmdline and f"/hcp-{cluster.name}/" in cgroup:  # not another worker's
             os.kill(int(proc.name), signal.SIGKILL)
             return int(proc.name)
     raise AssertionError("no operator process of this management cluster found")

@@ -13,6 +13,7 @@ import json
 import os
 import posixpath
 import tarfile
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,11 +146,24 @@ def _cached_layer(files: tuple[File, ...], cache: Path) -> tuple[Blob, str]:
         return Blob.of(LAYER_MEDIA_TYPE, blob_file.read_bytes()), diff_id_file.read_text()
     blob, diff_id = _build_layer(files)
     cache.mkdir(parents=True, exist_ok=True)
-    staging = entry.with_suffix(".tmp")
-    staging.write_bytes(blob.data)
-    staging.replace(blob_file)
-    diff_id_file.write_text(diff_id)
+    # Other processes read (and may write) the same entry at the same time: each file is written under a
+    # name of this writer's own and renamed into place, the blob last, since a reader takes the entry
+    # only once both are there.
+    _write_atomically(diff_id_file, diff_id.encode())
+    _write_atomically(blob_file, blob.data)
     return blob, diff_id
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """`path` holds `data` whole or is left as it was: written to a unique file beside it, then renamed."""
+    descriptor, staging = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(data)
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
 
 
 def _build_layer(files: tuple[File, ...]) -> tuple[Blob, str]:

@@ -12,13 +12,15 @@ instead with HCP_PREBUILT_BIN_DIR (layout: `<toolset>-<version>/<binary>`).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -226,16 +228,39 @@ def ensure(toolset_name: str, log: Callable[[str], None] = lambda _: None, step:
     toolset = TOOLSETS[toolset_name]
     target = cache_dir() / "bin" / _build_key(toolset)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{toolset.name}-", dir=target.parent))
-    try:
-        with ticking(log, f"{step} {toolset.name} {toolset.version}".lstrip(), detail=build_detail(toolset, after)):
-            _go_build(toolset, staging)
-        (staging / ".complete").write_text(toolset.version + "\n")
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with build_lock(target.name, log):
+        found = cached(toolset_name)  # built by another process while this one waited for the lock
+        if found:
+            return found
+        staging = Path(tempfile.mkdtemp(prefix=f".{toolset.name}-", dir=target.parent))
+        try:
+            with ticking(log, f"{step} {toolset.name} {toolset.version}".lstrip(),
+                         detail=build_detail(toolset, after)):
+                _go_build(toolset, staging)
+            (staging / ".complete").write_text(toolset.version + "\n")
+            shutil.rmtree(target, ignore_errors=True)  # an incomplete one (no .complete): nobody runs it
+            staging.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+@contextmanager
+def build_lock(name: str, log: Callable[[str], None] = lambda _: None) -> Iterator[None]:
+    """Holds an exclusive lock for building artifact `name` of the shared cache (file `locks/<name>.lock`).
+
+    Two processes that need the same missing artifact (two test workers bringing up their management
+    clusters) build it once: the second waits, then finds it. The lock goes with the process if it dies.
+    """
+    locks = cache_dir() / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f"{name}.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"{name}: another process is building it; waiting for it")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def ensure_all(log: Callable[[str], None] = lambda _: None) -> None:
@@ -343,20 +368,23 @@ def ensure_pause(log: Callable[[str], None] = lambda _: None) -> Path:
     target = cache_dir() / "bin" / f"pause-{kubernetes.version}" / "pause"
     if target.exists():
         return target
-    source = go_module_dir("kubernetes") / "build" / "pause" / "linux" / "pause.c"
-    cc = shutil.which("gcc") or shutil.which("cc")
-    if not cc:
-        raise BuildError("a C compiler (Debian package gcc) is needed to build the pause binary")
-    log(f"building pause from Kubernetes {kubernetes.version}; first time only")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_suffix(".tmp")
-    result = subprocess.run(
-        [cc, "-Os", "-static", f"-DVERSION={kubernetes.version}", "-o", str(staging), str(source)],
-        capture_output=True, text=True,
-    )
-    if result.returncode != 0:
-        raise BuildError(f"building pause failed: {result.stderr.strip()}")
-    staging.rename(target)
+    with build_lock(target.parent.name, log):
+        if target.exists():  # built by another process while this one waited for the lock
+            return target
+        source = go_module_dir("kubernetes") / "build" / "pause" / "linux" / "pause.c"
+        cc = shutil.which("gcc") or shutil.which("cc")
+        if not cc:
+            raise BuildError("a C compiler (Debian package gcc) is needed to build the pause binary")
+        log(f"building pause from Kubernetes {kubernetes.version}; first time only")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.with_suffix(".tmp")
+        result = subprocess.run(
+            [cc, "-Os", "-static", f"-DVERSION={kubernetes.version}", "-o", str(staging), str(source)],
+            capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            raise BuildError(f"building pause failed: {result.stderr.strip()}")
+        staging.rename(target)
     return target
 
 

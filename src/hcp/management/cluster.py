@@ -158,6 +158,14 @@ def _prepare_dirs(layout: Layout, config: ClusterConfig) -> None:
     run_dir.mkdir(parents=True)
 
 
+def _network(action: Callable[[], int | None]) -> int | None:
+    """Run a subnet step; a subnet that cannot be had becomes the one error line a user sees."""
+    try:
+        return action()
+    except network.NetworkError as error:
+        raise ClusterError(str(error)) from None
+
+
 def _remove(action: Callable[[], None]) -> None:
     """Run a bounded teardown step; what stays busy becomes the one error line a user sees."""
     try:
@@ -172,7 +180,9 @@ def up(layout: Layout, name: str, log: Log) -> ClusterConfig:
     validate_state_dir(layout.state_dir)
     config = layout.load_config()
     if config is None:
-        config = ClusterConfig(validate_name(name), network.free_subnet_index())
+        validate_name(name)
+        layout.state_dir.mkdir(parents=True, exist_ok=True)  # the subnet's owner, from the moment it is taken
+        config = ClusterConfig(name, _network(lambda: network.reserve_subnet(layout.state_dir)))
         layout.save_config(config)
         log(f"new management cluster {config.name} in {layout.state_dir} (node {config.node_ip})")
     elif config.name != name:
@@ -186,6 +196,7 @@ def up(layout: Layout, name: str, log: Log) -> ClusterConfig:
         host_processes.write_configs(layout, config, pause)
         _stop_leftovers(layout, config)
         _prepare_dirs(layout, config)
+        _network(lambda: network.claim_subnet(config, layout.state_dir))
         network.create(config)
         cgroups.create(config)
         supervisor.launch(layout, config)
@@ -275,6 +286,9 @@ def down(layout: Layout, log: Log) -> None:
 def delete(layout: Layout, log: Log) -> None:
     """Stop the node and remove its state dir: all data, certificates and logs."""
     down(layout, log)
+    config = layout.load_config()
     if layout.state_dir.exists():
         _remove(lambda: teardown.remove_tree(layout.state_dir))
         log(f"removed {layout.state_dir}")
+    if config is not None:
+        network.release_subnet(config.subnet_index, layout.state_dir)

@@ -104,9 +104,9 @@ def create(state_dir: Path, name: str, command: str, env: dict[str, str] | None 
         raise MachineError(f"machine name {name!r} must be 1-9 lowercase letters or digits")
     if load(state_dir, name) is not None:
         raise MachineError(f"machine {name} exists; delete it first")
-    config = ClusterConfig(PREFIX + name, network.free_subnet_index())
     root = machines_dir(state_dir) / name
-    root.mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)  # the subnet's owner while the machine exists
+    config = ClusterConfig(PREFIX + name, network.reserve_subnet(root))
     try:
         network.create(config)
         for interface in [config.host_veth, *_management_veths()]:
@@ -178,6 +178,7 @@ def _teardown(root: Path, config: ClusterConfig, pid: int | None) -> None:
     network.delete(config)
     # Mounts were made in the machine's own mount namespace and went with it; what remains are files.
     shutil.rmtree(root, ignore_errors=True)
+    network.release_subnet(config.subnet_index, root)
 
 
 def _alive(pid: int) -> bool:

@@ -7,7 +7,6 @@ import hashlib
 import io
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from hcp.backup.objectstore import Credentials, ObjectStoreServer
 from hcp.backup.storage import S3Config, S3Storage, StorageError
 from hcp.management import binaries
 from hcp.pki import new_ca
+from tests.integration.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -50,12 +50,6 @@ class Store:
         objectstore.wait_ready(self.server, self.process, self.log, self.ca_file)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def store() -> Iterator[Store]:
     try:
@@ -70,7 +64,7 @@ def store() -> Iterator[Store]:
         (work / "ca.crt").write_bytes(ca.cert_pem)
         (work / "server.crt").write_bytes(certificate.cert_pem)
         (work / "server.key").write_bytes(certificate.key_pem)
-        server = ObjectStoreServer(binary, work / "data", f"127.0.0.1:{_free_port()}",
+        server = ObjectStoreServer(binary, work / "data", f"127.0.0.1:{free_port()}",
                                    work / "server.crt", work / "server.key")
         credentials = objectstore.load_or_create_credentials(work / "credentials.json")
         log = work / "versitygw.log"
@@ -207,7 +201,7 @@ def test_an_untrusted_certificate_and_an_unreachable_endpoint(store):
     with pytest.raises(StorageError, match=r"^s3://hcp-backups: cannot reach https://127.0.0.1:\d+: its TLS "
                                            r"certificate is not trusted: .* \(check the CA bundle\)$"):
         untrusted.list()
-    closed = store.storage(endpoint=f"https://127.0.0.1:{_free_port()}")
+    closed = store.storage(endpoint=f"https://127.0.0.1:{free_port()}")
     with pytest.raises(StorageError, match=r"^s3://hcp-backups: cannot reach https://127.0.0.1:\d+: "
                                            r"the connection was refused \(is the server running\?\)$"):
         closed.list()

@@ -12,7 +12,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import time
@@ -42,16 +41,11 @@ from hcp.kube.informer import ADDED, DELETED, MODIFIED, Informer, owner_keys
 from hcp.kube.leader import LeaderElector, LeaderLost
 from hcp.management import binaries
 from hcp.pki import issue, kubeconfig, new_ca, new_service_account_key
+from tests.integration.ports import free_port
 
 pytestmark = pytest.mark.integration
 
 LOOPBACK = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
 
 
 @dataclass(frozen=True)

@@ -179,3 +179,13 @@ def test_layer_cache_reuses_unchanged_layers_and_notices_changes(tmp_path):
     source.write_bytes(b"version 2, longer")
     assert build(spec, layer_cache=cache).digest != first.digest
     assert len(list(cache.glob("*.tar.gz"))) == 2
+
+
+def test_layer_cache_entries_are_written_whole_under_names_of_their_own(tmp_path):
+    source = tmp_path / "tool"
+    source.write_bytes(b"binary")
+    spec = ImageSpec(name="hcp/tool", tag="v1", layers=((File("/usr/local/bin/tool", source=source),),))
+    cache = tmp_path / "cache"
+    build(spec, layer_cache=cache)
+    names = sorted(p.suffix for p in cache.iterdir())
+    assert names == [".diffid", ".gz"]  # no staging file left behind

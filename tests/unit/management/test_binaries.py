@@ -137,3 +137,57 @@ def test_a_builds_detail_says_how_many_follow_and_names_a_few_commands():
         "8 more after it; kube-apiserver, kube-controller-manager, kube-scheduler, +3 more"
     assert binaries.build_detail(toolsets["etcd"], 1) == "1 more after it; etcd, etcdctl, etcdutl"
     assert binaries.build_detail(toolsets["konnectivity"], 0) == "proxy-server, proxy-agent"
+
+
+def _ensure_in_child(cache: Path, builds: Path) -> None:
+    import os
+    import time
+    os.environ["HCP_CACHE_DIR"] = str(cache)
+    os.environ.pop("HCP_PREBUILT_BIN_DIR", None)
+
+    def go_build(toolset, output):
+        with builds.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        time.sleep(0.3)  # long enough for the other process to find the toolset missing too
+        for command in toolset.commands:
+            (output / command).write_text("")
+
+    binaries._go_build = go_build
+    binaries.ensure("etcd")
+
+
+def test_two_processes_needing_the_same_toolset_build_it_once(tmp_path):
+    import multiprocessing
+    context = multiprocessing.get_context("fork")
+    builds = tmp_path / "builds"
+    children = [context.Process(target=_ensure_in_child, args=(tmp_path / "cache", builds)) for _ in range(2)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(30)
+    assert [child.exitcode for child in children] == [0, 0]
+    assert len(builds.read_text().splitlines()) == 1
+    built = [p for p in (tmp_path / "cache" / "bin").iterdir()]
+    assert len(built) == 1 and (built[0] / ".complete").exists()
+
+
+def test_waiting_for_another_build_is_said(tmp_path, monkeypatch):
+    import fcntl
+    import threading
+    import time
+    monkeypatch.setenv("HCP_CACHE_DIR", str(tmp_path))
+    said, entered = [], threading.Event()
+
+    def second():
+        with binaries.build_lock("thing", said.append):
+            entered.set()
+
+    (tmp_path / "locks").mkdir()
+    with (tmp_path / "locks" / "thing.lock").open("w") as other:  # another process's build, as far as flock sees
+        fcntl.flock(other, fcntl.LOCK_EX)
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        time.sleep(0.2)
+        assert said == ["thing: another process is building it; waiting for it"] and not entered.is_set()
+    waiter.join(5)
+    assert entered.is_set()
