@@ -27,7 +27,7 @@ from hcp.cli.version import version
 from hcp.hostedcluster.backup import BackupError
 from hcp.hostedcluster.kube import HostedClusterError
 from hcp.images import RegistryError
-from hcp.management.binaries import BuildError
+from hcp.upstream.binaries import BuildError
 from hcp.management.cluster import ClusterError
 from hcp.management.network import NetworkError
 from hcp.operator.install import InstallError

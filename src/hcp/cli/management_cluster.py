@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from hcp.management import binaries, cluster
+from hcp.management import cluster
+from hcp.upstream import binaries
 from hcp.management.layout import Layout, default_state_dir
 from hcp.progress import Progress
 

@@ -20,8 +20,8 @@ from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from hcp.images import File, ImageSpec, RegistryClient, RegistryError, build
-from hcp.management.images import CONTROL_PLANE_COMMANDS
-from hcp.management.images import image as component_image
+from hcp.upstream.images import CONTROL_PLANE_COMMANDS
+from hcp.upstream.images import image as component_image
 from hcp.release.versions import (
     RELEASE_REPOSITORY,
     Release,
@@ -43,7 +43,7 @@ COMPONENTS = (
     # The hosted cluster's own network and metrics. kube-proxy is built by the newest Kubernetes toolset
     # only, so every release shares it (see hcp.dataplane.components.kube_proxy on the skew).
     "flannel", "kube-proxy", "metrics-server",
-    # The image of platform Container's machines (hcp.management.node_image); its kubelet is "kubelet"'s.
+    # The image of platform Container's machines (hcp.upstream.node_image); its kubelet is "kubelet"'s.
     "node",
 )
 

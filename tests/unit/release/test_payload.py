@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from hcp.images import File, ImageSpec, RegistryClient, build
-from hcp.management.binaries import TOOLSETS
+from hcp.upstream.binaries import TOOLSETS
 from hcp.release import ReleaseError, payload_spec, publish, resolve, supported_versions
 from hcp.release.payload import COMPONENTS
 
