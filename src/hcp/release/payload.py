@@ -95,15 +95,19 @@ def resolve(
         )
     host, name, reference = match["host"], match["name"], match["digest"] or match["tag"]
     client_host = urlsplit(client.base_url).netloc
-    if host != client_host and registry_aliases.get(host) != client_host:
+    prefix = f"{client.prefix}/" if client.prefix else ""
+    if (host != client_host and registry_aliases.get(host) != client_host) or not name.startswith(prefix):
         known = [client_host, *(alias for alias, target in registry_aliases.items() if target == client_host)]
+        names = ", ".join(f"{k}/{client.prefix}" if client.prefix else k for k in known)
         raise ReleaseError(
-            f"release image {image} is not on hcp's registry ({', '.join(known)}); "
+            f"release image {image} is not on hcp's registry ({names}); "
             f"hcp reads release payloads only from its own registry"
         )
+    name = name[len(prefix):]  # the client adds its prefix back
+    location = f"{host}/{client.prefix}" if client.prefix else host
     try:
         if not client.has_manifest(name, reference):
-            published = ", ".join(release_image(host, release_version(t)) for t in toolsets_newest_first())
+            published = ", ".join(release_image(location, release_version(t)) for t in toolsets_newest_first())
             raise ReleaseError(
                 f"release image {image} not found in the registry; "
                 f"supported versions: {', '.join(supported_versions())}; hcp publishes {published}"
