@@ -19,9 +19,10 @@ from hcp.cli.completion import completion
 from hcp.cli.create import create
 from hcp.cli.destroy import destroy
 from hcp.cli.dump import dump
-from hcp.cli.install import install
+from hcp.cli.install import install, uninstall
 from hcp.cli.management_cluster import management_cluster
 from hcp.cli.migrate import migrate
+from hcp.cli.release import release
 from hcp.cli.restore import restore
 from hcp.cli.version import version
 from hcp.hostedcluster.backup import BackupError
@@ -62,7 +63,8 @@ def cli() -> None:
     """
 
 
-for command in (management_cluster, install, create, destroy, dump, backup, restore, migrate, version, completion):
+for command in (management_cluster, install, uninstall, release, create, destroy, dump, backup, restore, migrate,
+                version, completion):
     cli.add_command(command)
 
 
