@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 HCP := $(VENV)/bin/hcp
-KUBECTL = $$($(VENV)/bin/python -c "from hcp.management.binaries import binary; print(binary('kubernetes', 'kubectl'))")
+KUBECTL = $$($(VENV)/bin/python -c "from hcp.upstream.binaries import binary; print(binary('kubernetes', 'kubectl'))")
 DEBIAN_PACKAGES := containerd runc containernetworking-plugins iptables conntrack iproute2 \
 	util-linux mount busybox-static gcc libc6-dev
 
@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 # The main job: management cluster, operator, hosted cluster `demo` with 2 real nodes (platform Container:
 # nodes as pods), a web Deployment of 2 replicas behind a Service in it, demo.kubeconfig.
 # Safe to re-run: every step converges on what is already there.
-BUSYBOX = $$($(VENV)/bin/python -c "from hcp.management import images, layout; print(images.image('hcp/busybox').ref.on(f'{layout.REGISTRY_HOST}:{layout.REGISTRY_PORT}'))")
+BUSYBOX = $$($(VENV)/bin/python -c "from hcp.management import layout; from hcp.upstream import images; print(images.image('hcp/busybox').ref.on(f'{layout.REGISTRY_HOST}:{layout.REGISTRY_PORT}'))")
 demo: deps
 	$(HCP) management-cluster up
 	$(HCP) install

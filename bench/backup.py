@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hcp.management import binaries  # noqa: E402
+from hcp.upstream import binaries  # noqa: E402
 from tests.integration.conftest import ManagementCluster  # noqa: E402
 
 NAMESPACE, NAME = "bench", "bk"

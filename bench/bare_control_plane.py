@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from hcp.management import binaries
+from hcp.upstream import binaries
 from hcp.pki import issue, new_ca, new_service_account_key
 
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bare_control_plane import time_to_ready  # noqa: E402
 from polling import wait_until  # noqa: E402
 
-from hcp.management import binaries  # noqa: E402
+from hcp.upstream import binaries  # noqa: E402
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest  # noqa: E402
 
 NAME = "hcpbench"

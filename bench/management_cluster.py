@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bare_control_plane import time_to_ready  # noqa: E402
 
-from hcp.management import binaries  # noqa: E402
+from hcp.upstream import binaries  # noqa: E402
 from hcp.management.cluster import component_status  # noqa: E402
 from hcp.management.layout import Layout  # noqa: E402
 
@@ -64,7 +64,7 @@ def cold_build() -> float:
     scratch = Path(tempfile.mkdtemp(prefix="hcp-cold-"))
     env = {**os.environ, "HCP_CACHE_DIR": str(scratch / "hcp"), "GOCACHE": str(scratch / "go-build")}
     started = time.monotonic()
-    code = "from hcp.management import binaries\nfor t in binaries.TOOLSETS: binaries.ensure(t)\nbinaries.ensure_pause()"
+    code = "from hcp.upstream import binaries\nfor t in binaries.TOOLSETS: binaries.ensure(t)\nbinaries.ensure_pause()"
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
     elapsed = time.monotonic() - started
     shutil.rmtree(scratch, ignore_errors=True)

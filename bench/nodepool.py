@@ -30,7 +30,7 @@ from lightkube.resources.core_v1 import Node  # noqa: E402
 
 from polling import wait_until  # noqa: E402
 
-from hcp.management import binaries  # noqa: E402
+from hcp.upstream import binaries  # noqa: E402
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest  # noqa: E402
 
 NAME = "npbench"

@@ -52,7 +52,7 @@ from lightkube.resources.core_v1 import Node, Pod  # noqa: E402
 from management_cluster import rss_kib  # noqa: E402
 from polling import wait_until  # noqa: E402
 
-from hcp.management import binaries  # noqa: E402
+from hcp.upstream import binaries  # noqa: E402
 from hcp.management.layout import Layout  # noqa: E402
 from tests.integration.conftest import ManagementCluster  # noqa: E402
 

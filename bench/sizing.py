@@ -38,7 +38,7 @@ import httpx2 as httpx  # noqa: E402  (hcp's pinned httpx)
 
 from polling import wait_until  # noqa: E402
 
-from hcp.management import binaries  # noqa: E402
+from hcp.upstream import binaries  # noqa: E402
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest  # noqa: E402
 
 NAME = "hcpsize"

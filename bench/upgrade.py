@@ -42,7 +42,7 @@ from lightkube.resources.core_v1 import Namespace, Node  # noqa: E402
 
 from polling import wait_until  # noqa: E402
 
-from hcp.management import binaries  # noqa: E402
+from hcp.upstream import binaries  # noqa: E402
 from hcp.management.layout import Layout  # noqa: E402
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest  # noqa: E402
 

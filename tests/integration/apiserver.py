@@ -37,7 +37,7 @@ from lightkube.codecs import from_dict
 from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 
 from hcp.api import crds
-from hcp.management import binaries
+from hcp.upstream import binaries
 from hcp.pki import KeyPair, issue, new_ca, new_service_account_key
 from hcp.pki.kubeconfig import render
 from tests.integration.ports import free_port

@@ -6,7 +6,7 @@ import subprocess
 import threading
 import time
 
-from hcp.management import binaries
+from hcp.upstream import binaries
 
 
 class Caller(threading.Thread):

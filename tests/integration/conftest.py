@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from hcp.management import binaries, images, network
+from hcp.management import network
+from hcp.upstream import binaries, images
 from hcp.management.layout import Layout
 from tests.integration.apiserver import bare_apiserver  # noqa: F401  (a fixture, for every test here)
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from cryptography import x509
 
-from hcp.management import binaries
+from hcp.upstream import binaries
 from tests.integration.caller import Caller
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, remove_hosted_cluster, wait_for
 

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from hcp.management import binaries
+from hcp.upstream import binaries
 from tests.integration.caller import Caller
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, remove_hosted_cluster, wait_for
 from tests.integration.nodepool.conftest import release_image

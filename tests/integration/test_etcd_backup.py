@@ -20,7 +20,8 @@ import pytest
 
 from hcp.backup.credentials import decode_secret_data, parse_credentials
 from hcp.backup.storage import S3Storage
-from hcp.management import binaries, object_store
+from hcp.management import object_store
+from hcp.upstream import binaries
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, wait_for
 from tests.integration.nodepool.conftest import HostedCluster, create_hosted_cluster, delete_hosted_cluster
 

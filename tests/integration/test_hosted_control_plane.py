@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from hcp.management import binaries
+from hcp.upstream import binaries
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest
 
 pytestmark = pytest.mark.integration

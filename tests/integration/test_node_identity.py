@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from hcp.management import binaries
+from hcp.upstream import binaries
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest
 from tests.integration.nodepool.conftest import wait_for
 

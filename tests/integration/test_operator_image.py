@@ -13,7 +13,7 @@ import pytest
 
 from hcp.images import build
 from hcp.images import python_app
-from hcp.management.images import layer_cache
+from hcp.upstream.images import layer_cache
 from hcp.operator.image import operator_image_spec
 
 pytestmark = pytest.mark.integration

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hcp.management import binaries, machine
+from hcp.management import machine
+from hcp.upstream import binaries
 from hcp.pki import certs
 from tests.integration.conftest import ManagementCluster, wait_for
 from tests.integration.ports import free_port

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from hcp.management import binaries
+from hcp.upstream import binaries
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, remove_hosted_cluster, wait_for
 
 pytestmark = pytest.mark.integration

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from hcp.api.names import HOSTED_CLUSTER_UID_LABEL
-from hcp.management import binaries
+from hcp.upstream import binaries
 from hcp.management.layout import Layout
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, wait_for
 

@@ -15,7 +15,7 @@ import subprocess
 import pytest
 import yaml
 
-from hcp.management import binaries
+from hcp.upstream import binaries
 from hcp.pki import issue, new_ca
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, remove_hosted_cluster, wait_for
 

@@ -1,7 +1,7 @@
 """The embedded S3-compatible object store: versitygw with its POSIX backend, as a host process.
 
 versitygw (github.com/versity/versitygw, built from its Go module like every upstream binary,
-toolset `versitygw` in hcp.management.binaries) serves S3 over a directory tree: a bucket is a
+toolset `versitygw` in hcp.upstream.binaries) serves S3 over a directory tree: a bucket is a
 folder of `<data_dir>/buckets`, an object a file in it. Object metadata (hcp's recorded sha256,
 ETags, ACLs) is kept in a sidecar tree `<data_dir>/meta` rather than in extended attributes, so
 any filesystem will do. The root account's keys reach the server through its environment
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hcp.backup.storage import DEFAULT_REGION, S3Config
-from hcp.management import binaries
+from hcp.upstream import binaries
 from hcp.pki import KeyPair, issue
 
 TOOLSET = "versitygw"

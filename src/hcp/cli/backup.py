@@ -11,7 +11,7 @@ from hcp.backup.storage import DEFAULT_REGION
 from hcp.backup.verify import VerifyError, parse_source, verify
 from hcp.cli.options import Duration, connect, management_options, name_options
 from hcp.hostedcluster.backup import OPERATOR_NAMESPACE, STORE_SECRET, backup_cluster, read_credentials
-from hcp.management.binaries import binary
+from hcp.upstream.binaries import binary
 from hcp.progress import Progress
 
 

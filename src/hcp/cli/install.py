@@ -1,4 +1,5 @@
-"""`hcp install`: the operator and its CRDs on a management cluster (the embedded one by default)."""
+"""`hcp install` and `hcp uninstall`: the operator and its CRDs on a management cluster (the embedded one by
+default, any Kubernetes cluster with --kubeconfig and --registry)."""
 
 from __future__ import annotations
 
@@ -8,26 +9,82 @@ import click
 import yaml
 
 from hcp import __version__
-from hcp.images import RegistryClient
 from hcp.cli.options import management_kubeconfig
+from hcp.images import RegistryClient, RegistryLocation
+from hcp.images.credentials import for_registry, parse_docker_config
 from hcp.kube.client import client_for
 from hcp.management.cluster import ClusterError
 from hcp.management.layout import Layout, default_state_dir
 from hcp.operator import image as operator_image
 from hcp.operator import install as operator_install
+from hcp.operator import uninstall as operator_uninstall
 from hcp.progress import Progress
+
+
+def registry_settings(registry: str | None, ca: Path | None, pull_secret: Path | None,
+                      state_dir: Path) -> operator_install.RegistrySettings:
+    """What the operator is told of its registry: --registry's, else the embedded cluster's (named explicitly)."""
+    if registry is None:
+        if ca or pull_secret:
+            raise click.UsageError("--ca and --pull-secret describe the registry given with --registry")
+        layout = Layout(state_dir)
+        config = layout.load_config()
+        if config is None:
+            raise ClusterError(f"no embedded management cluster in {state_dir}: give --registry (where "
+                               f"`hcp release publish --registry` pushed the releases and the operator image)")
+        ca_file = layout.pki_dir / "ca.crt"
+        # Pods resolve the registry's stable name (the cluster's DNS); hosted nodes, outside, reach the node.
+        return operator_install.RegistrySettings(
+            name=config.registry, url=f"https://{config.registry}",
+            ca_pem=ca_file.read_bytes() if ca_file.exists() else None, node_url=config.registry_url)
+    try:
+        location = RegistryLocation.parse(registry)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--registry") from None
+    ca_pem = None
+    if ca is not None:
+        ca_pem = ca.read_bytes()
+        if b"-----BEGIN CERTIFICATE-----" not in ca_pem:
+            raise click.BadParameter(f"{ca} holds no PEM certificate", param_hint="--ca")
+    secret = None
+    if pull_secret is not None:
+        secret = pull_secret.read_bytes()
+        if for_registry(parse_docker_config(secret, f"--pull-secret {pull_secret}"), location.host) is None:
+            raise click.BadParameter(f"{pull_secret} holds no credentials for {location.host}",
+                                     param_hint="--pull-secret")
+    return operator_install.RegistrySettings(name=location.name, ca_pem=ca_pem, pull_secret=secret)
+
+
+uninstall_options = (
+    click.option("--force", is_flag=True,
+                 help="Delete every HostedCluster first and wait until the operator has removed them."),
+)
 
 
 @click.command("install")
 @click.option("--kubeconfig", type=click.Path(path_type=Path, exists=True),
               help="Management cluster to install into. Default: $KUBECONFIG, else the embedded cluster.")
-@click.option("--image", help="Operator image to run. Default: build it and push it to the embedded registry.")
+@click.option("--registry", metavar="HOST[:PORT][/PREFIX]",
+              help="The registry the operator resolves releases from (and pulls its image from), where "
+                   "`hcp release publish --registry` pushed them. Default: the embedded cluster's registry.")
+@click.option("--ca", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="CA certificate (PEM) that signs --registry's certificate; default: publicly trusted.")
+@click.option("--pull-secret", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Docker config (dockerconfigjson) with --registry's credentials: the operator pod and "
+                   "every control-plane pod pull with it, and the operator reads releases with it.")
+@click.option("--image", help="Operator image to run. Default: <registry>/hcp/operator:<version> with --registry; "
+                              "else build it and push it to the embedded registry.")
 @click.option("--render", is_flag=True, help="Print the manifests instead of applying them.")
+@click.option("--uninstall", "remove", is_flag=True,
+              help="Remove hcp instead (as `hcp uninstall`); refuses while HostedClusters exist unless --force.")
+@uninstall_options[0]
 @click.option("--state-dir", type=click.Path(path_type=Path), default=default_state_dir,
               show_default="$HCP_STATE_DIR or ~/.local/state/hcp/management",
               help="The embedded management cluster whose registry and kubeconfig are the defaults.")
-def install(kubeconfig: Path | None, image: str | None, render: bool, state_dir: Path) -> None:
-    """Install (or upgrade in place) the hcp operator: CRDs, namespace hypershift, RBAC, Deployment.
+def install(kubeconfig: Path | None, registry: str | None, ca: Path | None, pull_secret: Path | None,
+            image: str | None, render: bool, remove: bool, force: bool, state_dir: Path) -> None:
+    """Install (or upgrade in place) the hcp operator: CRDs, namespace hypershift, RBAC, Deployment,
+    ConfigMap supported-versions.
 
     Waits until the operator is available. Running it again is safe.
 
@@ -35,29 +92,56 @@ def install(kubeconfig: Path | None, image: str | None, render: bool, state_dir:
     Examples:
       hcp install                       # into the embedded management cluster
       hcp install --render > hcp.yaml   # the manifests, to review or apply elsewhere
-      hcp install --kubeconfig k.yaml --image my.registry/hcp/operator:0.1.0
+      hcp release publish --registry reg.example.com/hcp --ca ca.crt --docker-config auth.json
+      hcp install --kubeconfig k.yaml --registry reg.example.com/hcp --ca ca.crt --pull-secret auth.json
+      hcp install --uninstall           # remove it again (--force: hosted clusters too)
     """
-    layout = Layout(state_dir)
-    config = layout.load_config()
-    registry_ca = layout.pki_dir / "ca.crt"
-    if image is None and render:
-        image = f"{config.registry if config else 'REGISTRY'}/{operator_image.REPOSITORY}:{__version__}"
-    ca_pem = registry_ca.read_bytes() if config and registry_ca.exists() else None
-    # Hosted nodes are outside the management cluster: they reach its registry at the node's address.
-    node_registries = {config.registry: config.registry_url} if config else None
+    if remove:
+        if render:
+            raise click.UsageError("--render and --uninstall do not go together")
+        _uninstall(kubeconfig, state_dir, force)
+        return
+    if force:
+        raise click.UsageError("--force goes with --uninstall")
+    settings = registry_settings(registry, ca, pull_secret, state_dir)
+    if image is None and (render or registry is not None):
+        image = f"{settings.name}/{operator_image.REPOSITORY}:{__version__}"
     if render:
-        documents = operator_install.render(image, ca_pem, node_registries)
+        documents = operator_install.render(image, settings)
         click.echo(yaml.safe_dump_all(documents, sort_keys=False), nl=False)
         return
 
     progress = Progress()
     kubeconfig = management_kubeconfig(kubeconfig, state_dir)
-    if image is None:
-        if config is None:
-            raise ClusterError("--image is required outside the embedded management cluster")
+    if image is None:  # the embedded cluster: build the operator image from this tree and push it
+        layout = Layout(state_dir)
+        config = layout.load_config()
         progress("building the operator image")
-        with RegistryClient(config.registry_url, ca_file=registry_ca) as registry:
-            image = operator_image.publish_operator_image(registry, config.registry)
+        with RegistryClient(config.registry_url, ca_file=layout.pki_dir / "ca.crt") as client:
+            image = operator_image.publish_operator_image(client, config.registry)
         progress(f"pushed {image}")
-    operator_install.install(client_for(kubeconfig), operator_install.render(image, ca_pem, node_registries),
-                             progress)
+    operator_install.install(client_for(kubeconfig), operator_install.render(image, settings), progress)
+
+
+@click.command("uninstall")
+@click.option("--kubeconfig", type=click.Path(path_type=Path, exists=True),
+              help="Management cluster to remove hcp from. Default: $KUBECONFIG, else the embedded cluster.")
+@uninstall_options[0]
+@click.option("--state-dir", type=click.Path(path_type=Path), default=default_state_dir,
+              show_default="$HCP_STATE_DIR or ~/.local/state/hcp/management",
+              help="The embedded management cluster, used when neither --kubeconfig nor $KUBECONFIG is given.")
+def uninstall(kubeconfig: Path | None, force: bool, state_dir: Path) -> None:
+    """Remove the hcp operator, its RBAC, admission policy, namespace hypershift and the CRDs.
+
+    Refuses while HostedClusters exist; with --force deletes them first and waits
+    until the operator has removed their control planes, then removes the operator.
+    """
+    _uninstall(kubeconfig, state_dir, force)
+
+
+def _uninstall(kubeconfig: Path | None, state_dir: Path, force: bool) -> None:
+    client = client_for(management_kubeconfig(kubeconfig, state_dir))
+    # Names only matter here: a placeholder registry renders the same objects, pull secret and CA included.
+    documents = operator_install.render("unused", operator_install.RegistrySettings(
+        "unused", ca_pem=b"unused", pull_secret=b"{}"))
+    operator_uninstall.uninstall(client, documents, Progress(), force=force)

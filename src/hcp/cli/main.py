@@ -20,15 +20,16 @@ from hcp.cli.completion import completion
 from hcp.cli.create import create
 from hcp.cli.destroy import destroy
 from hcp.cli.dump import dump
-from hcp.cli.install import install
+from hcp.cli.install import install, uninstall
 from hcp.cli.management_cluster import management_cluster
 from hcp.cli.migrate import migrate
+from hcp.cli.release import release
 from hcp.cli.restore import restore
 from hcp.cli.version import version
 from hcp.hostedcluster.backup import BackupError
 from hcp.hostedcluster.kube import HostedClusterError
 from hcp.images import RegistryError
-from hcp.management.binaries import BuildError
+from hcp.upstream.binaries import BuildError
 from hcp.management.cluster import ClusterError
 from hcp.management.network import NetworkError
 from hcp.operator.install import InstallError
@@ -63,7 +64,8 @@ def cli() -> None:
     """
 
 
-for command in (management_cluster, install, create, destroy, dump, backup, restore, migrate, capacity, version, completion):
+for command in (management_cluster, install, uninstall, release, create, destroy, dump, backup, restore, migrate,
+                capacity, version, completion):
     cli.add_command(command)
 
 

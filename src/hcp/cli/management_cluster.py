@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from hcp.management import binaries, cluster
+from hcp.management import cluster
+from hcp.upstream import binaries
 from hcp.management.layout import Layout, default_state_dir
 from hcp.progress import Progress
 
@@ -151,3 +152,28 @@ def kubectl(state_dir: Path, args: tuple[str, ...]) -> None:
         raise cluster.ClusterError(f"no management cluster in {state_dir}; run `hcp management-cluster up`")
     command = binaries.binary("kubernetes", "kubectl")
     os.execv(command, [str(command), "--kubeconfig", str(layout.admin_kubeconfig), *args])
+
+
+@management_cluster.command("trust-registry")
+@click.argument("registry", metavar="HOST[:PORT]")
+@click.option("--ca", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="CA certificate (PEM) that signs the registry's certificate; default: the host's CAs.")
+@state_dir_option
+def trust_registry(registry: str, ca: Path | None, state_dir: Path) -> None:
+    """Let the node pull images from another registry (one `hcp release publish --registry` pushed to).
+
+    On any other management cluster this is the administrator's part: the nodes'
+    container runtime must trust the registry's CA. Logins come from pods' imagePullSecrets.
+    """
+    from hcp.images import RegistryLocation
+    from hcp.management import host_processes
+    from hcp.management.layout import Layout
+
+    location = RegistryLocation.parse(registry)
+    if location.prefix:
+        raise click.BadParameter("a registry host, without a repository prefix", param_hint="REGISTRY")
+    layout = Layout(state_dir)
+    if layout.load_config() is None:
+        raise cluster.ClusterError(f"no management cluster in {state_dir}")
+    path = host_processes.trust_registry(layout, location.host, ca.read_bytes() if ca else None)
+    click.echo(f"the node pulls from {location.host} ({path})")

@@ -10,7 +10,7 @@ from hcp.cli.options import Duration, connect, management_options, name_options
 from hcp.hostedcluster.kube import Kube
 from hcp.hostedcluster.lifecycle import management_node_address
 from hcp.hostedcluster.migrate import migrate_cluster
-from hcp.management.binaries import binary
+from hcp.upstream.binaries import binary
 from hcp.progress import Progress
 
 

@@ -78,6 +78,9 @@ class RenderContext:
     server; empty when the operator does not know it (run outside its Deployment)."""
     registry_mirrors: tuple[RegistryMirror, ...] = ()
     """How nodes pull the release's images: registry names in pull specs -> where nodes reach them."""
+    image_pull_secret: str = ""
+    """The Secret (in the control-plane namespace) every control-plane pod pulls its images with; empty:
+    the registry needs no login."""
     restart_date: str | None = None
     """Value of the hypershift.openshift.io/restart-date annotation, if any."""
     encryption_keys: Mapping[str, bytes] = field(default_factory=lambda: MappingProxyType({}))
@@ -106,6 +109,7 @@ class RenderContext:
         ignition_endpoint: Endpoint | None = None,
         operator_image: str = "",
         registry_mirrors: tuple[RegistryMirror, ...] = (),
+        image_pull_secret: str = "",
         certificates: Mapping[str, Mapping[str, str]] | None = None,
         audit_webhook_kubeconfig: bytes | None = None,
         client_ca_bundle: str = "",
@@ -124,6 +128,7 @@ class RenderContext:
             ignition_endpoint=ignition_endpoint,
             operator_image=operator_image,
             registry_mirrors=registry_mirrors,
+            image_pull_secret=image_pull_secret,
             restart_date=(hcp.metadata.annotations or {}).get(RESTART_DATE_ANNOTATION),
             encryption_keys=encryption_keys or {},
             certificates=certificates or {},

@@ -34,9 +34,10 @@ ValidConfiguration=False with the reason, never a retry loop.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,7 +63,7 @@ from hcp.controlplane.pki import (
 )
 from hcp.controlplane.revocation_pass import RevocationPass
 from hcp.controlplane.ordering import by_component, is_workload, update_order, waiting_for
-from hcp.controlplane.labels import MANAGED_BY, MANAGED_BY_LABEL, RENDERED_BY_LABEL
+from hcp.controlplane.labels import MANAGED_BY, MANAGED_BY_LABEL, RENDERED_BY_LABEL, stamp
 from hcp.controlplane.publishing import needs_node_addresses, published_endpoint, service_strategy
 from hcp.controlplane.render import KINDS, leftovers, render
 from hcp.controlplane.status import (
@@ -100,6 +101,20 @@ class ControlPlaneSettings:
     """The operator's own image (OPERATOR_IMAGE): hcp's services in control planes run it."""
     registry_mirrors: tuple[RegistryMirror, ...] = ()
     """Where nodes pull the release's images from (operator flag --node-registry)."""
+    pull_secret: bytes | None = field(default=None, repr=False)
+    """The registry's pull credentials (dockerconfigjson, operator flag --registry-auth): copied into each
+    control-plane namespace as Secret PULL_SECRET, which every control-plane pod pulls with."""
+
+
+PULL_SECRET = "pull-secret"
+"""The control-plane namespace's pull secret, named as HyperShift names it there."""
+
+
+def pull_secret(namespace: str, dockerconfigjson: bytes) -> dict[str, Any]:
+    """The dockerconfigjson Secret control-plane pods name in imagePullSecrets."""
+    return stamp({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": PULL_SECRET},
+                  "type": "kubernetes.io/dockerconfigjson",
+                  "data": {".dockerconfigjson": base64.b64encode(dockerconfigjson).decode()}}, namespace)
 
 
 @dataclass
@@ -303,9 +318,14 @@ class HostedControlPlaneController:
                                          ignition_endpoint=published.get(ServiceType.IGNITION),
                                          operator_image=self.settings.image,
                                          registry_mirrors=self.settings.registry_mirrors,
+                                         image_pull_secret=PULL_SECRET if self.settings.pull_secret else "",
                                          certificates=certificates, client_ca_bundle=bundle,
                                          audit_webhook_kubeconfig=webhook_kubeconfig)
 
+        if self.settings.pull_secret:  # before any pod that pulls with it
+            wanted = pull_secret(namespace, self.settings.pull_secret)
+            if secret_data(wanted) != secrets.get(PULL_SECRET):
+                await apply(self.client, _owned(wanted, owner))
         provisional = context(Endpoint("0.0.0.0", 6443), {})
         endpoints = await self._publish(hcp, render(provisional), owner)
         endpoint = endpoints[ServiceType.API_SERVER]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hcp.images.oci import File
-from hcp.management.binaries import cache_dir
+from hcp.cache import cache_dir
 
 # Not needed to run programs in a FROM-scratch image: package management and its
 # scripting (dpkg, debconf, perl), info/readline configuration, and data files

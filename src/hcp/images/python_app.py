@@ -20,7 +20,7 @@ from pathlib import Path
 
 from hcp.images import debian
 from hcp.images.oci import File, ImageSpec
-from hcp.management.binaries import cache_dir
+from hcp.cache import cache_dir
 
 PYTHON_VERSION = "3.11"
 PYTHON = f"/usr/bin/python{PYTHON_VERSION}"

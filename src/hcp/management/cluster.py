@@ -25,9 +25,8 @@ from hcp.images import RegistryClient
 from hcp.kube.client import apply_all, client_for
 from hcp.backup import objectstore
 from hcp.backup.storage import StorageError
-from hcp.management import (
-    addons, binaries, cgroups, host_processes, images, network, object_store, pki, supervisor, teardown,
-)
+from hcp.management import addons, cgroups, host_processes, network, object_store, pki, supervisor, teardown
+from hcp.upstream import binaries, images
 from hcp.management.layout import ClusterConfig, Layout, validate_name, validate_state_dir
 from hcp import release
 

@@ -134,6 +134,24 @@ def registry_hosts(layout: Layout, config: ClusterConfig) -> str:
     )
 
 
+def trust_registry(layout: Layout, registry: str, ca_pem: bytes | None) -> Path:
+    """Let the node pull from another registry (`host[:port]`), trusting `ca_pem`: containerd reads the
+    hosts.toml of a registry at each pull, so this takes effect without a restart. Returns the file written.
+
+    What an administrator does on any management cluster's nodes for a private registry;
+    `hcp management-cluster trust-registry` does it for the embedded one.
+    """
+    directory = layout.config_dir / "registry-hosts" / registry
+    directory.mkdir(parents=True, exist_ok=True)
+    host: dict = {"capabilities": ["pull", "resolve"]}
+    if ca_pem:
+        (directory / "ca.crt").write_bytes(ca_pem)
+        host["ca"] = str(directory / "ca.crt")
+    path = directory / "hosts.toml"
+    path.write_text(tomli_w.dumps({"server": f"https://{registry}", "host": {f"https://{registry}": host}}))
+    return path
+
+
 def cni_config(layout: Layout, config: ClusterConfig) -> dict:
     return {
         "cniVersion": "1.0.0",

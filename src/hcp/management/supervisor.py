@@ -24,7 +24,8 @@ from typing import IO
 import httpx
 
 from hcp.backup import objectstore
-from hcp.management import binaries, cgroups
+from hcp.management import cgroups
+from hcp.upstream import binaries
 from hcp.management.host_processes import Binaries, HealthCheck, HostProcess, processes
 from hcp.management.layout import ClusterConfig, Layout
 

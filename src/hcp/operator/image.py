@@ -12,8 +12,8 @@ import dataclasses
 from hcp import __version__
 from hcp.images import File, ImageSpec, RegistryClient, build
 from hcp.images.python_app import PYTHON, python_app_image, runtime_requirements
-from hcp.management.binaries import TOOLS_DIR
-from hcp.management.images import layer_cache
+from hcp.upstream.binaries import TOOLS_DIR
+from hcp.upstream.images import layer_cache
 
 REPOSITORY = "hcp/operator"
 IMAGE_TOOLS_DIR = "/opt/hcp/tools"

@@ -14,7 +14,8 @@ install does not wait for it separately.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -22,8 +23,10 @@ from lightkube import ApiError, Client
 from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 from lightkube.resources.apps_v1 import Deployment
 
+from hcp import __version__
 from hcp.api import crds
 from hcp.kube.client import apply_all
+from hcp.release import supported_versions_configmap
 
 NAMESPACE = "hypershift"
 OPERATOR_IMAGE_ENV = "OPERATOR_IMAGE"
@@ -34,6 +37,11 @@ METRICS_PORT = 9000
 SERVICE = "operator"
 """The Service in front of the operator's metrics port (port name `metrics`, 9393), as HyperShift names it."""
 REGISTRY_CA_CONFIGMAP = "registry-ca"
+PULL_SECRET = "registry-pull-secret"
+"""The dockerconfigjson Secret of the registry's pull credentials: the operator pod's imagePullSecrets, and
+what the operator copies into control-plane namespaces for their pods."""
+PULL_SECRET_MOUNT = "/etc/hcp/registry-auth"
+PULL_SECRET_KEY = ".dockerconfigjson"
 MANIFEST = Path(__file__).parent / "manifests" / "operator.yaml"
 PERSONAS = Path(__file__).parent / "manifests" / "personas.yaml"
 """ClusterRoles of the management-side personas (docs 1.4.2), for a platform team to bind; nobody holds them."""
@@ -46,28 +54,73 @@ class InstallError(RuntimeError):
     pass
 
 
-def render(image: str, registry_ca_pem: bytes | None = None,
-           node_registries: Mapping[str, str] | None = None) -> list[dict]:
-    """Every object of an install, in apply order: CRDs, namespace, registry CA, policy, RBAC, Deployment.
+@dataclass(frozen=True)
+class RegistrySettings:
+    """The registry an install resolves releases from: everything the operator knows of it comes from here.
 
-    `node_registries` maps registry names as release pull specs spell them to the https URL where
-    hosted nodes reach that registry (trusted with the registry CA).
+    `name` is how release and component pull specs spell it (`host[:port][/prefix]`);
+    `url` is where the operator reaches it (default: https://<host of name>); `node_url`
+    where hosted nodes reach it, when not at its name (the embedded registry's stable
+    name resolves only inside the management cluster). `ca_pem` signs its certificate
+    (None: publicly trusted); `pull_secret` is a dockerconfigjson with its credentials.
     """
+
+    name: str
+    url: str = ""
+    ca_pem: bytes | None = None
+    pull_secret: bytes | None = field(default=None, repr=False)
+    node_url: str = ""
+
+    @property
+    def host(self) -> str:
+        return self.name.split("/", 1)[0]
+
+    @property
+    def operator_url(self) -> str:
+        return self.url or f"https://{self.host}"
+
+
+def render(image: str, registry: RegistrySettings) -> list[dict]:
+    """Every object of an install, in apply order: CRDs, namespace, registry CA and pull secret, supported
+    versions, policy, RBAC, Deployment, personas."""
     documents = [d for d in yaml.safe_load_all(MANIFEST.read_text()) if d]
     for document in documents:
         if document["kind"] == "Deployment":
-            operator = document["spec"]["template"]["spec"]["containers"][0]
-            operator["image"] = image
-            operator["env"].append({"name": OPERATOR_IMAGE_ENV, "value": image})
-            for name, url in sorted((node_registries or {}).items()):
-                operator["args"] += ["--node-registry", f"{name}={url}"]
+            _configure_operator(document, image, registry)
     extra = []
-    if registry_ca_pem:
+    if registry.ca_pem:
         extra.append({"apiVersion": "v1", "kind": "ConfigMap",
                       "metadata": {"name": REGISTRY_CA_CONFIGMAP, "namespace": NAMESPACE},
-                      "data": {"ca.crt": registry_ca_pem.decode()}})
+                      "data": {"ca.crt": registry.ca_pem.decode()}})
+    if registry.pull_secret:
+        extra.append({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+                      "metadata": {"name": PULL_SECRET, "namespace": NAMESPACE},
+                      "stringData": {PULL_SECRET_KEY: registry.pull_secret.decode()}})
+    # Published by install too (the operator rewrites it on start), so `hcp version` answers from the moment
+    # the install is applied and --render shows it.
+    extra.append(supported_versions_configmap(__version__))
     namespace, rest = documents[0], documents[1:]
     return [*crds(), namespace, *extra, *rest, *personas()]
+
+
+def _configure_operator(deployment: dict, image: str, registry: RegistrySettings) -> None:
+    """The operator's image and registry flags; with a pull secret, its pod pulls with it and the operator
+    reads it (a read-only Secret volume) to resolve releases and to hand control planes."""
+    pod = deployment["spec"]["template"]["spec"]
+    operator = pod["containers"][0]
+    operator["image"] = image
+    operator["env"].append({"name": OPERATOR_IMAGE_ENV, "value": image})
+    operator["args"] += ["--registry", registry.name, "--registry-url", registry.operator_url]
+    if registry.ca_pem or registry.node_url:
+        # Hosted nodes trust the registry's CA, and pull from node_url when its name is not theirs to resolve.
+        operator["args"] += ["--node-registry", f"{registry.host}={registry.node_url or 'https://' + registry.host}"]
+    if registry.pull_secret:
+        pod["imagePullSecrets"] = [{"name": PULL_SECRET}]
+        operator["args"] += ["--registry-auth", f"{PULL_SECRET_MOUNT}/{PULL_SECRET_KEY}"]
+        operator["volumeMounts"].append({"name": "registry-auth", "mountPath": PULL_SECRET_MOUNT, "readOnly": True})
+        # 0440 and the operator's group: readable by the operator's user only, never by others in the pod.
+        pod["volumes"].append({"name": "registry-auth", "secret": {"secretName": PULL_SECRET, "defaultMode": 0o440}})
+        pod.setdefault("securityContext", {})["fsGroup"] = 65532
 
 
 def personas() -> list[dict]:

@@ -48,7 +48,8 @@ from hcp.operator.metrics import CacheCollector, CapacityCollector
 from hcp.capacity.baseline import BASELINE_CONFIGMAP, BASELINE_NAMESPACE, baselines_from_configmap
 from hcp.operator.nodepool import NodePoolController, Settings
 from hcp.platforms.container import MACHINE_LABEL
-from hcp.release.resolver import DEFAULT_REGISTRY_URL, Releases
+from hcp.images.credentials import CredentialsError, for_registry, load_docker_config
+from hcp.release.resolver import Releases
 from hcp.release import supported_versions_configmap
 
 log = logging.getLogger("hcp.operator")
@@ -60,9 +61,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="hcp-operator", description=__doc__.splitlines()[0])
     parser.add_argument("--namespace", default="hypershift", help="namespace of the operator and its Lease")
     parser.add_argument("--kubeconfig", type=Path, help="management cluster kubeconfig (default: in-cluster)")
-    parser.add_argument("--registry-url", default=DEFAULT_REGISTRY_URL,
-                        help="where release payloads are read (OCI distribution API)")
+    parser.add_argument("--registry", metavar="HOST[:PORT][/PREFIX]",
+                        help="the registry release pull specs name (set by `hcp install`); default: the host "
+                             "of --registry-url")
+    parser.add_argument("--registry-url",
+                        help="where the operator reads release payloads (OCI distribution API, https); "
+                             "default: https://<host of --registry>")
     parser.add_argument("--registry-ca", type=Path, help="CA bundle that signs the registry's certificate")
+    parser.add_argument("--registry-auth", type=Path, metavar="DOCKERCONFIGJSON",
+                        help="the registry's pull credentials (a docker config file, as a dockerconfigjson Secret "
+                             "holds them): used to read payloads and given to control-plane pods")
     parser.add_argument("--node-registry", action="append", default=[], metavar="NAME=URL",
                         help="a registry name as the release's pull specs spell it, and the https URL where "
                              "nodes reach it (trusted with --registry-ca); repeatable")
@@ -84,9 +92,39 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def registry_options(options: argparse.Namespace) -> tuple[str, str, bytes | None]:
+    """(name, url, pull secret) of the one registry the operator was installed with; it assumes none."""
+    if not options.registry and not options.registry_url:
+        raise SystemExit("hcp-operator: give --registry and/or --registry-url (where release payloads live); "
+                         "`hcp install` sets them")
+    url = options.registry_url or f"https://{options.registry.split('/', 1)[0]}"
+    if not url.startswith("https://"):
+        raise SystemExit(f"hcp-operator: --registry-url {url!r}: want https://HOST[:PORT] (hcp speaks TLS only)")
+    pull_secret = None
+    if options.registry_auth:
+        try:
+            pull_secret = options.registry_auth.read_bytes()
+        except OSError as error:
+            raise SystemExit(f"hcp-operator: cannot read --registry-auth {options.registry_auth}: "
+                             f"{error.strerror or error}") from None
+    return options.registry or url.removeprefix("https://"), url, pull_secret
+
+
+def registry_credentials(options: argparse.Namespace, name: str, url: str):
+    """The credentials --registry-auth holds for the registry (by the name images use, or the URL's host)."""
+    if not options.registry_auth:
+        return None
+    try:
+        config = load_docker_config(options.registry_auth)
+    except CredentialsError as error:
+        raise SystemExit(f"hcp-operator: --registry-auth: {error}") from None
+    return for_registry(config, name) or for_registry(config, url.removeprefix("https://"))
+
+
 async def run(options: argparse.Namespace) -> None:
     client = async_client_for(options.kubeconfig)
-    releases = Releases(options.registry_url, options.registry_ca)
+    name, url, _ = registry_options(options)
+    releases = Releases(url, options.registry_ca, name=name, credentials=registry_credentials(options, name, url))
     events = EventRecorder(client, component="hypershift-operator")
 
     clusters = Informer(client, resource_of(HostedCluster))
@@ -203,7 +241,8 @@ def metrics_registry() -> CollectorRegistry:
 
 
 def control_plane_settings(options: argparse.Namespace) -> ControlPlaneSettings:
-    """The operator's image (from its Deployment's env) and the registry mirrors nodes pull through."""
+    """The operator's image (from its Deployment's env), the registry mirrors nodes pull through, and the
+    registry's pull credentials for control-plane pods."""
     ca = options.registry_ca.read_bytes() if options.registry_ca and options.registry_ca.exists() else None
     mirrors = []
     for entry in options.node_registry:
@@ -211,7 +250,9 @@ def control_plane_settings(options: argparse.Namespace) -> ControlPlaneSettings:
         if not equals or not url.startswith("https://"):
             raise SystemExit(f"--node-registry {entry!r}: want NAME=https://HOST:PORT")
         mirrors.append(RegistryMirror(name, url, ca))
-    return ControlPlaneSettings(image=os.environ.get(OPERATOR_IMAGE_ENV, ""), registry_mirrors=tuple(mirrors))
+    pull_secret = registry_options(options)[2] if (options.registry or options.registry_url) else None
+    return ControlPlaneSettings(image=os.environ.get(OPERATOR_IMAGE_ENV, ""), registry_mirrors=tuple(mirrors),
+                                pull_secret=pull_secret)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,7 +3,7 @@
 hcp's nodes-as-pods platform (HyperShift's nearest is KubeVirt, whose
 machines are virtual machines in pods). Each machine is a Pod in the hosted
 cluster's control-plane namespace running the release's node image
-(hcp.management.node_image): containerd, runc and the CNI plugins from
+(hcp.upstream.node_image): containerd, runc and the CNI plugins from
 Debian, and an entrypoint that joins through the one join path every real
 machine takes, the pool's join script from the control plane's ignition
 server (hcp.ignition), authenticated by the pool's bootstrap token. So the

@@ -20,8 +20,8 @@ from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from hcp.images import File, ImageSpec, RegistryClient, RegistryError, build
-from hcp.management.images import CONTROL_PLANE_COMMANDS
-from hcp.management.images import image as component_image
+from hcp.upstream.images import CONTROL_PLANE_COMMANDS
+from hcp.upstream.images import image as component_image
 from hcp.release.versions import (
     RELEASE_REPOSITORY,
     Release,
@@ -43,7 +43,7 @@ COMPONENTS = (
     # The hosted cluster's own network and metrics. kube-proxy is built by the newest Kubernetes toolset
     # only, so every release shares it (see hcp.dataplane.components.kube_proxy on the skew).
     "flannel", "kube-proxy", "metrics-server",
-    # The image of platform Container's machines (hcp.management.node_image); its kubelet is "kubelet"'s.
+    # The image of platform Container's machines (hcp.upstream.node_image); its kubelet is "kubelet"'s.
     "node",
 )
 
@@ -95,15 +95,19 @@ def resolve(
         )
     host, name, reference = match["host"], match["name"], match["digest"] or match["tag"]
     client_host = urlsplit(client.base_url).netloc
-    if host != client_host and registry_aliases.get(host) != client_host:
+    prefix = f"{client.prefix}/" if client.prefix else ""
+    if (host != client_host and registry_aliases.get(host) != client_host) or not name.startswith(prefix):
         known = [client_host, *(alias for alias, target in registry_aliases.items() if target == client_host)]
+        names = ", ".join(f"{k}/{client.prefix}" if client.prefix else k for k in known)
         raise ReleaseError(
-            f"release image {image} is not on hcp's registry ({', '.join(known)}); "
+            f"release image {image} is not on hcp's registry ({names}); "
             f"hcp reads release payloads only from its own registry"
         )
+    name = name[len(prefix):]  # the client adds its prefix back
+    location = f"{host}/{client.prefix}" if client.prefix else host
     try:
         if not client.has_manifest(name, reference):
-            published = ", ".join(release_image(host, release_version(t)) for t in toolsets_newest_first())
+            published = ", ".join(release_image(location, release_version(t)) for t in toolsets_newest_first())
             raise ReleaseError(
                 f"release image {image} not found in the registry; "
                 f"supported versions: {', '.join(supported_versions())}; hcp publishes {published}"

@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from hcp.images import RegistryClient
-from hcp.management.layout import REGISTRY_HOST, REGISTRY_PORT
+from hcp.images import Credentials, RegistryClient, RegistryLocation
 from hcp.release import Release, ReleaseError, resolve
 
 CACHE_SECONDS = 30.0
-DEFAULT_REGISTRY_URL = f"https://{REGISTRY_HOST}:{REGISTRY_PORT}"
 
 
 @dataclass
@@ -29,10 +27,21 @@ class _Cached:
 
 
 class Releases:
-    def __init__(self, registry_url: str = DEFAULT_REGISTRY_URL, ca_file: Path | None = None):
-        self._client = RegistryClient(registry_url, ca_file=ca_file if ca_file and ca_file.exists() else None)
+    """The operator's one registry, as install configured it (nothing here knows the embedded registry's name).
+
+    `registry_url` is where the operator reaches the registry; `name` is how release pull
+    specs spell it (`host[:port][/prefix]`; default: the URL's host), which differs when the
+    operator reaches the registry by another address than the one images are named by.
+    """
+
+    def __init__(self, registry_url: str, ca_file: Path | None = None, *, name: str | None = None,
+                 credentials: Credentials | None = None):
         host = urlsplit(registry_url).netloc
-        self._aliases = {f"{REGISTRY_HOST}:{REGISTRY_PORT}": host}
+        location = RegistryLocation.parse(name) if name else RegistryLocation(host)
+        self.name = location.name
+        self._client = RegistryClient(registry_url, ca_file=ca_file if ca_file and ca_file.exists() else None,
+                                      credentials=credentials, prefix=location.prefix)
+        self._aliases = {location.host: host}
         self._cache: dict[str, _Cached] = {}
         self._lock = asyncio.Lock()
 

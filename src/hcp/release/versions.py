@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from hcp.management.binaries import TOOLSETS
-from hcp.management.images import KUBERNETES_TOOLSETS
+from hcp.upstream.binaries import TOOLSETS
+from hcp.upstream.images import KUBERNETES_TOOLSETS
 
 RELEASE_REPOSITORY = "hcp/release"
 SUPPORTED_VERSIONS_NAMESPACE = "hypershift"

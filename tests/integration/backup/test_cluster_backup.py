@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hcp.management import binaries
+from hcp.upstream import binaries
 from tests.integration.conftest import ManagementCluster, one_error_line, wait_for
 
 pytestmark = pytest.mark.integration

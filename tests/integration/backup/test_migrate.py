@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from hcp.management import binaries
+from hcp.upstream import binaries
 from tests.integration.conftest import ManagementCluster, management_cluster_up, one_error_line
 
 pytestmark = pytest.mark.integration

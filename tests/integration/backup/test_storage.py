@@ -18,7 +18,7 @@ import pytest
 from hcp.backup import objectstore
 from hcp.backup.objectstore import Credentials, ObjectStoreServer
 from hcp.backup.storage import S3Config, S3Storage, StorageError
-from hcp.management import binaries
+from hcp.upstream import binaries
 from hcp.pki import new_ca
 from tests.integration.ports import free_port
 

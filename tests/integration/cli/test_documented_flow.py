@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from hcp.management import binaries
+from hcp.upstream import binaries
 
 pytestmark = pytest.mark.integration
 

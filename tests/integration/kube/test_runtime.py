@@ -39,7 +39,7 @@ from hcp.kube.controller import Controller, Manager
 from hcp.kube.events import WARNING, EventRecorder
 from hcp.kube.informer import ADDED, DELETED, MODIFIED, Informer, owner_keys
 from hcp.kube.leader import LeaderElector, LeaderLost
-from hcp.management import binaries
+from hcp.upstream import binaries
 from hcp.pki import issue, kubeconfig, new_ca, new_service_account_key
 from tests.integration.ports import free_port
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from hcp.management import binaries
+from hcp.upstream import binaries
 from hcp.management.layout import Layout
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, wait_for  # noqa: F401
 

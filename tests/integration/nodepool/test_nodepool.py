@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hcp.management import binaries
+from hcp.upstream import binaries
 from tests.integration.nodepool.conftest import (
     CONTROL_PLANE_TOOLSET,
     NAMESPACE,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hcp.management import binaries
+from hcp.upstream import binaries
 from tests.integration.conftest import ManagementCluster
 from tests.integration.nodepool.conftest import (
     CONTROL_PLANE_TOOLSET,

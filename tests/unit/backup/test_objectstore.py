@@ -5,7 +5,7 @@ import pytest
 
 from hcp.backup import objectstore
 from hcp.backup.objectstore import Credentials, ObjectStoreServer, load_or_create_credentials
-from hcp.management import binaries
+from hcp.upstream import binaries
 
 
 def test_versitygw_is_a_pinned_toolset():

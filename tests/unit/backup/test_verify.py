@@ -12,7 +12,7 @@ import pytest
 from hcp.backup import verify
 from hcp.backup.storage import DirectoryStorage
 from hcp.backup.verify import VerifyError
-from hcp.management.binaries import BuildError, binary
+from hcp.upstream.binaries import BuildError, binary
 
 
 def _tools() -> dict[str, Path] | None:

@@ -107,7 +107,7 @@ def test_etcd_available_and_waiting_are_unchanged():
 
 def _binaries() -> Path | None:
     try:
-        from hcp.management.binaries import binary
+        from hcp.upstream.binaries import binary
         return binary("etcd", "etcdutl").parent
     except Exception:  # noqa: BLE001 - not cached, not buildable here
         return None

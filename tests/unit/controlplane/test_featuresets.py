@@ -10,8 +10,8 @@ import pytest
 from hcp.api.v1beta1.clusterconfig import FeatureSet
 from hcp.controlplane import RenderError, render
 from hcp.controlplane.featuresets import FEATURE_SETS, UnknownFeatureSetVersion, preview_gates
-from hcp.management import binaries
-from hcp.management.images import KUBERNETES_TOOLSETS
+from hcp.upstream import binaries
+from hcp.upstream.images import KUBERNETES_TOOLSETS
 from hcp.release import supported_versions
 from hcp.release.versions import release_version
 from tests.unit.controlplane.conftest import SINGLE_REPLICA, make_context, make_hcp

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from hcp.management import binaries
+from hcp.upstream import binaries
 from hcp.progress import Progress
 
 

@@ -1,7 +1,7 @@
 """The images of the hosted clusters' network components and metrics-server (specs only: nothing is built)."""
 
 from hcp.images import netfilter
-from hcp.management import binaries, images
+from hcp.upstream import binaries, images
 
 
 def test_network_images_run_their_command_with_sbin_on_the_path():

@@ -10,7 +10,7 @@ import pytest
 
 from hcp.ignition import join
 from hcp.images import debian, netfilter
-from hcp.management import binaries, images, node_image
+from hcp.upstream import binaries, images, node_image
 from hcp.release.payload import COMPONENTS
 
 

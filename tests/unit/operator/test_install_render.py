@@ -24,6 +24,7 @@ from hcp.platforms.container import MACHINE_LABEL
 from hcp.release.versions import SUPPORTED_VERSIONS_NAME, SUPPORTED_VERSIONS_NAMESPACE
 
 IMAGE = "registry.test/hcp/operator:1.0.0"
+REGISTRY = install.RegistrySettings("registry.test")
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection", "*"}
 ESCALATING_VERBS = {"escalate", "bind", "impersonate", "approve", "sign", "*"}
 
@@ -31,11 +32,11 @@ ESCALATING_VERBS = {"escalate", "bind", "impersonate", "approve", "sign", "*"}
 @pytest.fixture(scope="module")
 def documents() -> list[dict]:
     """The operator's install, without the persona ClusterRoles (nobody holds those until bound)."""
-    return [d for d in install.render(IMAGE) if not install.is_persona(d)]
+    return [d for d in install.render(IMAGE, REGISTRY) if not install.is_persona(d)]
 
 
 def persona(name: str) -> dict:
-    [found] = [d for d in install.render(IMAGE) if install.is_persona(d) and d["metadata"]["name"] == name]
+    [found] = [d for d in install.render(IMAGE, REGISTRY) if install.is_persona(d) and d["metadata"]["name"] == name]
     return found
 
 
@@ -45,7 +46,7 @@ def grants(role: dict, group: str, resource: str) -> set[str]:
 
 
 def test_the_personas_come_last_and_only_as_clusterroles():
-    rendered = install.render(IMAGE)
+    rendered = install.render(IMAGE, REGISTRY)
     kinds = [(d["kind"], install.is_persona(d)) for d in rendered]
     assert kinds[-2:] == [("ClusterRole", True), ("ClusterRole", True)]
     assert sum(persona for _, persona in kinds) == 2
@@ -243,7 +244,8 @@ def test_the_rights_are_bound_to_the_operator_only(documents):
 
 
 def test_hcp_install_render_shows_the_policy(tmp_path):
-    result = CliRunner().invoke(cli, ["install", "--render", "--state-dir", str(tmp_path / "state")])
+    result = CliRunner().invoke(cli, ["install", "--render", "--registry", "registry.test",
+                                      "--state-dir", str(tmp_path / "state")])
     assert result.exit_code == 0, result.output
     kinds = [d["kind"] for d in yaml.safe_load_all(result.stdout) if d]
     assert kinds.count("ValidatingAdmissionPolicy") == 1

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from hcp.images import File, ImageSpec, RegistryClient, build
-from hcp.management.binaries import TOOLSETS
+from hcp.upstream.binaries import TOOLSETS
 from hcp.release import ReleaseError, payload_spec, publish, resolve, supported_versions
 from hcp.release.payload import COMPONENTS
 
@@ -221,3 +221,15 @@ def test_resolve_reports_an_unreachable_registry():
         f"cannot read release image {REGISTRY}/hcp/release:v1.37.1: cannot reach registry {BASE} "
         f"(HEAD manifest hcp/release:v1.37.1): [Errno 111] Connection refused"
     )
+
+
+def test_a_registry_with_a_prefix_publishes_and_resolves_under_it(registry):
+    """`hcp release publish --registry host/team` and an operator installed with that registry agree."""
+    host = BASE.removeprefix("https://")
+    with RegistryClient(BASE, transport=httpx.MockTransport(registry), prefix="team") as client:
+        client.push(_payload(components={c: f"{host}/team/hcp/{c}:v1" for c in COMPONENTS}))
+        assert ("team/hcp/release", "v1.37.1") in registry.manifests
+        release = resolve(client, f"{host}/team/hcp/release:v1.37.1")
+        assert release.component("etcd") == f"{host}/team/hcp/etcd:v1"
+        with pytest.raises(ReleaseError, match=rf"not on hcp's registry \({host}/team\)"):
+            resolve(client, f"{host}/hcp/release:v1.37.1")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from hcp.management.binaries import TOOLSETS
+from hcp.upstream.binaries import TOOLSETS
 from hcp.release import (
     Release,
     ReleaseError,

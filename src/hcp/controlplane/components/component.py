@@ -121,6 +121,8 @@ def adapt_pod(
         *(to_dict(toleration) for toleration in ctx.hcp.spec.tolerations or ()),
     ]
     spec["affinity"] = _affinity(ctx, own_labels, replicas)
+    if ctx.image_pull_secret:  # a registry that wants a login: the install's credentials, copied here
+        spec["imagePullSecrets"] = [{"name": ctx.image_pull_secret}]
 
     for each in containers(spec):
         each["imagePullPolicy"] = "IfNotPresent"

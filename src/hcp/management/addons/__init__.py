@@ -7,7 +7,7 @@ from string import Template
 
 import yaml
 
-from hcp.management import images
+from hcp.upstream import images
 from hcp.management.layout import CLUSTER_DOMAIN, DNS_SERVICE_IP, REGISTRY_HOST, ClusterConfig, Layout
 
 MANIFESTS = ("coredns.yaml", "local-path-provisioner.yaml")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from hcp.cache import cache_dir
 from hcp.progress import ticking
 
 TOOLS_DIR = Path(os.environ.get("HCP_TOOLS_DIR") or Path(__file__).resolve().parents[3] / "tools")
@@ -32,11 +33,6 @@ TOOLS_DIR = Path(os.environ.get("HCP_TOOLS_DIR") or Path(__file__).resolve().par
 
 class BuildError(RuntimeError):
     """A binary could not be built or found; the message says which and where to look."""
-
-
-def cache_dir() -> Path:
-    """Where builds and other reusable artifacts live, outside any repository."""
-    return Path(os.environ.get("HCP_CACHE_DIR") or Path.home() / ".cache" / "hcp")
 
 
 def _kubernetes_version_flags(version: str) -> list[str]:

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from hcp.images import NON_ROOT_ID, File, ImageSpec, RegistryClient, build, netfilter
-from hcp.management import binaries, node_image
+from hcp.upstream import binaries, node_image
 
 BIN = "/usr/local/bin"
 
@@ -175,7 +175,7 @@ IMAGES: tuple[ComponentImage, ...] = (
     _netfilter_image("kubernetes", "kube-proxy"),
     _binary_image("metrics-server", "metrics-server"),
     # The machines of platform Container: Debian's containerd, runc, CNI plugins and netfilter tools, and
-    # hcp's entrypoint that joins through the ignition server (hcp.management.node_image).
+    # hcp's entrypoint that joins through the ignition server (hcp.upstream.node_image).
     ComponentImage(node_image.REPOSITORY, node_image.version, node_image.layers,
                    entrypoint=(node_image.ENTRYPOINT,), env=(node_image.PATH,)),
 )

@@ -26,7 +26,7 @@ Tag: `v<containerd's upstream version>-<8 hex digits>`. The version says which
 runtime the nodes run; the digits are a digest of every package version and
 of the entrypoint, because the packages come from the host's apt (security
 updates change them under the same containerd version) and the registry is
-only pushed tags it lacks (hcp.management.images.publish): any change of
+only pushed tags it lacks (hcp.upstream.images.publish): any change of
 content must be a new tag.
 """
 
