@@ -113,6 +113,15 @@ def per_control_plane(baseline: dict[str, float | None], final: dict[str, float 
     return result
 
 
+def create_times(seconds: list[float]) -> dict[str, float | None]:
+    """First, last and median of a series of create times, and how much slower the last was than the first."""
+    if not seconds:
+        return {"first": None, "last": None, "median": None, "ratio_last_to_first": None}
+    return {"first": round(seconds[0], 2), "last": round(seconds[-1], 2),
+            "median": round(statistics.median(seconds), 2),
+            "ratio_last_to_first": round(seconds[-1] / seconds[0], 2) if seconds[0] else None}
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
@@ -169,7 +178,8 @@ def operator_metrics(kubectl: Kubectl, pod: str) -> dict[str, float]:
 
 
 def idle_usage(kubectl: Kubectl, seconds: float, interval: float = 10.0) -> dict[str, Any]:
-    """Usage of the node, its pods and the operator over `seconds` of doing nothing (sampled every `interval`)."""
+    """Usage of the node, its pods and the operator over a window of `seconds` in which the benchmark does
+    nothing else (sampled every `interval`; the caller lets things settle first)."""
     pod = operator_pod(kubectl)
     scraped = time.monotonic()
     before = operator_metrics(kubectl, pod)

@@ -17,7 +17,8 @@ MIB = 2 ** 20
 def summary(time, node_cpu_ns, node_ws, pods):
     """A stats/summary as kubelet serves it, cut to the fields read (pods: name -> (cpu_ns, working set))."""
     return {
-        "node": {"nodeName": "hcp-node", "cpu": {"time": time, "usageNanoCores": 123, "usageCoreNanoSeconds": node_cpu_ns},
+        "node": {"nodeName": "hcp-node",
+                 "cpu": {"time": time, "usageNanoCores": 123, "usageCoreNanoSeconds": node_cpu_ns},
                  "memory": {"time": time, "workingSetBytes": node_ws, "rssBytes": node_ws // 2}},
         "pods": [{"podRef": {"name": name, "namespace": "clusters-a", "uid": name},
                   "cpu": {"time": time, "usageCoreNanoSeconds": cpu},
@@ -28,8 +29,10 @@ def summary(time, node_cpu_ns, node_ws, pods):
 def test_cpu_is_the_rate_of_the_cumulative_counters_and_memory_the_median():
     samples = [measure.usage_sample(s) for s in (
         summary("2026-01-01T10:00:00Z", 0, 1000 * MIB, {"etcd-0": (0, 50 * MIB), "kas": (0, 200 * MIB)}),
-        summary("2026-01-01T10:00:10Z", 2 * 10**9, 1100 * MIB, {"etcd-0": (10**8, 52 * MIB), "kas": (10**9, 210 * MIB)}),
-        summary("2026-01-01T10:00:20Z", 4 * 10**9, 1050 * MIB, {"etcd-0": (2 * 10**8, 51 * MIB), "kas": (2 * 10**9, 205 * MIB)}),
+        summary("2026-01-01T10:00:10Z", 2 * 10**9, 1100 * MIB,
+                {"etcd-0": (10**8, 52 * MIB), "kas": (10**9, 210 * MIB)}),
+        summary("2026-01-01T10:00:20Z", 4 * 10**9, 1050 * MIB,
+                {"etcd-0": (2 * 10**8, 51 * MIB), "kas": (2 * 10**9, 205 * MIB)}),
     )]
     usage = measure.window_usage(samples)
     assert usage["node"] == {"cpu_m": 200.0, "memory_mib": 1050.0}  # 4 s of CPU over 20 s
@@ -72,7 +75,8 @@ def test_operator_cpu_over_the_window_and_rss_at_its_end():
 
 
 def test_per_control_plane_is_the_growth_over_the_baseline_divided_by_the_count():
-    share = measure.per_control_plane({"cpu_m": 300.0, "memory_mib": 2000.0}, {"cpu_m": 900.0, "memory_mib": 8000.0}, 30)
+    share = measure.per_control_plane({"cpu_m": 300.0, "memory_mib": 2000.0},
+                                      {"cpu_m": 900.0, "memory_mib": 8000.0}, 30)
     assert share == {"cpu_m": 20.0, "memory_mib": 200.0}
     assert measure.per_control_plane({"cpu_m": None, "memory_mib": 1.0}, {"cpu_m": 1.0, "memory_mib": 2.0}, 0) == \
         {"cpu_m": None, "memory_mib": None}
@@ -81,3 +85,9 @@ def test_per_control_plane_is_the_growth_over_the_baseline_divided_by_the_count(
 def test_no_samples_is_an_error():
     with pytest.raises(ValueError):
         measure.window_usage([])
+
+
+def test_create_times_of_a_series():
+    assert measure.create_times([40.0, 44.0, 41.0, 60.0]) == {"first": 40.0, "last": 60.0, "median": 42.5,
+                                                              "ratio_last_to_first": 1.5}
+    assert measure.create_times([]) == {"first": None, "last": None, "median": None, "ratio_last_to_first": None}
