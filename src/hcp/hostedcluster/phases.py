@@ -280,7 +280,7 @@ def image_pulls(events: list[dict[str, Any]], clock: _Clock) -> dict[str, Any]:
     return {
         "start_s": _min(e["pulling_s"] for e in pulled) if pulled else None,
         "end_s": _max(e["pulled_s"] for e in pulled) if pulled else None,
-        "pull_s": round(sum(e["pull_s"] or 0.0 for e in pulled), 3),
+        "pull_s": round(float(sum(e["pull_s"] or 0.0 for e in pulled)), 3),
         "pulled": len(pulled),
         "already_present": len(entries) - len(pulled),
         "by_image": by_image,
