@@ -42,6 +42,7 @@ EXPECTED_SECONDS = {
     "tests/integration/test_personas.py": 40,
     "tests/integration/test_admission_property.py": 50,
     "tests/integration/test_admission.py": 40,
+    "tests/integration/test_api_fidelity.py": 30,
     "tests/integration/cli/test_create_atomic.py": 40,
     "tests/integration/test_operator_privileges.py": 40,
     "tests/integration/test_operator_image.py": 30,

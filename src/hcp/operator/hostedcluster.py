@@ -40,6 +40,7 @@ from lightkube.types import PatchType
 
 from hcp.api import API_VERSION, HostedCluster, HostedControlPlane, NodePool
 from hcp.api.meta import Condition, LocalObjectReference
+from hcp.api.v1beta1.clusteroptions import unhonoured_fields
 from hcp.api.v1beta1.etcd import EtcdManagementType
 from hcp.api.v1beta1.hostedcluster import AUDIT_WEBHOOK_KUBECONFIG_KEY
 from hcp.api.names import (
@@ -115,6 +116,19 @@ def control_plane_manifest(hc: HostedCluster, spec: dict[str, Any], target: str)
             "metadata": {"name": hc.metadata.name, "namespace": target, "annotations": annotations,
                          "labels": {HOSTED_CLUSTER_UID_LABEL: hc.metadata.uid}},
             "spec": hcp_spec}
+
+
+SUPPORTED_CONFIGURATION = "SupportedConfiguration"
+"""Condition naming the HyperShift fields set on a HostedCluster that hcp accepts but does not act on
+(hcp.api.v1beta1.clusteroptions). Informational: such a cluster is served, only without those settings."""
+
+
+def unsupported_fields_message(fields: list[str]) -> str:
+    """The SupportedConfiguration message: every field set that hcp does not honour, or that there is none."""
+    if not fields:
+        return "Every field set is honoured"
+    return (f"hcp accepts but does not honour {', '.join(fields)}: these HyperShift settings configure OpenShift "
+            "components or services that hcp does not run; the cluster is served without them")
 
 
 def resource_override_problems(annotations: dict[str, str] | None) -> list[str]:
@@ -237,6 +251,9 @@ class HostedClusterController:
             value = status if isinstance(status, str) else ("True" if status else "False")
             conditions = set_condition(conditions, type_, value, reason, message, generation)
 
+        unhonoured = unhonoured_fields(hc.spec)
+        condition(SUPPORTED_CONFIGURATION, not unhonoured, "UnsupportedFields" if unhonoured else "AsExpected",
+                  unsupported_fields_message(unhonoured))
         pause = pause_state(hc.spec.paused_until)
         condition("ReconciliationPaused", pause.paused, "ReconciliationPaused" if pause.paused else "AsExpected",
                   f"Reconciliation paused until {hc.spec.paused_until}" if pause.paused else "Reconciliation active")

@@ -271,36 +271,36 @@ def test_hostedcontrolplane_etcd_and_networking_have_no_object_default(schema_by
 @pytest.mark.parametrize(
     ("kind", "path", "message"),
     [
-        ("NodePool", ".spec", "Only one of replicas or autoScaling can be set"),
-        ("NodePool", ".spec.clusterName", "clusterName is immutable"),
-        ("NodePool", ".spec.management.upgradeType", "upgradeType is immutable"),
-        ("NodePool", ".spec.management", "inPlace can only be set when upgradeType is InPlace"),
-        ("NodePool", ".spec.management.replace", "rollingUpdate can only be set when strategy is RollingUpdate"),
+        ("NodePool", ".spec", "Both replicas or autoScaling should not be set"),
+        ("NodePool", ".spec.clusterName", "ClusterName is immutable"),
+        ("NodePool", ".spec.management.upgradeType", "UpgradeType is immutable"),
+        ("NodePool", ".spec.management", "The 'inPlace' field can only be set when 'upgradeType' is 'InPlace'"),
+        ("NodePool", ".spec.management.replace", "The 'rollingUpdate' field can only be set when 'strategy' is 'RollingUpdate'"),
         ("NodePool", ".spec.autoScaling", "max must be equal or greater than min"),
-        ("NodePool", ".spec.arch", "arch is immutable"),
-        ("NodePool", ".spec.platform.type", "platform type is immutable"),
+        ("NodePool", ".spec.arch", "Arch is immutable"),
+        ("NodePool", ".spec.platform.type", "Type is immutable"),
         ("NodePool", ".spec.platform", "kwok can only be set when type is KWOK"),
         ("HostedCluster", "", "infraID cannot be removed once set"),
         ("HostedCluster", "", "clusterID cannot be removed once set"),
         ("HostedCluster", ".spec", "secretEncryption cannot be removed once configured"),
         ("HostedCluster", ".spec.clusterID", "clusterID is immutable"),
-        ("HostedCluster", ".spec.controllerAvailabilityPolicy", "controllerAvailabilityPolicy is immutable"),
+        ("HostedCluster", ".spec.controllerAvailabilityPolicy", "ControllerAvailabilityPolicy is immutable"),
         ("HostedCluster", ".spec.issuerURL", "issuerURL is immutable"),
-        ("HostedCluster", ".spec.etcd", "managed must be set when managementType is Managed, and only then"),
+        ("HostedCluster", ".spec.etcd", "Only managed configuration must be set when managementType is Managed"),
         ("HostedCluster", ".spec.etcd.managementType", "managementType is immutable"),
         (
             "HostedCluster",
             ".spec.etcd.managed.storage",
             "restoreSnapshotURL cannot be added or removed after creation",
         ),
-        ("HostedCluster", ".spec.networking.clusterNetwork", "clusterNetwork is immutable"),
+        ("HostedCluster", ".spec.networking.clusterNetwork", "clusterNetwork is immutable and cannot be modified once set."),
         (
             "HostedCluster",
             ".spec.services[].servicePublishingStrategy",
             "nodePort is required when type is NodePort, and forbidden otherwise",
         ),
         ("HostedControlPlane", ".spec", "secretEncryption cannot be removed once configured"),
-        ("HostedControlPlane", ".spec.controllerAvailabilityPolicy", "controllerAvailabilityPolicy is immutable"),
+        ("HostedControlPlane", ".spec.controllerAvailabilityPolicy", "ControllerAvailabilityPolicy is immutable"),
     ],
 )
 def test_cel_rule_on_node(schema_by_kind, kind, path, message):
@@ -310,7 +310,7 @@ def test_cel_rule_on_node(schema_by_kind, kind, path, message):
 def test_replicas_and_autoscaling_rule(schema_by_kind):
     rules = node_at(schema_by_kind["NodePool"], ".spec")["x-kubernetes-validations"]
     assert {"rule": "!has(self.replicas) || !has(self.autoScaling)",
-            "message": "Only one of replicas or autoScaling can be set"} in rules
+            "message": "Both replicas or autoScaling should not be set"} in rules
 
 
 def test_field_rule_and_type_rule_both_apply(schema_by_kind):
@@ -363,7 +363,9 @@ def test_enums_as_hypershift(schema_by_kind):
     ]
     assert node_at(hc, ".spec.secretEncryption.type")["enum"] == ["kms", "aescbc"]
     assert node_at(hc, ".spec.etcd.managementType")["enum"] == ["Managed", "Unmanaged"]
-    assert set(node_at(hc, ".spec.platform.type")["enum"]) == {"AWS", "KubeVirt", "Agent", "None", "KWOK", "Container"}
+    assert node_at(hc, ".spec.platform.type")["enum"] == [
+        "AWS", "Azure", "IBMCloud", "KubeVirt", "Agent", "PowerVS", "None", "OpenStack", "GCP", "KWOK", "Container"
+    ]
     np = schema_by_kind["NodePool"]
     assert node_at(np, ".spec.management.upgradeType")["enum"] == ["Replace", "InPlace"]
     assert node_at(np, ".spec.management.replace.strategy")["enum"] == ["RollingUpdate", "OnDelete"]

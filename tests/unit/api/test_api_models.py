@@ -117,12 +117,11 @@ status:
 
 
 def on_kwok(document: str) -> dict:
-    """A docs example moved to hcp's KWOK platform: hcp refuses the platforms it does not have (AWS, Agent).
-
-    The AWS settings under platform stay, as fields the model keeps without knowing them.
-    """
+    """A docs example moved to hcp's KWOK platform: hcp refuses the platforms it does not have (AWS, Agent),
+    and their settings under platform (see test_docs_aws_settings_are_refused_naming_hcps_platforms)."""
     data = yaml.safe_load(document)
     data["spec"]["platform"]["type"] = "KWOK"
+    data["spec"]["platform"].pop("aws", None)
     return data
 
 
@@ -170,7 +169,15 @@ def test_docs_hosted_cluster_is_typed():
     assert hc.spec.secret_encryption.aescbc.active_key.name == "example-etcd-encryption-key"
     assert hc.spec.infra_id == "example-infra-id"
     assert hc.status.control_plane_endpoint.port == 0
-    assert hc.spec.platform.model_extra == {"aws": {"endpointAccess": "Public", "region": "us-west-1"}}
+    assert hc.spec.platform.model_extra == {}
+
+
+def test_docs_aws_settings_are_refused_naming_hcps_platforms():
+    data = yaml.safe_load(DOCS_HOSTED_CLUSTER)
+    data["spec"]["platform"]["type"] = "KWOK"
+    with pytest.raises(ValidationError, match="aws is the setting of platform AWS, which hcp does not have; "
+                                              "hcp has the platforms KWOK, None and Container"):
+        HostedCluster.model_validate(data)
 
 
 def test_docs_node_pool_is_typed():

@@ -188,7 +188,7 @@ def test_quantity_rules_in_schema(schema_by_kind):
     assert messages(node_at(schema_by_kind["NodePool"], f"{capacity}.pods")) == [
         "must be a non-negative quantity such as 0, 4, 500m or 16Gi", "must be a whole number such as 110"]
     size = node_at(schema_by_kind["HostedCluster"], ".spec.etcd.managed.storage.persistentVolume.size")
-    assert messages(size) == ["must be a positive quantity such as 1Gi or 8Gi", "etcd storage size is immutable"]
+    assert messages(size) == ["must be a positive quantity such as 1Gi or 8Gi", "Etcd PV storage size is immutable"]
 
 
 # 3. Labels
@@ -310,7 +310,7 @@ def test_toleration_schema(schema_by_kind):
     [
         ({"key": "-k", "effect": "NoSchedule"}, "key must be a qualified name"),
         ({"key": "k", "value": "a" * 64, "effect": "NoSchedule"}, "value must be at most 63 characters"),
-        ({"key": "k", "value": "a b", "effect": "NoSchedule"}, "value must start and end with alphanumeric"),
+        ({"key": "k", "value": "a b", "effect": "NoSchedule"}, "Value must start and end with alphanumeric"),
     ],
 )
 def test_taints_refused(taint, message):
@@ -473,10 +473,12 @@ def test_platforms_with_real_machines_are_admitted(platform):
 def test_platform_enum_stays_hypershifts(schema_by_kind):
     for kind in ("HostedCluster", "NodePool"):
         node = node_at(schema_by_kind[kind], ".spec.platform.type")
-        assert set(node["enum"]) == {"AWS", "KubeVirt", "Agent", "None", "KWOK", "Container"}
+        assert set(node["enum"]) == {"AWS", "Azure", "IBMCloud", "KubeVirt", "Agent", "PowerVS", "None",
+                                     "OpenStack", "GCP", "KWOK", "Container"}
         assert messages(node) == ["platform type must be KWOK, None or Container, the platforms hcp has; AWS, "
-                                  "KubeVirt and Agent are HyperShift platforms that hcp does not have",
-                                  "platform type is immutable"]
+                                  "Azure, IBMCloud, KubeVirt, Agent, PowerVS, OpenStack and GCP are HyperShift "
+                                  "platforms that hcp does not have",
+                                  "Type is immutable"]
 
 
 # 10. NodePool size
@@ -530,17 +532,17 @@ def address(value: str) -> dict:
 @pytest.mark.parametrize(
     ("model", "body", "message"),
     [
-        (HostedCluster, cluster(release={"image": " registry/x"}), "image must start with a word character"),
-        (HostedCluster, cluster(release={"image": "r"}), "image must start with a word character"),
-        (NodePool, pool(release={"image": "registry/x y"}), "image must start with a word character"),
+        (HostedCluster, cluster(release={"image": " registry/x"}), "Image must start with a word character"),
+        (HostedCluster, cluster(release={"image": "r"}), "Image must start with a word character"),
+        (NodePool, pool(release={"image": "registry/x y"}), "Image must start with a word character"),
         (HostedCluster, cluster(dns={"baseDomain": "a_b.com"}), "baseDomain must be a valid domain name"),
         (HostedCluster, cluster(dns={"baseDomain": "example.com", "baseDomainPrefix": "a.b."}),
          "baseDomainPrefix must be a valid domain name"),
         (HostedCluster, cluster(clusterID="z" * 36), "clusterID must be an RFC4122 UUID value"),
         (HostedCluster, cluster(infraID="Infra"), "infraID must consist of lowercase alphanumeric characters"),
         (NodePool, pool(clusterName="demo."), "clusterName must consist of lowercase alphanumeric characters"),
-        (HostedCluster, cluster(pausedUntil="tomorrow"), "pausedUntil must be a date in RFC3339 format"),
-        (NodePool, pool(pausedUntil="2030-01-01T00:00:00\n"), "pausedUntil must be a date in RFC3339 format"),
+        (HostedCluster, cluster(pausedUntil="tomorrow"), "PausedUntil must be a date in RFC3339 format"),
+        (NodePool, pool(pausedUntil="2030-01-01T00:00:00\n"), "PausedUntil must be a date in RFC3339 format"),
         (HostedCluster, snapshot("http://bucket/snap.db"), "restoreSnapshotURL must be a valid URL with scheme"),
         (HostedCluster, load_balancer("api"), "hostname must be a valid domain name"),
         (HostedCluster, address("not an address"), "address must be a valid hostname, IPv4, or IPv6 address"),

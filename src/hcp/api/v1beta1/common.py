@@ -12,7 +12,7 @@ from hcp.api.meta import LocalObjectReference
 from hcp.api.types import Int32
 
 PAUSED_UNTIL = pattern_check(
-    "pausedUntil must be a date in RFC3339 format or 'True', 'true', 'False' or 'false' (or empty: not paused)",
+    "PausedUntil must be a date in RFC3339 format or 'True', 'true', 'False' or 'false'",
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}.*$",
     values=("true", "false", "True", "False", ""),
 )
@@ -35,7 +35,7 @@ class Release(KubeModel):
         str,
         Field(min_length=1, max_length=253),
         pattern_check(
-            "image must start with a word character (letters, digits, or underscores) and contain no white spaces",
+            "Image must start with a word character (letters, digits, or underscores) and contain no white spaces",
             r"^(\w+\S+)$",
         ),
     ]

@@ -41,7 +41,7 @@ class PersistentVolumeEtcdStorageSpec(KubeModel):
     )
     """StorageClass of each member's data volume; the cluster default when unset."""
     size: PositiveQuantity = Field(
-        default=DEFAULT_ETCD_STORAGE_SIZE, json_schema_extra=kube_schema(rules=[immutable("etcd storage size")])
+        default=DEFAULT_ETCD_STORAGE_SIZE, json_schema_extra=kube_schema(rules=[immutable("Etcd PV storage size")])
     )
     """Minimum size of each member's data volume."""
 
@@ -66,7 +66,7 @@ class ManagedEtcdStorageSpec(KubeModel):
         json_schema_extra=kube_schema(
             list_type="set",
             rules=[
-                Rule("self.size() <= 1", "restoreSnapshotURL must not contain more than 1 entry"),
+                Rule("self.size() <= 1", "RestoreSnapshotURL shouldn't contain more than 1 entry"),
                 immutable("restoreSnapshotURL"),
             ],
         ),
@@ -114,11 +114,11 @@ class EtcdSpec(KubeModel):
             rules=[
                 Rule(
                     "self.managementType == 'Managed' ? has(self.managed) : !has(self.managed)",
-                    "managed must be set when managementType is Managed, and only then",
+                    "Only managed configuration must be set when managementType is Managed",
                 ),
                 Rule(
                     "self.managementType == 'Unmanaged' ? has(self.unmanaged) : !has(self.unmanaged)",
-                    "unmanaged must be set when managementType is Unmanaged, and only then",
+                    "Only unmanaged configuration must be set when managementType is Unmanaged",
                 ),
             ]
         )

@@ -7,11 +7,22 @@ from pydantic import ConfigDict, Field, model_validator
 
 from hcp.api.base import KubeModel, KubeObject, TypeMeta
 from hcp.api.formats import DNS1123_LABEL, matches, pattern_check
-from hcp.api.markers import Rule, cel_string, immutable, immutable_once_set, kube_schema
+from hcp.api.markers import Checked, Rule, cel_string, immutable, immutable_once_set, kube_schema
 from hcp.api.meta import Condition, LocalObjectReference, Toleration
 from hcp.api.names import MAX_CONTROL_PLANE_NAMESPACE
 from hcp.api.resource import PrinterColumn, ResourceInfo
 from hcp.api.v1beta1.clusterconfig import ClusterConfiguration
+from hcp.api.v1beta1.clusteroptions import (
+    CAPABILITIES_IMMUTABLE,
+    DISABLE_MULTI_NETWORK_ONLY_WITH_OTHER,
+    OVN_CONFIG_ONLY_WITH_OVN,
+    Capabilities,
+    ClusterAutoscaling,
+    ImageContentSource,
+    MonitoringSpec,
+    OLMCatalogPlacement,
+    OperatorConfiguration,
+)
 from hcp.api.v1beta1.clusterversion import ClusterVersionStatus
 from hcp.api.v1beta1.common import (
     PAUSED_UNTIL,
@@ -51,6 +62,11 @@ NAME_LENGTH = Rule(
 )
 
 
+SIGNING_KEY_NEEDS_ISSUER = Rule("has(self.issuerURL) || !has(self.serviceAccountSigningKey)",
+                                "If serviceAccountSigningKey is set, issuerURL must be set")
+KUBE_API_SERVER_DNS_NAME = r"^(?:(?:[a-zA-Z0-9-]+\.)+[a-zA-Z]{2,}|[a-zA-Z0-9-]+)$"
+
+
 class PayloadArchType(StrEnum):
     """CPU architecture(s) of a release payload."""
 
@@ -70,9 +86,12 @@ class HostedClusterSpec(KubeModel):
                 SERVICES_REQUIRED,
                 Rule(
                     "self.services == oldSelf.services",
-                    "services is immutable. Changes might result in unpredictable and disruptive behavior.",
+                    "Services is immutable. Changes might result in unpredictable and disruptive behavior.",
                 ),
                 SECRET_ENCRYPTION_NOT_REMOVABLE,
+                SIGNING_KEY_NEEDS_ISSUER,
+                DISABLE_MULTI_NETWORK_ONLY_WITH_OTHER,
+                OVN_CONFIG_ONLY_WITH_OVN,
             ]
         )
     )
@@ -112,7 +131,7 @@ class HostedClusterSpec(KubeModel):
     """Infrastructure provider of the cluster's machines."""
     controller_availability_policy: AvailabilityPolicy = Field(
         default=AvailabilityPolicy.HIGHLY_AVAILABLE,
-        json_schema_extra=kube_schema(rules=[immutable("controllerAvailabilityPolicy")]),
+        json_schema_extra=kube_schema(rules=[immutable("ControllerAvailabilityPolicy")]),
     )
     """Availability of control plane components such as kube-apiserver and etcd (3 replicas when HighlyAvailable)."""
     infrastructure_availability_policy: AvailabilityPolicy = AvailabilityPolicy.SINGLE_REPLICA
@@ -151,13 +170,59 @@ class HostedClusterSpec(KubeModel):
     # maxProperties bounds the cost of the label rules; the size rule is HyperShift's, kept for its message.
     node_selector: ControlPlaneLabels | None = Field(
         default=None,
-        json_schema_extra=kube_schema(rules=[Rule("size(self) <= 20", "nodeSelector can have at most 20 entries")]),
+        json_schema_extra=kube_schema(rules=[Rule("size(self) <= 20", "nodeSelector map can have at most 20 entries")]),
     )
     """Node labels the control plane pods must be scheduled on."""
     tolerations: list[Toleration] | None = Field(default=None, max_length=25)
     """Tolerations added to the control plane pods."""
     labels: ControlPlaneLabels | None = None
     """Labels added to the control plane pods; changing them rolls out all of them."""
+
+    # HyperShift's fields that hcp accepts and reports (condition SupportedConfiguration) without acting on
+    # them; see hcp.api.v1beta1.clusteroptions. Names, types, defaults and rules are HyperShift's.
+    update_service: str | None = Field(default=None, json_schema_extra=kube_schema(
+        rules=[Rule("isURL(self)", "updateService must be a valid absolute URL")]))
+    """Update service to ask for available updates (hcp offers the releases it has; reported when set)."""
+    kube_api_server_dns_name: (
+        Annotated[str, Checked(Rule(
+            "self == \"\" || self.matches(" + cel_string(KUBE_API_SERVER_DNS_NAME) + ")",
+            "kubeAPIServerDNSName must be a valid URL name (e.g., api.example.com)"),
+            lambda name: name == "" or matches(KUBE_API_SERVER_DNS_NAME, name))]
+        | None
+    ) = Field(default=None, alias="kubeAPIServerDNSName", max_length=253)
+    """DNS name for a custom kubeconfig served with spec.configuration.apiServer.servingCerts (reported when set)."""
+    autoscaling: ClusterAutoscaling | None = None
+    """Cluster-autoscaler settings for all NodePools (reported when set beyond the default)."""
+    operator_configuration: OperatorConfiguration | None = None
+    """Settings of OpenShift operators hcp does not run (reported when set)."""
+    image_content_sources: list[ImageContentSource] | None = Field(default=None, max_length=255)
+    """Image mirrors for the nodes (reported when set)."""
+    additional_trust_bundle: LocalObjectReference | None = None
+    """ConfigMap with a ca-bundle.crt added to the control plane and nodes (reported when set)."""
+    service_account_signing_key: LocalObjectReference | None = None
+    """Secret with the key that signs ServiceAccount tokens (hcp generates its own; reported when set)."""
+    olm_catalog_placement: OLMCatalogPlacement = Field(
+        default=OLMCatalogPlacement.MANAGEMENT, alias="olmCatalogPlacement",
+        json_schema_extra=kube_schema(rules=[immutable("OLMCatalogPlacement")]))
+    """Where OLM catalogs run (hcp runs no OLM; guest is reported)."""
+    capabilities: Capabilities | None = Field(default_factory=Capabilities, json_schema_extra=kube_schema(
+        rules=[CAPABILITIES_IMMUTABLE], keywords={"default": {}}))
+    """Optional OpenShift components to leave out or add (hcp installs none; reported when set)."""
+    monitoring: MonitoringSpec | None = None
+    """Monitoring of the hosted cluster (reported when set)."""
+
+    @model_validator(mode="after")
+    def _hypershift_spec_rules(self) -> Self:
+        """The spec-wide CEL rules above, decided in Python too (the transition ones only the API server sees)."""
+        if self.service_account_signing_key is not None and self.issuer_url is None:
+            raise ValueError(SIGNING_KEY_NEEDS_ISSUER.message)
+        network = self.operator_configuration.cluster_network_operator if self.operator_configuration else None
+        if network is not None and network.disable_multi_network and self.networking.network_type != "Other":
+            raise ValueError(DISABLE_MULTI_NETWORK_ONLY_WITH_OTHER.message)
+        if (network is not None and network.ovn_kubernetes_config is not None
+                and self.networking.network_type != "OVNKubernetes"):
+            raise ValueError(OVN_CONFIG_ONLY_WITH_OVN.message)
+        return self
 
 
 class HostedClusterStatus(KubeModel):

@@ -59,7 +59,7 @@ class HostedControlPlaneSpec(KubeModel):
     """DNS configuration of the hosted cluster's ingress."""
     controller_availability_policy: AvailabilityPolicy = Field(
         default=AvailabilityPolicy.HIGHLY_AVAILABLE,
-        json_schema_extra=kube_schema(rules=[immutable("controllerAvailabilityPolicy")]),
+        json_schema_extra=kube_schema(rules=[immutable("ControllerAvailabilityPolicy")]),
     )
     """Availability of control plane components such as kube-apiserver and etcd."""
     infrastructure_availability_policy: AvailabilityPolicy = AvailabilityPolicy.SINGLE_REPLICA

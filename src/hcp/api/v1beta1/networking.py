@@ -14,6 +14,11 @@ from hcp.api.formats import pattern_check
 from hcp.api.markers import Checked, Rule, immutable, kube_schema
 from hcp.api.types import Int32
 
+
+def IMMUTABLE_ONCE_SET(field: str) -> Rule:  # noqa: N802 - reads as the marker it stands for
+    """HyperShift's wording for the networks that cannot change after creation (word for word, with its period)."""
+    return Rule("self == oldSelf", f"{field} is immutable and cannot be modified once set.")
+
 # HyperShift checks the shape with regular expressions (which admit 999.1.1.1/99); the CIDR library of
 # Kubernetes' CEL parses the network, as the components that are given it do. Its message is HyperShift's.
 _CIDR_RULE = Rule(
@@ -36,8 +41,10 @@ _ADDRESS = pattern_check(
 )
 SERVICES_REQUIRED = Rule(
     "size(self.services) >= 4",
-    "services must publish at least 4 services: APIServer, OAuthServer, Konnectivity and Ignition",
+    "spec.services in body should have at least 4 items or 3 for IBMCloud",
 )
+"""HyperShift's rule without its IBMCloud branch (hcp has no IBMCloud platform: the type is refused), and its
+message word for word, so that a refusal reads the same on both."""
 
 
 def parse_cidr(value: str) -> IPv4Network | IPv6Network:
@@ -176,21 +183,21 @@ class ClusterNetworking(KubeModel):
         default=None,
         min_length=1,
         max_length=2,
-        json_schema_extra=kube_schema(list_type="atomic", rules=[immutable("machineNetwork")]),
+        json_schema_extra=kube_schema(list_type="atomic", rules=[IMMUTABLE_ONCE_SET("machineNetwork")]),
     )
     """Networks of the machines (one, or two for dual stack)."""
     cluster_network: list[ClusterNetworkEntry] = Field(
         default=[ClusterNetworkEntry(cidr="10.132.0.0/14")],
         min_length=1,
         max_length=2,
-        json_schema_extra=kube_schema(rules=[immutable("clusterNetwork")]),
+        json_schema_extra=kube_schema(rules=[IMMUTABLE_ONCE_SET("clusterNetwork")]),
     )
     """Pod networks (one, or two for dual stack)."""
     service_network: list[ServiceNetworkEntry] = Field(
         default=[ServiceNetworkEntry(cidr="172.31.0.0/16")],
         min_length=1,
         max_length=2,
-        json_schema_extra=kube_schema(rules=[immutable("serviceNetwork")]),
+        json_schema_extra=kube_schema(rules=[IMMUTABLE_ONCE_SET("serviceNetwork")]),
     )
     """Service networks (one, or two for dual stack)."""
     network_type: NetworkType = NetworkType.OVN_KUBERNETES
@@ -198,7 +205,7 @@ class ClusterNetworking(KubeModel):
     allocate_node_cidrs: AllocateNodeCIDRsMode | None = Field(
         default=None,
         alias="allocateNodeCIDRs",
-        json_schema_extra=kube_schema(rules=[immutable("allocateNodeCIDRs")]),
+        json_schema_extra=kube_schema(rules=[IMMUTABLE_ONCE_SET("allocateNodeCIDRs")]),
     )
     """Enabled makes kube-controller-manager allocate node pod CIDRs (needed by e.g. flannel); only with Other."""
 
@@ -263,15 +270,15 @@ class ServicePublishingStrategy(KubeModel):
                 ),
                 Rule(
                     "self.type == 'LoadBalancer' ? !has(self.nodePort) && !has(self.route) : !has(self.loadBalancer)",
-                    "only loadBalancer is allowed when type is LoadBalancer, and forbidden otherwise",
+                    "only loadBalancer is required when type is LoadBalancer, and forbidden otherwise",
                 ),
                 Rule(
                     "self.type == 'None' ? !has(self.nodePort) && !has(self.route) && !has(self.loadBalancer) : true",
-                    "type None does not allow loadBalancer, nodePort or route settings",
+                    "None does not allowed any configuration for loadBalancer, nodePort, or route",
                 ),
                 Rule(
                     "self.type == 'S3' ? !has(self.nodePort) && !has(self.route) && !has(self.loadBalancer) : true",
-                    "type S3 does not allow loadBalancer, nodePort or route settings",
+                    "S3 does not allowed any configuration for loadBalancer, nodePort, or route",
                 ),
             ]
         )

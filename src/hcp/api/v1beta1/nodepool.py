@@ -13,7 +13,12 @@ from hcp.api.resource import PrinterColumn, ResourceInfo, ScaleSubresource
 from hcp.api.types import Duration, Int32, Int64, IntOrString, NonNegativeCount, NonNegativeQuantity, Time
 from hcp.api.v1beta1.common import PAUSED_UNTIL, KubeconfigSecretRef, Release
 from hcp.api.v1beta1.groupversion import API_VERSION
-from hcp.api.v1beta1.platform import KWOK_ONLY_WITH_KWOK_TYPE, ImmutablePlatformType
+from hcp.api.v1beta1.platform import (
+    KWOK_ONLY_WITH_KWOK_TYPE,
+    OTHER_PLATFORM_RULES,
+    ImmutablePlatformType,
+    OtherPlatformSettings,
+)
 
 MAX_NODE_POOL_REPLICAS = 1000
 """The largest NodePool hcp supports (spec.replicas, spec.autoScaling.max): the size its benchmarks cover."""
@@ -71,10 +76,10 @@ class KWOKNodePoolPlatform(KubeModel):
     """Capacity of each simulated node; kwok's defaults when unset."""
 
 
-class NodePoolPlatform(KubeModel):
+class NodePoolPlatform(OtherPlatformSettings):
     """The infrastructure provider of the NodePool's machines, with that provider's settings."""
 
-    model_config = ConfigDict(json_schema_extra=kube_schema(rules=[KWOK_ONLY_WITH_KWOK_TYPE]))
+    model_config = ConfigDict(json_schema_extra=kube_schema(rules=[KWOK_ONLY_WITH_KWOK_TYPE, *OTHER_PLATFORM_RULES]))
 
     type: ImmutablePlatformType
     """The infrastructure provider."""
@@ -99,7 +104,7 @@ class ReplaceUpgrade(KubeModel):
             rules=[
                 Rule(
                     "!has(self.rollingUpdate) || self.strategy == 'RollingUpdate'",
-                    "rollingUpdate can only be set when strategy is RollingUpdate",
+                    "The 'rollingUpdate' field can only be set when 'strategy' is 'RollingUpdate'",
                 )
             ]
         )
@@ -126,13 +131,13 @@ class NodePoolManagement(KubeModel):
             rules=[
                 Rule(
                     "!has(self.inPlace) || self.upgradeType == 'InPlace'",
-                    "inPlace can only be set when upgradeType is InPlace",
+                    "The 'inPlace' field can only be set when 'upgradeType' is 'InPlace'",
                 )
             ]
         )
     )
 
-    upgrade_type: UpgradeType = Field(json_schema_extra=kube_schema(rules=[immutable("upgradeType")]))
+    upgrade_type: UpgradeType = Field(json_schema_extra=kube_schema(rules=[immutable("UpgradeType")]))
     """Replace recreates nodes, InPlace updates the existing ones; fixed at creation."""
     replace: ReplaceUpgrade | None = ReplaceUpgrade(
         strategy=UpgradeStrategy.ROLLING_UPDATE, rolling_update=RollingUpdate(max_surge=1, max_unavailable=0)
@@ -149,7 +154,7 @@ TAINT_KEY = pattern_check(
     "key must be a qualified name with an optional subdomain prefix e.g. example.com/MyName", QUALIFIED_NAME
 )
 TAINT_VALUE = pattern_check(
-    "value must start and end with alphanumeric characters and can only contain '-', '_', '.' in the middle",
+    "Value must start and end with alphanumeric characters and can only contain '-', '_', '.' in the middle",
     LABEL_VALUE,
 )
 TAINT_VALUE_LENGTH = Checked(
@@ -194,8 +199,8 @@ class NodePoolSpec(KubeModel):
     model_config = ConfigDict(
         json_schema_extra=kube_schema(
             rules=[
-                Rule("!has(oldSelf.arch) || has(self.arch)", "arch cannot be removed once set"),
-                Rule("!has(self.replicas) || !has(self.autoScaling)", "Only one of replicas or autoScaling can be set"),
+                Rule("!has(oldSelf.arch) || has(self.arch)", "Arch is required once set"),
+                Rule("!has(self.replicas) || !has(self.autoScaling)", "Both replicas or autoScaling should not be set"),
             ]
         )
     )
@@ -208,7 +213,7 @@ class NodePoolSpec(KubeModel):
             "alphanumeric character, and be between 1 and 253 characters",
             DNS1123_LABEL,
         ),
-    ] = Field(json_schema_extra=kube_schema(rules=[immutable("clusterName")]))
+    ] = Field(json_schema_extra=kube_schema(rules=[immutable("ClusterName")]))
     """Name of the HostedCluster (in the same namespace) the NodePool belongs to."""
     release: Release
     """Release the nodes run; must not be newer than the HostedCluster's. Changing it rolls out the nodes."""
@@ -234,7 +239,7 @@ class NodePoolSpec(KubeModel):
     """Pause reconciliation until an RFC3339 time, or while "true"; remove the field to resume."""
     tuning_config: list[LocalObjectReference] | None = Field(default=None, max_length=10)
     """ConfigMaps (key "tuning") with node tuning to apply; changing them rolls out the nodes."""
-    arch: Architecture = Field(default=Architecture.AMD64, json_schema_extra=kube_schema(rules=[immutable("arch")]))
+    arch: Architecture = Field(default=Architecture.AMD64, json_schema_extra=kube_schema(rules=[immutable("Arch")]))
     """CPU architecture of the machines."""
 
 

@@ -1,0 +1,321 @@
+"""HostedCluster fields of HyperShift's v1beta1 API that hcp accepts but does not act on.
+
+A HostedCluster written for HyperShift carries them (`hypershift create cluster --render` writes
+`capabilities: {}`, `autoscaling: {}`, `olmCatalogPlacement: management`), so hcp models them with
+HyperShift's names, types, defaults, validation rules and messages: such a manifest is accepted
+unchanged, and a malformed value is refused as HyperShift refuses it. Without a model the API
+server would prune them silently. hcp does not honour them; `unhonoured_fields` names those that
+are set to something that would matter, and the HostedCluster controller reports them in the
+SupportedConfiguration condition, so that nothing set is ignored without a word.
+"""
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import ConfigDict, Field, model_validator
+
+from hcp.api.base import KubeModel
+from hcp.api.markers import Checked, Rule, immutable, kube_schema
+from hcp.api.meta import LocalObjectReference
+from hcp.api.types import Int32
+
+# --- spec.capabilities ------------------------------------------------------------------------
+
+
+class OptionalCapability(StrEnum):
+    """An optional OpenShift component that a cluster may be installed with or without."""
+
+    IMAGE_REGISTRY = "ImageRegistry"
+    OPENSHIFT_SAMPLES = "openshift-samples"
+    INSIGHTS = "Insights"
+    BAREMETAL = "baremetal"
+    CONSOLE = "Console"
+    NODE_TUNING = "NodeTuning"
+    INGRESS = "Ingress"
+
+
+CAPABILITIES_IMMUTABLE = Rule(
+    "self == oldSelf", "Capabilities is immutable. Changes might result in unpredictable and disruptive behavior.")
+BOTH_ENABLED_AND_DISABLED = Rule(
+    "has(self.enabled) && has(self.disabled) ? self.enabled.all(e, !(e in self.disabled)) : true",
+    "Capabilities can not be both enabled and disabled at once.")
+INGRESS_NEEDS_CONSOLE = Rule(
+    "!self.exists(cap, cap == 'Ingress') || self.exists(cap, cap == 'Console')",
+    "Ingress capability can only be disabled if Console capability is also disabled")
+
+
+class Capabilities(KubeModel):
+    """OpenShift's optional components to install or leave out. hcp installs none of them, so the
+    setting has nothing to act on; it is kept for HyperShift's manifests and reported when set."""
+
+    model_config = ConfigDict(json_schema_extra=kube_schema(rules=[BOTH_ENABLED_AND_DISABLED]))
+
+    enabled: list[OptionalCapability] | None = Field(default=None, max_length=25, json_schema_extra=kube_schema(
+        list_type="atomic",
+        rules=[Rule("self == oldSelf",
+                    "Enabled is immutable. Changes might result in unpredictable and disruptive behavior.")]))
+    """Capabilities to install; immutable."""
+    disabled: (
+        Annotated[list[OptionalCapability],
+                  Checked(INGRESS_NEEDS_CONSOLE, lambda caps: "Ingress" not in caps or "Console" in caps)]
+        | None
+    ) = Field(default=None, max_length=25, json_schema_extra=kube_schema(
+        list_type="atomic",
+        rules=[Rule("self == oldSelf",
+                    "Disabled is immutable. Changes might result in unpredictable and disruptive behavior.")]))
+    """Capabilities to leave out; immutable."""
+
+    @model_validator(mode="after")
+    def _not_both(self) -> Self:
+        if self.enabled is not None and self.disabled is not None and set(self.enabled) & set(self.disabled):
+            raise ValueError(BOTH_ENABLED_AND_DISABLED.message)
+        return self
+
+
+# --- spec.autoscaling -------------------------------------------------------------------------
+
+
+class ScalingType(StrEnum):
+    """Whether the cluster autoscaler may remove nodes."""
+
+    SCALE_UP_ONLY = "ScaleUpOnly"
+    SCALE_UP_AND_SCALE_DOWN = "ScaleUpAndScaleDown"
+
+
+class ExpanderString(StrEnum):
+    """How the cluster autoscaler picks the NodePool to grow."""
+
+    LEAST_WASTE = "LeastWaste"
+    PRIORITY = "Priority"
+    RANDOM = "Random"
+
+
+SCALE_DOWN_ONLY_WITH_SCALE_DOWN = Rule(
+    "self.scaling == 'ScaleUpAndScaleDown' ? true : !has(self.scaleDown)",
+    "scaleDown can only be set when scaling is ScaleUpAndScaleDown")
+LABEL_KEY_PATTERN = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[a-zA-Z0-9]([a-zA-Z0-9_.-]{0,61}[a-zA-Z0-9])?$"
+BALANCING_LABELS = Rule(
+    "self.all(l, l.matches('" + LABEL_KEY_PATTERN.replace("\\", "\\\\") + "'))",
+    "Each balancingIgnoredLabels item must be a valid label key")
+GO_DURATION = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$"
+Seconds = Annotated[Int32, Field(ge=0, le=86400)]
+Percent = Annotated[Int32, Field(ge=0, le=100)]
+
+
+class ScaleDownConfig(KubeModel):
+    """When the cluster autoscaler removes nodes."""
+
+    delay_after_add_seconds: Seconds | None = None
+    """Seconds after a scale-up before scale-down is considered."""
+    delay_after_delete_seconds: Seconds | None = None
+    """Seconds after a node deletion before scale-down is considered again."""
+    delay_after_failure_seconds: Seconds | None = None
+    """Seconds after a failed scale-down before it is tried again."""
+    unneeded_duration_seconds: Seconds | None = None
+    """Seconds a node must be unneeded before it is removed."""
+    utilization_threshold_percent: Percent | None = None
+    """Utilization below which a node may be removed."""
+
+
+class ClusterAutoscaling(KubeModel):
+    """HyperShift's cluster-autoscaler settings for all NodePools. hcp's NodePool autoscaling sizes each
+    pool between its own min and max and reads none of these, so they are reported when set."""
+
+    model_config = ConfigDict(json_schema_extra=kube_schema(rules=[SCALE_DOWN_ONLY_WITH_SCALE_DOWN]))
+
+    scaling: ScalingType = ScalingType.SCALE_UP_AND_SCALE_DOWN
+    """Whether nodes are only added, or also removed."""
+    scale_down: ScaleDownConfig | None = None
+    """Scale-down timing; only with scaling ScaleUpAndScaleDown."""
+    max_nodes_total: Annotated[Int32, Field(ge=0)] | None = None
+    """The most nodes all autoscaled NodePools may have together."""
+    max_pod_grace_period: Annotated[Int32, Field(ge=0)] | None = None
+    """Seconds a pod is given to stop before its node is removed."""
+    max_node_provision_time: str | None = Field(default=None, max_length=100, pattern=GO_DURATION)
+    """How long the autoscaler waits for a new node to register (a Go duration)."""
+    max_free_difference_ratio_percent: Percent | None = None
+    """Largest difference of free resources between NodePools considered similar."""
+    pod_priority_threshold: Int32 | None = None
+    """Pods of lower priority do not cause a scale-up and do not keep a node."""
+    expanders: list[ExpanderString] | None = Field(default=None, min_length=1, max_length=3)
+    """Order in which expanders choose the NodePool to grow."""
+    balancing_ignored_labels: (
+        Annotated[list[Annotated[str, Field(max_length=317)]], Field(max_length=64),
+                  Checked(BALANCING_LABELS, lambda labels: all(re.match(LABEL_KEY_PATTERN, l) for l in labels))]
+        | None
+    ) = None
+    """Node labels ignored when deciding whether NodePools are similar."""
+
+    @model_validator(mode="after")
+    def _scale_down_needs_scale_down(self) -> Self:
+        if self.scaling != ScalingType.SCALE_UP_AND_SCALE_DOWN and self.scale_down is not None:
+            raise ValueError(SCALE_DOWN_ONLY_WITH_SCALE_DOWN.message)
+        return self
+
+
+# --- spec.monitoring --------------------------------------------------------------------------
+
+
+class MetricsSet(StrEnum):
+    """Which control-plane metrics are collected."""
+
+    TELEMETRY = "Telemetry"
+    SRE = "SRE"
+    ALL = "All"
+
+
+class MetricsForwardingMode(StrEnum):
+    """Whether control-plane metrics are forwarded to the hosted cluster's monitoring stack."""
+
+    FORWARD = "Forward"
+    NONE = "None"
+
+
+class MetricsForwardingSpec(KubeModel):
+    """Forwarding of control-plane metrics into the hosted cluster."""
+
+    mode: MetricsForwardingMode
+    """Forward, or None."""
+    metrics_set: MetricsSet | None = None
+    """Which metrics are forwarded."""
+
+
+class MonitoringSpec(KubeModel):
+    """Monitoring of the hosted cluster (OpenShift's monitoring stack, which hcp does not run)."""
+
+    model_config = ConfigDict(json_schema_extra=kube_schema(keywords={"minProperties": 1}))
+
+    metrics_forwarding: MetricsForwardingSpec | None = None
+    """Forwarding of control-plane metrics to the hosted cluster's monitoring stack."""
+    metrics_set: MetricsSet | None = None
+    """Which control-plane metrics are collected."""
+
+
+# --- spec.operatorConfiguration ---------------------------------------------------------------
+
+LooseObject = Annotated[
+    dict[str, Any],
+    Field(json_schema_extra=kube_schema(keywords={"type": "object", "x-kubernetes-preserve-unknown-fields": True})),
+]
+"""An object kept as written. Used for HyperShift's settings of OpenShift's ingress and OVN-Kubernetes
+operators, which hcp runs neither of: their (large) schemas are not modelled field by field, so any
+value HyperShift admits is kept unchanged, and reported."""
+
+DISABLE_MULTI_NETWORK_ONLY_WITH_OTHER = Rule(
+    "!has(self.operatorConfiguration) || !has(self.operatorConfiguration.clusterNetworkOperator) || "
+    "!has(self.operatorConfiguration.clusterNetworkOperator.disableMultiNetwork) || "
+    "!self.operatorConfiguration.clusterNetworkOperator.disableMultiNetwork || self.networking.networkType == 'Other'",
+    "disableMultiNetwork can only be set to true when networkType is 'Other'")
+OVN_CONFIG_ONLY_WITH_OVN = Rule(
+    "self.networking.networkType == 'OVNKubernetes' || !has(self.operatorConfiguration) || "
+    "!has(self.operatorConfiguration.clusterNetworkOperator) || "
+    "!has(self.operatorConfiguration.clusterNetworkOperator.ovnKubernetesConfig)",
+    "ovnKubernetesConfig is forbidden when networkType is not OVNKubernetes")
+
+
+class ClusterNetworkOperatorSpec(KubeModel):
+    """Settings of OpenShift's cluster network operator (not run by hcp)."""
+
+    model_config = ConfigDict(json_schema_extra=kube_schema(rules=[Rule(
+        "!has(oldSelf.ovnKubernetesConfig) || has(self.ovnKubernetesConfig)",
+        "ovnKubernetesConfig is immutable once set and cannot be removed")]))
+
+    disable_multi_network: bool | None = Field(default=False, json_schema_extra=kube_schema(
+        rules=[immutable("disableMultiNetwork")]))
+    """Whether Multus (additional pod networks) is left out; only with networkType Other."""
+    ovn_kubernetes_config: LooseObject | None = Field(default=None, json_schema_extra=kube_schema(
+        keywords={"minProperties": 1}))
+    """OVN-Kubernetes settings (MTU, internal subnets); only with networkType OVNKubernetes."""
+
+
+class IngressOperatorSpec(KubeModel):
+    """Settings of OpenShift's ingress operator (not run by hcp)."""
+
+    endpoint_publishing_strategy: LooseObject | None = None
+    """How the default ingress controller is published."""
+
+
+class OperatorConfiguration(KubeModel):
+    """Settings of individual OpenShift operators of the hosted cluster."""
+
+    cluster_network_operator: ClusterNetworkOperatorSpec | None = None
+    """The cluster network operator."""
+    ingress_operator: IngressOperatorSpec | None = None
+    """The ingress operator."""
+
+
+# --- spec.olmCatalogPlacement, spec.imageContentSources ---------------------------------------
+
+
+class OLMCatalogPlacement(StrEnum):
+    """Where OLM's catalog components run."""
+
+    MANAGEMENT = "management"
+    GUEST = "guest"
+
+
+class ImageContentSource(KubeModel):
+    """Mirrors that serve the images of a source repository."""
+
+    source: str = Field(max_length=255)
+    """Repository the mirrors serve."""
+    mirrors: list[Annotated[str, Field(max_length=255)]] | None = Field(
+        default=None, max_length=255, json_schema_extra=kube_schema(list_type="set"))
+    """Mirror repositories of source."""
+
+
+def _asks_for_something(value: KubeModel | None) -> bool:
+    """Whether a setting holds anything beyond its defaults and empty objects."""
+
+    def pruned(node: Any) -> Any:
+        if isinstance(node, dict):
+            kept = {key: pruned(child) for key, child in node.items()}
+            return {key: child for key, child in kept.items() if child not in ({}, None)}
+        return node
+
+    return value is not None and bool(pruned(value.model_dump(exclude_defaults=True, exclude_none=True)))
+
+
+def unhonoured_fields(spec: Any) -> list[str]:
+    """The HyperShift fields of a HostedClusterSpec that are set to something hcp would have to act on
+    and does not, as `spec.<field>` paths (empty: every field set is honoured).
+
+    Values that ask for nothing are not reported: `capabilities: {}`, `autoscaling` with only its
+    default scaling, `olmCatalogPlacement: management` (HyperShift's defaults, which its renderer writes),
+    and `disableMultiNetwork: false`.
+    """
+    fields = []
+    if spec.capabilities is not None and (spec.capabilities.enabled or spec.capabilities.disabled):
+        fields.append("spec.capabilities")
+    if spec.kube_api_server_dns_name:
+        fields.append("spec.kubeAPIServerDNSName")
+    if spec.update_service:
+        fields.append("spec.updateService")
+    if _asks_for_something(spec.autoscaling):
+        fields.append("spec.autoscaling")
+    if _asks_for_something(spec.monitoring):
+        fields.append("spec.monitoring")
+    if _asks_for_something(spec.operator_configuration):
+        fields.append("spec.operatorConfiguration")
+    if spec.olm_catalog_placement == OLMCatalogPlacement.GUEST:
+        fields.append("spec.olmCatalogPlacement")
+    if spec.image_content_sources:
+        fields.append("spec.imageContentSources")
+    if spec.additional_trust_bundle is not None and spec.additional_trust_bundle.name:
+        fields.append("spec.additionalTrustBundle")
+    if spec.service_account_signing_key is not None and spec.service_account_signing_key.name:
+        fields.append("spec.serviceAccountSigningKey")
+    return fields
+
+
+__all__ = [
+    "Capabilities",
+    "ClusterAutoscaling",
+    "ImageContentSource",
+    "LocalObjectReference",
+    "MonitoringSpec",
+    "OLMCatalogPlacement",
+    "OperatorConfiguration",
+    "unhonoured_fields",
+]
