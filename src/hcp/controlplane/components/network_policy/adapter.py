@@ -12,7 +12,7 @@ and, in a cluster of platform Container, the machines (nodes) from anywhere.
 
 A component rather than part of the namespace's setup: the policies are rendered,
 applied and pruned like every other control-plane object (a Container cluster's
-`machines` policy is rendered only there), and listed first in COMPONENTS so that
+`machines` policy is rendered only there, the ignition server's only where it runs), and listed first in COMPONENTS so that
 a new namespace is closed before its first pod starts.
 
 Egress is left open, as HyperShift leaves it but for private clusters (where it
@@ -44,13 +44,17 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 MONITORING_LABEL = "hcp.io/monitoring"
 """On a namespace (value "true") whose pods may scrape the control plane's metrics ports."""
 MACHINES_POLICY = "machines"
+IGNITION_POLICY = "ignition-server"
 
 
 def render(ctx: RenderContext) -> list[dict[str, Any]]:
     objects = load(__package__, "network-policies.yaml")
     operator = objects["NetworkPolicy/operator"]["spec"]["ingress"][0]["from"][0]
     operator["namespaceSelector"]["matchLabels"] = {NAMESPACE_NAME_LABEL: OPERATOR_NAMESPACE}
-    if PlatformType.CONTAINER not in pool_platforms_served(ctx.hcp.spec.platform.type):
+    served = pool_platforms_served(ctx.hcp.spec.platform.type)
+    if PlatformType.NONE not in served:  # the ignition server's predicate: a KWOK cluster runs none
+        del objects[f"NetworkPolicy/{IGNITION_POLICY}"]
+    if PlatformType.CONTAINER not in served:
         del objects[f"NetworkPolicy/{MACHINES_POLICY}"]
     return list(objects.values())
 
