@@ -83,6 +83,13 @@ def restricted_violations(spec: dict[str, Any], metadata: dict[str, Any] | None 
         for port in container.get("ports") or ():
             if port.get("hostPort"):
                 problems.append(f"{name}: hostPort {port['hostPort']}")
+        handlers = [(probe, container.get(probe) or {}) for probe in ("livenessProbe", "readinessProbe", "startupProbe")]
+        handlers += [(f"lifecycle.{hook}", (container.get("lifecycle") or {}).get(hook) or {})
+                     for hook in ("postStart", "preStop")]
+        for where, handler in handlers:
+            for action in ("httpGet", "tcpSocket"):
+                if (handler.get(action) or {}).get("host"):
+                    problems.append(f"{name}: {where}.{action}.host")  # baseline's "host probes" control
 
     # --- restricted -----------------------------------------------------------------------------------
     pod_non_root = pod_context.get("runAsNonRoot") is True

@@ -124,6 +124,8 @@ def test_a_container_machine_is_the_deliberate_exception_and_the_check_sees_why(
     (lambda s: s["volumes"].append({"name": "v", "nfs": {"server": "x", "path": "/"}}), "volume v: type ['nfs']"),
     (lambda s: s["securityContext"].update(sysctls=[{"name": "kernel.msgmax", "value": "1"}]),
      "pod: sysctl kernel.msgmax"),
+    (lambda s: s["containers"][0].update(readinessProbe={"httpGet": {"host": "10.0.0.1", "port": 80}}),
+     "c: readinessProbe.httpGet.host"),
 ])
 def test_the_check_refuses_what_the_standard_refuses(change, expected):
     spec = {
