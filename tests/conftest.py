@@ -36,6 +36,7 @@ EXPECTED_SECONDS = {
     "tests/integration/test_revocation.py": 250,
     "tests/integration/test_capacity.py": 150,
     "tests/integration/test_audit.py": 140,
+    "tests/integration/test_isolation.py": 120,  # estimated (a KWOK cluster and dry runs), not yet measured
     "tests/integration/test_management_cluster.py": 90,
     "tests/integration/test_unschedulable.py": 200,
     "tests/integration/test_operator_metrics.py": 100,

@@ -91,11 +91,16 @@ def pool_platforms_served(cluster_platform: PlatformType | str) -> tuple[Platfor
 
     A KWOK cluster's control plane runs kwok (simulated kubelets) and no ignition
     server; every other cluster runs the ignition server real machines join
-    through, and no kwok. The control-plane components' predicates read this too.
+    through, and no kwok. Machines of platform Container are privileged pods in
+    the control-plane namespace, which Pod Security admits only in a Container
+    cluster's (hcp.controlplane.podsecurity: the others enforce `restricted`).
+    The control-plane components' predicates read this too.
     """
     if cluster_platform == PlatformType.KWOK:
         return (PlatformType.KWOK,)
-    return (PlatformType.NONE, PlatformType.CONTAINER)
+    if cluster_platform == PlatformType.CONTAINER:
+        return (PlatformType.NONE, PlatformType.CONTAINER)
+    return (PlatformType.NONE,)
 
 
 def pool_platform_problem(cluster_platform: PlatformType | str, pool_platform: PlatformType | str) -> str:
@@ -103,8 +108,11 @@ def pool_platform_problem(cluster_platform: PlatformType | str, pool_platform: P
     served = pool_platforms_served(cluster_platform)
     if pool_platform in served:
         return ""
+    why = (" (machines of platform Container are privileged pods, which Pod Security admits only in the "
+           "control-plane namespace of a HostedCluster of platform Container)"
+           if pool_platform == PlatformType.CONTAINER else "")
     return (f"a HostedCluster of platform {cluster_platform} cannot serve NodePools of platform {pool_platform}: "
-            f"its control plane serves NodePools of platform {' or '.join(str(p) for p in served)}")
+            f"its control plane serves NodePools of platform {' or '.join(str(p) for p in served)}{why}")
 
 
 def namespace_owner_problem(namespace: Any | None, hc_uid: str, hc_key: str) -> str:

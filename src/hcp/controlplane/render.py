@@ -27,6 +27,7 @@ from hcp.kube.leftovers import LiveObject, ObjectKey
 from hcp.kube.leftovers import leftovers as kube_leftovers
 
 KINDS: tuple[tuple[str, str], ...] = (
+    ("networking.k8s.io/v1", "NetworkPolicy"),
     ("v1", "Secret"),
     ("v1", "ConfigMap"),
     ("v1", "Service"),
@@ -35,7 +36,8 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("policy/v1", "PodDisruptionBudget"),
 )
 """(apiVersion, kind) of everything a component may render (a test holds every component to it): the kinds
-listed for leftovers. Deleted in reverse order: disruption budgets and workloads before their configuration."""
+listed for leftovers. Deleted in reverse order: disruption budgets and workloads before their configuration,
+NetworkPolicies last."""
 
 
 def render_component(ctx: RenderContext, component: Component) -> list[dict[str, Any]]:

@@ -56,6 +56,7 @@ from hcp.api.names import (
 )
 from hcp.controlplane.context import RenderError
 from hcp.controlplane.overrides import resource_overrides
+from hcp.controlplane.podsecurity import namespace_labels
 from hcp.controlplane.status import UNSCHEDULABLE
 from hcp.kube.apply import apply, apply_status, delete_if_exists, get_or_none, owner_reference, resource_of
 from hcp.kube.conditions import find_condition, is_true, refused_status, set_condition
@@ -70,7 +71,6 @@ from hcp.api.validation import hosted_cluster_problems, namespace_owner_problem
 from hcp.api.v1beta1.platform import PlatformType
 from hcp.pki import renew_at
 from hcp.pki.kubeconfig import client_certificate
-from hcp.platforms.container import PRIVILEGED_NAMESPACE_LABELS
 from hcp.release import ReleaseError
 from hcp.release.resolver import Releases
 from hcp.release.updates import available_updates, channel_problem, update_problem
@@ -368,8 +368,10 @@ class HostedClusterController:
         made by someone else in the meantime); False if it appeared meanwhile.
         """
         metadata = control_plane_namespace_metadata(hc.metadata.namespace, hc.metadata.name, hc.metadata.uid)
-        if hc.spec.platform.type == PlatformType.CONTAINER:
-            metadata["labels"].update(PRIVILEGED_NAMESPACE_LABELS)  # its machines are privileged pods here
+        # Pod Security: `restricted`, which every control-plane pod meets, but `privileged` where the machines
+        # of platform Container are privileged pods (hcp.controlplane.podsecurity).
+        privileged_machines = hc.spec.platform.type == PlatformType.CONTAINER
+        metadata["labels"].update(namespace_labels(privileged_machines=privileged_machines))
         if existing is not None:
             await apply(self.client, {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
             return True

@@ -62,9 +62,6 @@ REQUESTS = {"cpu": "100m", "memory": "256Mi"}
 """What the scheduler reserves for a machine: an idle kubelet and containerd. No limits: the hosted
 cluster's pods run inside the machine's cgroup, and a memory limit would OOM-kill them at random rather
 than let the kubelet evict; a machine's real size is whatever its management node has to spare."""
-PRIVILEGED_NAMESPACE_LABELS = {"pod-security.kubernetes.io/enforce": "privileged"}
-"""On the control-plane namespace of a HostedCluster of platform Container, whose machines are privileged
-pods there: Pod Security admission must let them in where the cluster enforces a stricter default."""
 VOLUMES = {
     # containerd's snapshots (overlayfs cannot stack on the container's overlay root) and images.
     "containerd": ("/var/lib/containerd", {"emptyDir": {}}),

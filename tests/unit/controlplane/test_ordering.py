@@ -23,8 +23,9 @@ def obj(kind: str, name: str, component_name: str) -> dict:
 
 
 def test_the_control_planes_update_order_is_etcd_then_kube_apiserver_then_the_rest_in_render_order():
+    # The NetworkPolicies first: a new namespace is closed before its first pod starts.
     assert names(update_order(COMPONENTS)) == [
-        "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "ignition-server",
+        "network-policy", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "ignition-server",
         "hosted-cluster-config",
     ]
 

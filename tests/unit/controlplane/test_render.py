@@ -109,14 +109,15 @@ def test_render_is_deterministic(ha_ctx, single_ctx):
 def test_rendering_does_not_change_its_inputs_or_share_templates(ha_ctx):
     before = ha_ctx.hcp.model_dump()
     first = render(ha_ctx)
-    first[2]["spec"]["template"]["metadata"]["labels"]["tampered"] = "yes"
+    workload = next(obj for obj in first if obj["kind"] in ("Deployment", "StatefulSet"))
+    workload["spec"]["template"]["metadata"]["labels"]["tampered"] = "yes"
     assert "tampered" not in yaml.safe_dump_all(render(ha_ctx))
     assert ha_ctx.hcp.model_dump() == before
 
 
 def test_every_component_has_a_name_and_render_function():
     assert [component.name for component in COMPONENTS] == [
-        "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "ignition-server",
+        "network-policy", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "ignition-server",
         "hosted-cluster-config",
     ]
     assert all(callable(component.render) for component in COMPONENTS)

@@ -214,7 +214,9 @@ def test_rbac_writes_no_service_accounts_or_cluster_objects_but_namespaces(docum
     # Revocation requests: only their status, in control-plane namespaces (the policy confines it).
     assert {r for g, r in written if g == "certificates.hypershift.openshift.io"} == \
         {"certificaterevocationrequests/status"}
-    assert {g for g, _ in written} == {"", "apps", "policy", "batch", "hypershift.openshift.io",
+    # NetworkPolicies: the control-plane namespaces' (hcp.controlplane.components.network_policy).
+    assert {r for g, r in written if g == "networking.k8s.io"} == {"networkpolicies"}
+    assert {g for g, _ in written} == {"", "apps", "policy", "batch", "networking.k8s.io", "hypershift.openshift.io",
                                        "certificates.hypershift.openshift.io", "coordination.k8s.io"}
 
 

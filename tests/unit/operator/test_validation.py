@@ -114,10 +114,11 @@ def test_a_node_pool_name_too_long_for_its_machines_names_is_a_problem():
 @pytest.mark.parametrize("cluster_platform, pool_platform, served", [
     ("KWOK", "KWOK", True), ("KWOK", "None", False), ("KWOK", "Container", False),
     ("Container", "Container", True), ("Container", "None", True), ("Container", "KWOK", False),
-    ("None", "None", True), ("None", "Container", True), ("None", "KWOK", False),
+    ("None", "None", True), ("None", "Container", False), ("None", "KWOK", False),
 ])
 def test_a_cluster_serves_the_pools_its_control_plane_has_machinery_for(cluster_platform, pool_platform, served):
-    """kwok runs only in KWOK clusters, the ignition server only in the others: a pool elsewhere gets a reason."""
+    """kwok runs only in KWOK clusters, the ignition server only in the others, privileged machine pods only
+    where the namespace admits them (Container): a pool elsewhere gets a reason."""
     problem = pool_platform_problem(cluster_platform, pool_platform)
     assert (problem == "") is served
     if not served:

@@ -16,8 +16,10 @@ from hcp.controlplane.components.kube_scheduler import adapter as kube_scheduler
 from hcp.controlplane.components.hosted_cluster_config import adapter as hosted_cluster_config
 from hcp.controlplane.components.ignition_server import adapter as ignition_server
 from hcp.controlplane.components.kwok import adapter as kwok
+from hcp.controlplane.components.network_policy import adapter as network_policy
 
 COMPONENTS: tuple[Component, ...] = (
+    network_policy.COMPONENT,  # first: a new namespace is closed before its first pod starts
     etcd.COMPONENT,
     kube_apiserver.COMPONENT,
     kube_controller_manager.COMPONENT,
