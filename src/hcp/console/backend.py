@@ -14,7 +14,6 @@ so the console makes the same objects in the same order, all or nothing.
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from collections.abc import Callable
