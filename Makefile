@@ -7,8 +7,10 @@ HCP := $(VENV)/bin/hcp
 KUBECTL = $$($(VENV)/bin/python -c "from hcp.upstream.binaries import binary; print(binary('kubernetes', 'kubectl'))")
 DEBIAN_PACKAGES := containerd runc containernetworking-plugins iptables conntrack iproute2 \
 	util-linux mount busybox-static gcc libc6-dev
+# Only for the tests: the web console's browser test drives Debian's headless Chromium through its chromedriver.
+TEST_DEBIAN_PACKAGES := chromium chromium-driver
 
-.PHONY: demo test unit deps host-packages clean-demo
+.PHONY: demo test unit deps host-packages test-packages clean-demo
 
 deps: host-packages $(VENV)/.installed
 
@@ -17,6 +19,11 @@ host-packages:
 		echo "installing Debian packages: $(DEBIAN_PACKAGES)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; }
 	@command -v go >/dev/null || { echo "error: the Go toolchain is needed to build upstream binaries" >&2; exit 1; }
+
+test-packages:
+	@dpkg -s $(TEST_DEBIAN_PACKAGES) >/dev/null 2>&1 || { \
+		echo "installing Debian packages for the tests: $(TEST_DEBIAN_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_DEBIAN_PACKAGES) >/dev/null; }
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -61,7 +68,7 @@ demo: deps
 # on one worker, unit tests first, then the integration modules longest first (tests/conftest.py).
 # TEST_WORKERS=0 runs everything in one process, in the same order.
 TEST_WORKERS ?= 2
-test: deps
+test: deps test-packages
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 unit: deps

@@ -17,6 +17,7 @@ from hcp.backup.verify import VerifyError
 from hcp.cli.backup import backup
 from hcp.cli.capacity import capacity
 from hcp.cli.completion import completion
+from hcp.cli.console import console
 from hcp.cli.create import create
 from hcp.cli.destroy import destroy
 from hcp.cli.dump import dump
@@ -65,7 +66,7 @@ def cli() -> None:
 
 
 for command in (management_cluster, install, uninstall, release, create, destroy, dump, backup, restore, migrate,
-                capacity, version, completion):
+                capacity, console, version, completion):
     cli.add_command(command)
 
 

@@ -52,6 +52,17 @@ class Kube:
         response.raise_for_status()
         return response
 
+    def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
+                headers: dict[str, str] | None = None) -> httpx2.Response:
+        """Any API request, its response returned as it came (errors too).
+
+        For callers that show the API server's answer verbatim (the web
+        console) or use endpoints lightkube has no resource for
+        (SelfSubjectReview, the scale subresource with a merge patch).
+        """
+        return self._http.request(method, path, json=json, headers=headers,
+                                  params={k: v for k, v in (params or {}).items() if v is not None})
+
     def get_or_none(self, resource: type[lk.Resource], name: str, namespace: str | None = None) -> Any:
         """The object, or None when it does not exist."""
         try:

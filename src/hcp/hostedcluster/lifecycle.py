@@ -378,14 +378,25 @@ def destroy_cluster(kube: Kube, namespace: str, name: str, log: Log, grace_perio
 
 
 def leftovers(kube: Kube, namespace: str, name: str) -> list[str]:
-    """Everything of a hosted cluster that exists: HostedCluster, NodePools, control-plane namespace, Secrets."""
+    """Everything of a hosted cluster that exists: HostedCluster, NodePools, control-plane namespace, Secrets.
+
+    A user who may not read the control-plane namespace (hcp's
+    cluster-service-consumer, bound in the HostedCluster's namespace only) is
+    not told about it: the HostedCluster's finalizer removes that namespace
+    before the HostedCluster goes, so the HostedCluster's presence already
+    stands for it.
+    """
     found = []
     if kube.get_or_none(HOSTED_CLUSTERS, name, namespace) is not None:
         found.append(f"HostedCluster {namespace}/{name}")
     found += [f"NodePool {namespace}/{pool}" for pool in _node_pools(kube, namespace, name)]
     target = control_plane_namespace(namespace, name)
-    if kube.get_or_none(Namespace, target) is not None:
-        found.append(f"namespace {target}")
+    try:
+        if kube.get_or_none(Namespace, target) is not None:
+            found.append(f"namespace {target}")
+    except ApiError as error:
+        if error.status.code != 403:
+            raise
     found += [f"Secret {namespace}/{secret}" for secret in _secrets(kube, namespace, name)]
     return found
 

@@ -1,0 +1,392 @@
+"""The web console's requests, against the in-memory API server: sign-in, pass-through of the user's token,
+CSRF, and each action as the API change it is. The HTTP transport is the only thing stubbed."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import logging
+import ssl
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from hcp.console import backend
+from hcp.console.app import COOKIE, Console, Request
+from hcp.console.backend import ManagementAPI
+from hcp.console.server import ConsoleServer
+from hcp.console.tls import serving_certificate
+from tests.unit.cli.conftest import SERVER
+from tests.unit.cli.fake_api import FakeAPI, _status
+
+GOOD, NOBODY = "token-of-alice", "token-of-nobody"
+USERS = {GOOD: "system:serviceaccount:team-a:alice", NOBODY: "system:serviceaccount:team-a:nobody"}
+HOST = "console.test:8443"
+ORIGIN = f"https://{HOST}"
+RELEASE = "registry.hcp.internal:5000/hcp/release:v1.37.1"
+
+
+def _merge(into: dict, patch: dict) -> dict:
+    """RFC 7386 merge patch."""
+    for key, value in patch.items():
+        if value is None:
+            into.pop(key, None)
+        elif isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = copy.deepcopy(value)
+    return into
+
+
+class UserAPI(FakeAPI):
+    """The fake API server with authentication and a little authorization: tokens are users; `nobody` may
+    do nothing but ask who it is. Also SelfSubjectReview, the scale subresource and merge patches."""
+
+    def __init__(self):
+        super().__init__()
+        self.tokens_seen: list[str] = []
+
+    def handle(self, request):
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        self.tokens_seen.append(token)
+        if scheme != "Bearer" or token not in USERS:
+            return _status(401, "Unauthorized", reason="Unauthorized")
+        path = request.url.path
+        if path == "/apis/authentication.k8s.io/v1/selfsubjectreviews":
+            return _response(201, {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview",
+                                   "status": {"userInfo": {"username": USERS[token], "groups": ["g"]}}})
+        if token == NOBODY:
+            return _status(403, f'hostedclusters.hypershift.openshift.io is forbidden: User "{USERS[token]}" '
+                                f'cannot list resource "hostedclusters" in API group "hypershift.openshift.io" '
+                                f'at the cluster scope', reason="Forbidden")
+        if request.method == "PATCH" and "merge-patch" in request.headers.get("content-type", ""):
+            parts = path.split("/")
+            plural, name = parts[6], parts[7]
+            key = (plural, parts[5], name)
+            existing = self.objects.get(key)
+            if existing is None:
+                return _status(404, f'{plural} "{name}" not found')
+            patch = json.loads(request.content)
+            self.writes.append(("PATCH", plural + ("/scale" if path.endswith("/scale") else ""), parts[5], name,
+                                False))
+            if path.endswith("/scale"):
+                existing["spec"]["replicas"] = patch["spec"]["replicas"]
+                return _response(200, {"kind": "Scale", "spec": {"replicas": existing["spec"]["replicas"]}})
+            return _response(200, _merge(existing, patch))
+        return super().handle(request)
+
+
+def _response(code, body):
+    import httpx2
+    return httpx2.Response(code, json=body)
+
+
+@pytest.fixture
+def world(tmp_path):
+    fake = UserAPI()
+    management = ManagementAPI({"server": SERVER}, None, fake.transport)
+    console = Console(management, tmp_path / "state")
+    return fake, console
+
+
+def call(console, method, target, *, cookie=None, body=b"", origin=ORIGIN, headers=None, json_body=None):
+    head = {"Host": HOST, **(headers or {})}
+    if origin is not None:
+        head["Origin"] = origin
+    if cookie:
+        head["Cookie"] = f"{COOKIE}={cookie}"
+    if json_body is not None:
+        body = json.dumps(json_body).encode()
+        head["Content-Type"] = "application/json"
+    return console.handle(Request.make(method, target, head, body))
+
+
+def sign_in(console, token=GOOD) -> str:
+    response = call(console, "POST", "/login", body=f"token={token}".encode())
+    assert response.status == 303, response.body
+    cookie = dict(response.headers)["Set-Cookie"]
+    return cookie.split(";")[0].split("=", 1)[1]
+
+
+def cluster(fake, name="demo", namespace="team-a", **status):
+    fake.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    fake.add({"apiVersion": "hypershift.openshift.io/v1beta1", "kind": "HostedCluster",
+              "metadata": {"name": name, "namespace": namespace},
+              "spec": {"release": {"image": RELEASE}}, "status": {
+                  "conditions": [{"type": "Available", "status": "True", "reason": "AsExpected",
+                                  "message": "The hosted control plane is available"},
+                                 {"type": "Degraded", "status": "False", "reason": "AsExpected", "message": ""}],
+                  "version": {"desired": {"version": "1.37.1"},
+                              "availableUpdates": [{"image": RELEASE.replace("1.37.1", "1.37.2")}]},
+                  "kubeconfig": {"name": f"{name}-admin-kubeconfig"}, **status}})
+    fake.add({"apiVersion": "hypershift.openshift.io/v1beta1", "kind": "NodePool",
+              "metadata": {"name": name, "namespace": namespace},
+              "spec": {"clusterName": name, "replicas": 1, "release": {"image": RELEASE}},
+              "status": {"replicas": 1}})
+
+
+# -- authentication --------------------------------------------------------------------------------------------
+
+
+def test_without_a_token_pages_answer_with_the_sign_in_form_and_the_api_with_401(world):
+    _, console = world
+    page = call(console, "GET", "/")
+    assert page.status == 401 and b'name="token"' in page.body
+    assert ("WWW-Authenticate", 'Bearer realm="hcp console"') in page.headers
+    for target in ("/api/clusters", "/api/clusters/team-a/demo/kubeconfig", "/clusters/team-a/demo"):
+        response = call(console, "GET", target)
+        assert response.status == 401, target
+    assert call(console, "POST", "/api/clusters", json_body={}).status == 401
+    assert call(console, "GET", "/", cookie="made-up-session").status == 401
+
+
+def test_sign_in_checks_the_token_and_keeps_it_on_the_server(world):
+    fake, console = world
+    response = call(console, "POST", "/login", body=f"token={GOOD}".encode())
+    assert response.status == 303
+    cookie = dict(response.headers)["Set-Cookie"]
+    assert {"HttpOnly", "Secure", "SameSite=Strict"} <= {part.strip() for part in cookie.split(";")}
+    assert GOOD not in cookie and GOOD not in str(response.headers)
+    sid = cookie.split(";")[0].split("=", 1)[1]
+    whoami = call(console, "GET", "/api/whoami", cookie=sid)
+    assert json.loads(whoami.body)["username"] == USERS[GOOD]
+    assert GOOD not in whoami.body.decode()
+
+    refused = call(console, "POST", "/login", body=b"token=wrong")
+    assert refused.status == 401 and b"refused this token: Unauthorized" in refused.body
+    assert len(console.sessions) == 1
+
+    out = call(console, "POST", "/logout", cookie=sid)
+    assert out.status == 303 and call(console, "GET", "/", cookie=sid).status == 401
+
+
+def test_a_bearer_header_works_without_a_session(world):
+    fake, console = world
+    cluster(fake)
+    response = call(console, "GET", "/api/clusters", headers={"Authorization": f"Bearer {GOOD}"}, origin=None)
+    assert response.status == 200 and json.loads(response.body)["clusters"][0]["name"] == "demo"
+
+
+def test_state_changes_need_this_consoles_origin(world):
+    fake, console = world
+    cluster(fake)
+    sid = sign_in(console)
+    for origin in (None, "https://evil.test", "null"):
+        response = call(console, "POST", "/api/clusters/team-a/demo/nodepools/demo/scale", cookie=sid,
+                        origin=origin, json_body={"replicas": 3})
+        assert response.status == 403 and b"cross-site" in response.body
+    assert fake.get("NodePool", "demo", "team-a")["spec"]["replicas"] == 1
+    assert call(console, "POST", "/login", body=f"token={GOOD}".encode(), origin="https://evil.test").status == 403
+
+
+def test_every_api_request_carries_the_users_own_token(world):
+    fake, console = world
+    cluster(fake)
+    sid = sign_in(console)
+    call(console, "GET", "/api/clusters", cookie=sid)
+    call(console, "GET", "/api/clusters/team-a/demo", cookie=sid)
+    assert fake.tokens_seen and set(fake.tokens_seen) == {GOOD}
+
+
+def test_what_the_api_forbids_is_shown_in_its_own_words(world):
+    fake, console = world
+    cluster(fake)
+    sid = sign_in(console, NOBODY)
+    response = call(console, "GET", "/api/clusters", cookie=sid)
+    assert response.status == 403
+    assert json.loads(response.body)["error"] == (
+        f'hostedclusters.hypershift.openshift.io is forbidden: User "{USERS[NOBODY]}" cannot list resource '
+        f'"hostedclusters" in API group "hypershift.openshift.io" at the cluster scope')
+
+
+def test_the_token_never_reaches_the_log(world, caplog):
+    fake, console = world
+    caplog.set_level(logging.DEBUG)
+    sid = sign_in(console)
+    call(console, "GET", "/api/clusters", cookie=sid)
+    assert GOOD not in caplog.text and sid not in caplog.text
+
+
+# -- reading ---------------------------------------------------------------------------------------------------
+
+
+def test_the_list_shows_conditions_versions_and_node_pools(world):
+    fake, console = world
+    cluster(fake)
+    cluster(fake, "other", "team-b")
+    sid = sign_in(console)
+    rows = json.loads(call(console, "GET", "/api/clusters?namespace=team-a", cookie=sid).body)["clusters"]
+    assert [(r["namespace"], r["name"]) for r in rows] == [("team-a", "demo")]
+    row = rows[0]
+    assert row["version"] == "1.37.1" and row["nodePools"] == 1
+    assert row["conditions"]["Available"]["message"] == "The hosted control plane is available"
+    assert row["conditions"]["Progressing"] is None
+    everyone = json.loads(call(console, "GET", "/api/clusters", cookie=sid).body)["clusters"]
+    assert len(everyone) == 2
+
+
+def test_the_cluster_page_has_node_pools_events_and_updates(world):
+    fake, console = world
+    cluster(fake)
+    fake.add({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1", "namespace": "team-a"},
+              "involvedObject": {"kind": "HostedCluster", "name": "demo"}, "type": "Normal",
+              "reason": "ReconciliationSucceeded", "message": "control plane applied",
+              "lastTimestamp": "2030-01-01T00:00:00Z"})
+    fake.add({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e2", "namespace": "team-a"},
+              "involvedObject": {"kind": "NodePool", "name": "demo"}, "message": "not this one"})
+    sid = sign_in(console)
+    detail = json.loads(call(console, "GET", "/api/clusters/team-a/demo", cookie=sid).body)
+    assert [e["message"] for e in detail["events"]] == ["control plane applied"]
+    assert detail["nodePools"][0] | {"conditions": []} == {"name": "demo", "replicas": 1, "currentReplicas": 1,
+                                                           "version": "", "platform": None, "conditions": []}
+    assert detail["availableUpdates"] == [RELEASE.replace("1.37.1", "1.37.2")]
+    assert detail["kubeconfigReady"] and detail["destroy"] is None
+    page = call(console, "GET", "/clusters/team-a/demo", cookie=sid)
+    assert page.status == 200 and b"needs Prometheus (issue 12 req 2)" in page.body
+    missing = call(console, "GET", "/api/clusters/team-a/nothing", cookie=sid)
+    assert missing.status == 400 and b"HostedCluster team-a/nothing not found" in missing.body
+
+
+def test_names_from_the_url_are_checked_and_text_is_escaped(world):
+    fake, console = world
+    sid = sign_in(console)
+    assert call(console, "GET", "/api/clusters/team-a/..%2f..%2fsecrets", cookie=sid).status == 404
+    assert call(console, "GET", "/api/clusters?namespace=a/b", cookie=sid).status == 404
+    page = call(console, "GET", "/?namespace=<script>alert(1)</script>[[body]]", cookie=sid)
+    assert b"<script>alert" not in page.body and b"&lt;script&gt;" in page.body
+    assert dict(page.all_headers())["Content-Security-Policy"].startswith("default-src 'self'")
+
+
+def test_capacity_is_hcp_capacitys_report(world):
+    fake, console = world
+    fake.add({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
+              "status": {"allocatable": {"cpu": "16", "memory": "64Gi", "pods": "250"},
+                         "conditions": [{"type": "Ready", "status": "True"}]}})
+    sid = sign_in(console)
+    data = json.loads(call(console, "GET", "/api/capacity", cookie=sid).body)
+    assert "request" in data["table"] and data["report"]["nodes"]
+
+
+# -- changing --------------------------------------------------------------------------------------------------
+
+
+def test_create_makes_what_hcp_create_cluster_kwok_makes(world, hcp, api):
+    fake, console = world
+    rendered = hcp("create", "cluster", "kwok", "--name", "demo", "--namespace", "team-a", "--release-image", RELEASE,
+                   "--node-pool-replicas", "3", "--api-server-address", "10.1.2.3", "--render", "--render-sensitive")
+    assert rendered.code == 0, rendered.err
+    sid = sign_in(console)
+    request = backend.CreateRequest("demo", "team-a", RELEASE, 3, "10.1.2.3")
+    documents = backend.cluster_documents(console.management.as_user(GOOD), request, Path("/nonexistent"))
+    assert documents == list(yaml.safe_load_all(rendered.out))
+
+    response = call(console, "POST", "/api/clusters", cookie=sid, json_body={
+        "name": "demo", "namespace": "team-a", "releaseImage": RELEASE, "replicas": 3,
+        "apiServerAddress": "10.1.2.3"})
+    assert response.status == 201, response.body
+    assert fake.get("HostedCluster", "demo", "team-a")["spec"]["release"]["image"] == RELEASE
+    assert fake.get("NodePool", "demo", "team-a")["spec"]["replicas"] == 3
+    assert any(dry for *_, dry in fake.writes), "validated by a dry run first"
+    again = call(console, "POST", "/api/clusters", cookie=sid, json_body={
+        "name": "demo", "namespace": "team-a", "releaseImage": RELEASE, "replicas": 3, "apiServerAddress": "1.1.1.1"})
+    assert again.status == 409 and b"already exists" in again.body
+
+
+def test_create_shows_the_apis_refusal_verbatim(world):
+    fake, console = world
+    fake.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}})
+    fake.refuse("HostedCluster", "demo", 'HostedCluster.hypershift.openshift.io "demo" is invalid: spec.release: '
+                                         'Invalid value: "x": no')
+    sid = sign_in(console)
+    response = call(console, "POST", "/api/clusters", cookie=sid, json_body={
+        "name": "demo", "namespace": "team-a", "releaseImage": RELEASE, "apiServerAddress": "10.1.2.3"})
+    assert response.status == 400
+    assert 'HostedCluster.hypershift.openshift.io "demo" is invalid: spec.release: Invalid value: "x": no' in \
+        json.loads(response.body)["error"]
+    assert fake.get("HostedCluster", "demo", "team-a") is None
+    bad = call(console, "POST", "/api/clusters", cookie=sid, json_body={"name": "Demo", "namespace": "team-a",
+                                                                         "releaseImage": RELEASE})
+    assert bad.status == 400 and b"not a DNS label" in bad.body
+
+
+def test_scale_update_and_kubeconfig_are_plain_api_changes(world):
+    fake, console = world
+    cluster(fake)
+    kubeconfig = "apiVersion: v1\nkind: Config\nclusters: [{name: demo, cluster: {server: 'https://10.1.2.3:30443'}}]\n"
+    fake.add({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "demo-admin-kubeconfig", "namespace": "team-a"},
+              "data": {"kubeconfig": base64.b64encode(kubeconfig.encode()).decode()}})
+    sid = sign_in(console)
+    scaled = call(console, "POST", "/api/clusters/team-a/demo/nodepools/demo/scale", cookie=sid,
+                  json_body={"replicas": 2})
+    assert scaled.status == 200 and fake.get("NodePool", "demo", "team-a")["spec"]["replicas"] == 2
+    assert ("PATCH", "nodepools/scale", "team-a", "demo", False) in fake.writes
+
+    new = RELEASE.replace("1.37.1", "1.37.2")
+    updated = call(console, "POST", "/api/clusters/team-a/demo/update", cookie=sid, json_body={"image": new})
+    assert updated.status == 200
+    spec = fake.get("HostedCluster", "demo", "team-a")["spec"]
+    assert spec["release"]["image"] == new
+
+    download = call(console, "GET", "/api/clusters/team-a/demo/kubeconfig", cookie=sid)
+    assert download.status == 200 and download.body.decode() == kubeconfig
+    assert dict(download.headers)["Content-Disposition"] == 'attachment; filename="demo.kubeconfig"'
+    assert ("Cache-Control", "no-store") in download.all_headers()
+
+
+def test_destroy_needs_the_name_typed_and_removes_everything(world):
+    fake, console = world
+    cluster(fake)
+    fake.add({"apiVersion": "v1", "kind": "Secret", "metadata": {
+        "name": "demo-pull-secret", "namespace": "team-a",
+        "labels": {"hypershift.openshift.io/auto-created-for-infra": "demo"}}})
+    sid = sign_in(console)
+    refused = call(console, "POST", "/api/clusters/team-a/demo/destroy", cookie=sid, json_body={"confirm": "dem"})
+    assert refused.status == 400 and fake.get("HostedCluster", "demo", "team-a") is not None
+    started = call(console, "POST", "/api/clusters/team-a/demo/destroy", cookie=sid, json_body={"confirm": "demo"})
+    assert started.status == 202
+    job = console.sessions.get(sid).destroys["team-a/demo"]
+    deadline = time.monotonic() + 10
+    while not job.done and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job.done and job.error is None, job.lines
+    assert fake.names("HostedCluster") == [] and fake.names("NodePool") == [] and fake.names("Secret") == []
+    listed = json.loads(call(console, "GET", "/api/clusters", cookie=sid).body)
+    assert listed["clusters"] == [] and listed["destroys"]["team-a/demo"]["done"]
+
+
+# -- serving ---------------------------------------------------------------------------------------------------
+
+
+def test_the_certificate_is_kept_private_and_reused(tmp_path):
+    ca, cert, key = serving_certificate(tmp_path / "console", "127.0.0.1")
+    assert key.stat().st_mode & 0o777 == 0o600 and (tmp_path / "console" / "ca.key").stat().st_mode & 0o777 == 0o600
+    before = cert.read_bytes()
+    assert serving_certificate(tmp_path / "console", "127.0.0.1")[1].read_bytes() == before
+    serving_certificate(tmp_path / "console", "console.example")
+    assert cert.read_bytes() != before, "a name not covered gets a new leaf"
+
+
+def test_the_server_speaks_tls_and_refuses_anonymous_requests(world, tmp_path):
+    _, console = world
+    ca, cert, key = serving_certificate(tmp_path / "tls", "127.0.0.1")
+    server = ConsoleServer(console, "127.0.0.1", 0, cert, key)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"https://127.0.0.1:{server.server_address[1]}"
+        context = ssl.create_default_context(cafile=str(ca))
+        with httpx.Client(verify=context) as client:
+            assert client.get(f"{base}/").status_code == 401
+            assert client.get(f"{base}/api/clusters").json()["error"].startswith("sign in first")
+            assert client.get(f"{base}/static/console.js").status_code == 200
+            signed = client.post(f"{base}/login", data={"token": GOOD}, headers={"Origin": base})
+            assert signed.status_code == 303
+            assert client.get(f"{base}/api/whoami").json()["username"] == USERS[GOOD]
+    finally:
+        server.shutdown()
+        server.server_close()
