@@ -47,6 +47,14 @@ def api_server_pods(cluster: ManagementCluster) -> list[str]:
             if not p["metadata"].get("deletionTimestamp") and p["status"].get("phase") == "Running"]
 
 
+def only_new_api_servers(cluster: ManagementCluster) -> bool:
+    """No kube-apiserver pod is terminating: one that is still serves requests for a few seconds
+    (--shutdown-delay-duration) and would log them under the old policy, in a log no longer read here."""
+    pods = json.loads(cluster.kubectl("get", "pods", "-n", CONTROL_PLANE, "-l", "app=kube-apiserver",
+                                      "-o", "json").stdout)["items"]
+    return bool(pods) and not any(p["metadata"].get("deletionTimestamp") for p in pods)
+
+
 def audit_log(cluster: ManagementCluster) -> str:
     """The audit log of every running kube-apiserver pod, as its audit-logs container prints it."""
     return "".join(cluster.kubectl("logs", "-n", CONTROL_PLANE, pod, "-c", "audit-logs").stdout
@@ -112,6 +120,7 @@ def test_write_request_bodies_logs_a_configmap_write_with_its_body_and_still_no_
     cluster.kubectl("rollout", "status", "deployment/kube-apiserver", "-n", CONTROL_PLANE, "--timeout=300s",
                     timeout=400)
     wait_available(cluster, NAME, NAMESPACE)
+    wait_for(lambda: only_new_api_servers(cluster), 120, "the old kube-apiserver pods to be gone")
     wait_for(lambda: hosted_kubectl(kubeconfig, "get", "namespace", WORKSPACE, check=False).returncode == 0, 120,
              "the hosted API after the roll")
 

@@ -112,6 +112,15 @@ def test_unavailable_one_surge_zero_removes_first_then_replaces():
     assert (decided.create, decided.remove) == (1, [])
 
 
+def test_no_replacement_while_the_last_old_machine_drains_with_surge_zero():
+    draining = machine("m2", OLD, annotations={DRAINING_ANNOTATION: stamp(NOW)})
+    machines = [machine("n0", NEW), machine("n1", NEW), draining]
+    decided = roll(machines, UNAVAILABLE)
+    # 3 machines with the draining one = desired 3 + surge 0: the third new one waits until m2 is gone.
+    assert (decided.create, decided.remove) == (0, [])
+    assert (roll(machines[:2], UNAVAILABLE).create, roll(machines[:2], UNAVAILABLE).remove) == (1, [])
+
+
 def test_unavailable_one_never_takes_a_second_machine_while_a_new_one_starts():
     machines = [*pool(3, OLD)[1:], machine("n0", NEW, ready="False", age=timedelta(seconds=20))]
     decided = roll(machines, UNAVAILABLE)

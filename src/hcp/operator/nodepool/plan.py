@@ -127,7 +127,10 @@ def plan(
 
     if target is not None:
         result.outdated = [m for m in healthy if not m.runs(target)]
-    if result.outdated and strategy is not None and strategy.kind == Kind.ROLLING_UPDATE:
+    # The rollout lasts until its last old machine is gone, not only until none is left to pick: while the
+    # last one drains, a replacement made now would exceed maxSurge.
+    old_draining = target is not None and any(not m.runs(target) for m in machines if m not in alive)
+    if (result.outdated or old_draining) and strategy is not None and strategy.kind == Kind.ROLLING_UPDATE:
         draining = len(machines) - len(healthy)
         step = replace(healthy, draining, result.desired, target, strategy)
         result.create = step.create
