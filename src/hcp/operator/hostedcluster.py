@@ -157,8 +157,8 @@ def progressing_message(available: Condition | None) -> str:
 
 OIDC_ISSUER_CA = "OIDC issuer CA"
 REQUIRED_KEYS = {"audit webhook": AUDIT_WEBHOOK_KUBECONFIG_KEY, OIDC_ISSUER_CA: CA_BUNDLE_KEY}
-"""Data keys a copied Secret or ConfigMap must have, by what it is: without it the control plane could not start the part
-that reads it, so a Secret lacking it is reported here, where the user's object shows it."""
+"""Data keys a copied Secret or ConfigMap must have, by what it is: without it the control plane could not start
+the part that reads it, so an object lacking it is reported here, where the user's object shows it."""
 
 COPIES = "copied Secrets and ConfigMaps"
 """The component the HostedCluster controller's copies count as, for hcp.kube.leftovers."""

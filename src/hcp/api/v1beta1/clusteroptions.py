@@ -324,7 +324,8 @@ def _unhonoured_authentication(authentication: AuthenticationSpec) -> list[str]:
         fields.append(f"{path}.type IntegratedOAuth")
     if authentication.oauth_metadata is not None and authentication.oauth_metadata.name:
         fields.append(f"{path}.oauthMetadata")
-    if authentication.webhook_token_authenticator is not None and authentication.webhook_token_authenticator.kube_config.name:
+    webhook = authentication.webhook_token_authenticator
+    if webhook is not None and webhook.kube_config.name:
         fields.append(f"{path}.webhookTokenAuthenticator")
     if authentication.webhook_token_authenticators:
         fields.append(f"{path}.webhookTokenAuthenticators")

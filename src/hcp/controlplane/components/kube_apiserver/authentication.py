@@ -108,11 +108,9 @@ def jwt_authenticator(ctx: RenderContext, provider: OIDCProvider) -> dict[str, A
     if username is None or not username.claim:
         raise RenderError(f"OIDC provider {provider.name!r}: username claim is required but an empty value "
                           f"was provided (claimMappings.username.claim)")
-    claim_mappings: dict[str, Any] = {
-        "username": {"claim": username.claim, "prefix": username_prefix(username.claim, username.prefix_policy,
-                                                                          username.prefix and username.prefix.prefix_string,
-                                                                          issuer.issuer_url)},
-    }
+    prefix = username_prefix(username.claim, username.prefix_policy,
+                             username.prefix.prefix_string if username.prefix else None, issuer.issuer_url)
+    claim_mappings: dict[str, Any] = {"username": {"claim": username.claim, "prefix": prefix}}
     groups = mappings.groups if mappings else None
     if groups is not None and groups.claim:
         claim_mappings["groups"] = {"claim": groups.claim, "prefix": groups.prefix or ""}
