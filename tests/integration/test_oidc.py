@@ -246,9 +246,9 @@ class Hosted:
 def hosted(operator_installed: ManagementCluster, hydra: Provider, tmp_path_factory) -> Iterator[Hosted]:
     cluster = operator_installed
     cluster.kubectl("apply", "-f", "-", input=hosted_cluster_manifest(cluster, NAME, NAMESPACE))
+    directory = tmp_path_factory.mktemp("oidc")
     try:
         wait_available(cluster, NAME, NAMESPACE)
-        directory = tmp_path_factory.mktemp("oidc")
         admin = hosted_kubeconfig(cluster, NAME, directory, NAMESPACE)
         config = yaml.safe_load(admin.read_text())
         token = id_token(hydra, EMAIL, [GROUP])
@@ -261,6 +261,7 @@ def hosted(operator_installed: ManagementCluster, hydra: Provider, tmp_path_fact
         }).encode())
         yield Hosted(cluster, admin, token_kubeconfig)
     finally:
+        shutil.rmtree(directory, ignore_errors=True)  # the token and the admin kubeconfig do not outlive the test
         remove_hosted_cluster(cluster, NAMESPACE, NAME)
 
 

@@ -179,6 +179,11 @@ def copied_references(hc: HostedCluster) -> dict[str, LocalObjectReference | Non
     return wanted
 
 
+COPIED_CONFIG_MAP_RECHECK = 60.0
+"""How often a HostedCluster whose control plane reads a copied ConfigMap (the OIDC issuer CA) is looked at again:
+nothing watches ConfigMaps, and a CA the user replaces in place must reach the API servers without another change."""
+
+
 def copied_config_maps(hc: HostedCluster) -> dict[str, LocalObjectReference]:
     """The ConfigMaps of the HostedCluster's namespace the control plane reads, by what they are: the issuer
     CA of the OIDC provider (spec.configuration.authentication type OIDC), which kube-apiserver trusts (pure)."""
@@ -354,6 +359,8 @@ class HostedClusterController:
         recheck = kubeconfig_recheck(published, datetime.now(UTC))
         if not completed:
             recheck = min(recheck or PROGRESS_RECHECK, PROGRESS_RECHECK)
+        if copied_maps:
+            recheck = min(recheck or COPIED_CONFIG_MAP_RECHECK, COPIED_CONFIG_MAP_RECHECK)
         return None if recheck is None else Result(requeue_after=recheck)
 
     async def _pause_control_plane(self, target: str, name: str, paused_until: str, uid: str) -> None:
