@@ -54,7 +54,7 @@ from hcp.api.names import (
     control_plane_namespace,
     control_plane_namespace_metadata,
 )
-from hcp.controlplane.components.kube_apiserver.authentication import CA_BUNDLE_KEY, oidc_ca_names
+from hcp.controlplane.components.kube_apiserver.authentication import CA_BUNDLE_KEY, oidc_ca_names, provider_problems
 from hcp.controlplane.context import RenderError
 from hcp.controlplane.overrides import resource_overrides
 from hcp.controlplane.status import UNSCHEDULABLE
@@ -279,6 +279,7 @@ class HostedClusterController:
         problems = [pause.invalid] if pause.invalid else []
         problems += hosted_cluster_problems(hc)
         problems += resource_override_problems(hc.metadata.annotations)
+        problems += provider_problems(hc.spec)
         existing_namespace = await get_or_none(self.client, Namespace, target)
         not_ours = namespace_owner_problem(existing_namespace, hc.metadata.uid, key)
         if not_ours:

@@ -215,3 +215,18 @@ def test_what_openshifts_schema_refuses_the_model_refuses(change):
 def test_at_most_one_provider():
     with pytest.raises(ValidationError):
         AuthenticationSpec.model_validate({"type": "OIDC", "oidcProviders": [provider(), provider(name="other")]})
+
+
+def test_what_cannot_be_served_is_said_on_the_hosted_cluster_before_rendering(single_ctx):
+    """The same checks, on the spec alone: the HostedCluster controller reports them as ValidConfiguration."""
+    assert authentication.provider_problems(oidc(single_ctx).hcp.spec) == []
+    spec = oidc(single_ctx, claimMappings={"groups": {"claim": "groups"}},
+                issuer={"issuerURL": "https://kubernetes.default.svc", "audiences": ["hcp"]}).hcp.spec
+    assert authentication.provider_problems(spec) == [
+        "OIDC provider 'corporate': issuer url cannot overlap with the ServiceAccount issuer url "
+        "(https://kubernetes.default.svc)",
+        "OIDC provider 'corporate': username claim is required but an empty value was provided "
+        "(claimMappings.username.claim)",
+    ]
+    ignored = with_authentication(single_ctx, {"type": "None", "oidcProviders": [provider(claimMappings={})]})
+    assert authentication.provider_problems(ignored.hcp.spec) == []

@@ -34,7 +34,7 @@ from typing import Any
 from hcp.api.v1beta1.clusterconfig import (
     AuthenticationType, OIDCProvider, TokenValidationRuleType, UsernamePrefixPolicy,
 )
-from hcp.controlplane.context import RenderContext, RenderError
+from hcp.controlplane.context import DEFAULT_ISSUER_URL, RenderContext, RenderError
 
 CONFIGMAP = "auth-config"
 """HyperShift's name for the ConfigMap holding the configuration, and its key below."""
@@ -76,6 +76,9 @@ def authentication_config(ctx: RenderContext) -> str | None:
     providers = oidc_providers(ctx)
     if not providers:
         return None
+    problems = provider_problems(ctx.hcp.spec)
+    if problems:
+        raise RenderError("; ".join(problems))
     config = {
         "apiVersion": "apiserver.config.k8s.io/v1",
         "kind": "AuthenticationConfiguration",
@@ -84,13 +87,26 @@ def authentication_config(ctx: RenderContext) -> str | None:
     return json.dumps(config, indent=2) + "\n"
 
 
+def provider_problems(spec: Any) -> list[str]:
+    """What in the trusted providers of a HostedCluster's or HostedControlPlane's spec cannot be served, in
+    OpenShift's words (empty: none); said on the HostedCluster before anything is rendered."""
+    problems = []
+    service_account_issuer = spec.issuer_url or DEFAULT_ISSUER_URL
+    for provider in trusted_providers(spec):
+        if provider.issuer.issuer_url == service_account_issuer:
+            # The API server would refuse to start: tokens of that issuer are its own service accounts'.
+            problems.append(f"OIDC provider {provider.name!r}: issuer url cannot overlap with the ServiceAccount "
+                            f"issuer url ({service_account_issuer})")
+        username = provider.claim_mappings.username if provider.claim_mappings else None
+        if username is None or not username.claim:
+            problems.append(f"OIDC provider {provider.name!r}: username claim is required but an empty value was "
+                            f"provided (claimMappings.username.claim)")
+    return problems
+
+
 def jwt_authenticator(ctx: RenderContext, provider: OIDCProvider) -> dict[str, Any]:
     """One provider as a JWT authenticator; a RenderError says what in the provider cannot be served."""
     issuer = provider.issuer
-    if issuer.issuer_url == ctx.issuer_url:
-        # The API server refuses to start with both: tokens of that issuer are its own service accounts'.
-        raise RenderError(f"OIDC provider {provider.name!r}: issuer url cannot overlap with the ServiceAccount "
-                          f"issuer url ({ctx.issuer_url})")
     rendered_issuer: dict[str, Any] = {
         "url": issuer.issuer_url,
         "audiences": list(issuer.audiences),
