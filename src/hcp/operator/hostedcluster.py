@@ -54,7 +54,9 @@ from hcp.api.names import (
     control_plane_namespace,
     control_plane_namespace_metadata,
 )
-from hcp.controlplane.components.kube_apiserver.authentication import CA_BUNDLE_KEY, oidc_ca_names, provider_problems
+from hcp.controlplane.components.kube_apiserver.authentication import (
+    CA_BUNDLE_KEY, ca_bundle_problem, oidc_ca_names, provider_problems,
+)
 from hcp.controlplane.context import RenderError
 from hcp.controlplane.overrides import resource_overrides
 from hcp.controlplane.status import UNSCHEDULABLE
@@ -429,6 +431,10 @@ class HostedClusterController:
             required = REQUIRED_KEYS.get(what)
             if required and required not in (source.data or {}):
                 problems.append(f"{what} {kind} {reference.name} has no key {required!r}")
+                continue
+            content_problem = ca_bundle_problem(source.data[CA_BUNDLE_KEY]) if what == OIDC_ISSUER_CA else ""
+            if content_problem:
+                problems.append(f"{what} {kind} {reference.name}: {content_problem}")
                 continue
             copy: dict[str, Any] = {
                 "apiVersion": "v1", "kind": kind,

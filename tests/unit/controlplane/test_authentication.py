@@ -228,5 +228,16 @@ def test_what_cannot_be_served_is_said_on_the_hosted_cluster_before_rendering(si
         "OIDC provider 'corporate': username claim is required but an empty value was provided "
         "(claimMappings.username.claim)",
     ]
+    query = oidc(single_ctx, issuer={"issuerURL": ISSUER + "?realm=hcp", "audiences": ["hcp"]}).hcp.spec
+    assert authentication.provider_problems(query) == [
+        "OIDC provider 'corporate': issuerURL must not contain a query, a fragment, a username or a password"]
     ignored = with_authentication(single_ctx, {"type": "None", "oidcProviders": [provider(claimMappings={})]})
     assert authentication.provider_problems(ignored.hcp.spec) == []
+
+
+def test_a_ca_bundle_needs_a_pem_certificate():
+    from hcp.pki import new_ca
+
+    assert authentication.ca_bundle_problem(new_ca("test").cert_pem.decode()) == ""
+    assert authentication.ca_bundle_problem("") == "key 'ca-bundle.crt' holds no PEM certificate"
+    assert authentication.ca_bundle_problem(CA) == "key 'ca-bundle.crt' holds no PEM certificate"

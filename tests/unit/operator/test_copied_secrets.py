@@ -5,6 +5,7 @@ from __future__ import annotations
 from hcp.api.v1beta1.common import AESCBCSpec, SecretEncryptionSpec, SecretEncryptionType
 from hcp.api.meta import LocalObjectReference
 from hcp.operator.hostedcluster import copied_references, stale_copies
+from hcp.pki import new_ca
 from tests.unit.operator import test_validation
 
 TARGET = "clusters-demo"
@@ -129,6 +130,7 @@ def test_the_audit_profile_and_webhook_reach_the_hosted_control_plane():
     assert hcp.spec.configuration.api_server.audit.custom_rules[0].group == "g"
 
 
+CA_PEM = new_ca("test-oidc-ca").cert_pem.decode()
 OIDC = {"type": "OIDC", "oidcProviders": [{
     "name": "corporate",
     "issuer": {"issuerURL": "https://login.example.com", "audiences": ["hcp"],
@@ -184,11 +186,11 @@ def test_the_oidc_issuer_ca_configmap_is_copied_with_type_oidc_only():
 
     hc = _with_authentication(hosted_cluster(), OIDC)
     assert {what: ref.name for what, ref in copied_config_maps(hc).items()} == {"OIDC issuer CA": "demo-oidc-ca"}
-    copies, problems = _copy_maps(hc, {"demo-oidc-ca": {"ca-bundle.crt": "PEM"}})
+    copies, problems = _copy_maps(hc, {"demo-oidc-ca": {"ca-bundle.crt": CA_PEM}})
     assert problems == []
     copy = copies["demo-oidc-ca"]
     assert copy["kind"] == "ConfigMap" and "type" not in copy
-    assert copy["metadata"]["namespace"] == TARGET and copy["data"] == {"ca-bundle.crt": "PEM"}
+    assert copy["metadata"]["namespace"] == TARGET and copy["data"] == {"ca-bundle.crt": CA_PEM}
     assert copied_config_maps(_with_authentication(hosted_cluster(), {**OIDC, "type": "None"})) == {}
     assert copied_config_maps(hosted_cluster()) == {}
 
@@ -197,8 +199,11 @@ def test_a_missing_issuer_ca_or_one_without_ca_bundle_crt_is_a_configuration_pro
     hc = _with_authentication(hosted_cluster(), OIDC)
     copies, problems = _copy_maps(hc, {})
     assert problems == ["OIDC issuer CA ConfigMap demo-oidc-ca not found in namespace clusters"]
-    copies, problems = _copy_maps(hc, {"demo-oidc-ca": {"ca.crt": "PEM"}})
+    copies, problems = _copy_maps(hc, {"demo-oidc-ca": {"ca.crt": CA_PEM}})
     assert problems == ["OIDC issuer CA ConfigMap demo-oidc-ca has no key 'ca-bundle.crt'"]
+    assert copies == {}
+    copies, problems = _copy_maps(hc, {"demo-oidc-ca": {"ca-bundle.crt": "not a certificate"}})
+    assert problems == ["OIDC issuer CA ConfigMap demo-oidc-ca: key 'ca-bundle.crt' holds no PEM certificate"]
     assert copies == {}
 
 

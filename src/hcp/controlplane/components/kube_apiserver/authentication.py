@@ -29,7 +29,10 @@ off, which adds or removes the flag, rolls the pods.
 from __future__ import annotations
 
 import json
+import urllib.parse
 from typing import Any
+
+from cryptography import x509
 
 from hcp.api.v1beta1.clusterconfig import (
     AuthenticationType, OIDCProvider, TokenValidationRuleType, UsernamePrefixPolicy,
@@ -97,11 +100,26 @@ def provider_problems(spec: Any) -> list[str]:
             # The API server would refuse to start: tokens of that issuer are its own service accounts'.
             problems.append(f"OIDC provider {provider.name!r}: issuer url cannot overlap with the ServiceAccount "
                             f"issuer url ({service_account_issuer})")
+        url = urllib.parse.urlsplit(provider.issuer.issuer_url)
+        if url.query or url.fragment or url.username or url.password:
+            # OpenShift's schema lets them through; the API server would refuse the file.
+            problems.append(f"OIDC provider {provider.name!r}: issuerURL must not contain a query, a fragment, "
+                            f"a username or a password")
         username = provider.claim_mappings.username if provider.claim_mappings else None
         if username is None or not username.claim:
             problems.append(f"OIDC provider {provider.name!r}: username claim is required but an empty value was "
                             f"provided (claimMappings.username.claim)")
     return problems
+
+
+def ca_bundle_problem(pem: str) -> str:
+    """Why a ca-bundle.crt cannot be the issuer's CA ("" when it can): the API server needs at least one PEM
+    certificate in it and refuses a configuration whose bundle has none."""
+    try:
+        x509.load_pem_x509_certificates(pem.encode())
+    except ValueError:
+        return f"key {CA_BUNDLE_KEY!r} holds no PEM certificate"
+    return ""
 
 
 def jwt_authenticator(ctx: RenderContext, provider: OIDCProvider) -> dict[str, Any]:
