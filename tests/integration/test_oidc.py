@@ -308,12 +308,14 @@ def test_an_oidc_token_authenticates_as_the_mapped_user_and_rbac_applies_to_its_
     denied = hosted_kubectl(hosted.token_kubeconfig, "get", "configmaps", "-n", "default", check=False)
     assert denied.returncode != 0 and "Forbidden" in denied.stderr, denied.stderr
     assert f"oidc:{EMAIL}" in denied.stderr
-    hosted_kubectl(hosted.admin, "create", "clusterrolebinding", "oidc-developers-view", "--clusterrole=view",
+    hosted_kubectl(hosted.admin, "create", "clusterrole", "configmap-reader", "--verb=get,list,watch",
+                   "--resource=configmaps")
+    hosted_kubectl(hosted.admin, "create", "clusterrolebinding", "oidc-developers", "--clusterrole=configmap-reader",
                    f"--group=oidc:{GROUP}")
     wait_for(lambda: hosted_kubectl(hosted.token_kubeconfig, "get", "configmaps", "-n", "default",
                                     check=False).returncode == 0, 60, "the binding to allow the group to read")
     still_denied = hosted_kubectl(hosted.token_kubeconfig, "create", "configmap", "x", "-n", "default", check=False)
-    assert still_denied.returncode != 0 and "Forbidden" in still_denied.stderr  # view does not write
+    assert still_denied.returncode != 0 and "Forbidden" in still_denied.stderr  # the role only reads
 
     # A new username prefix: the running API servers reload it; no roll, no new cluster.
     before = deployment_annotations(cluster)

@@ -3,6 +3,10 @@ module hcp.tools/hydra
 
 go 1.26.0
 
+// Hydra's own replace, which Go ignores in a dependency: its persistence layer is written against Ory's fork
+// of pop. (Its other replace points the client at a folder of its repository; the published v2.2.1 stands in.)
+replace github.com/gobuffalo/pop/v6 => github.com/ory/pop/v6 v6.2.1-0.20241121111754-e5dfc0f3344b
+
 tool github.com/ory/hydra/v2
 
 require (
@@ -94,8 +98,6 @@ require (
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgproto3/v2 v2.3.3 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
-	github.com/jackc/pgtype v1.14.0 // indirect
-	github.com/jackc/pgx/v4 v4.18.2 // indirect
 	github.com/jackc/pgx/v5 v5.6.0 // indirect
 	github.com/jackc/puddle/v2 v2.2.1 // indirect
 	github.com/jandelgado/gcov2lcov v1.0.5 // indirect

@@ -183,7 +183,7 @@ TOOLSETS: dict[str, Toolset] = {
         # Its SQLite store is C (cgo), kept in memory for the test.
         Toolset(
             "hydra", "github.com/ory/hydra/v2", {"hydra": "github.com/ory/hydra/v2"}, _hydra_version_flags,
-            cgo=True, tags=("sqlite", "sqlite_omit_load_extension"), on_demand=True, cold_build_s=300,
+            cgo=True, tags=("sqlite", "sqlite_omit_load_extension"), on_demand=True, cold_build_s=105,
         ),
     )
 }
