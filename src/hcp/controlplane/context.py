@@ -88,6 +88,9 @@ class RenderContext:
     audit_webhook_kubeconfig: bytes | None = None
     """The kubeconfig (key webhook-kubeconfig) of the Secret spec.auditWebhook names, as copied into the
     control-plane namespace; None when unset or not found."""
+    oidc_ca_bundles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """ConfigMap name -> its ca-bundle.crt, for the issuer CAs spec.configuration.authentication's OIDC providers
+    name, as copied into the control-plane namespace; a name missing: not found there."""
     certificates: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
     """PKI Secret name -> data key -> digest of the value (hcp.controlplane.pki.fingerprints): a pod's
     config hash covers what it mounts of them, so a renewed certificate rolls the pods that read it
@@ -113,6 +116,7 @@ class RenderContext:
         certificates: Mapping[str, Mapping[str, str]] | None = None,
         audit_webhook_kubeconfig: bytes | None = None,
         client_ca_bundle: str = "",
+        oidc_ca_bundles: Mapping[str, str] | None = None,
     ) -> RenderContext:
         """A context whose namespace and restart date are read from the HostedControlPlane itself."""
         if not hcp.metadata.namespace:
@@ -134,6 +138,7 @@ class RenderContext:
             certificates=certificates or {},
             audit_webhook_kubeconfig=audit_webhook_kubeconfig,
             client_ca_bundle=client_ca_bundle,
+            oidc_ca_bundles=oidc_ca_bundles or {},
         )
 
     def image(self, component: str) -> str:

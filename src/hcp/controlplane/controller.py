@@ -44,7 +44,7 @@ from typing import Any
 import httpx
 from lightkube import ApiError, AsyncClient, operators
 from lightkube.codecs import resource_registry
-from lightkube.resources.core_v1 import Namespace, Node, Pod, Secret
+from lightkube.resources.core_v1 import ConfigMap, Namespace, Node, Pod, Secret
 
 from hcp.api import HostedControlPlane
 from hcp.api.meta import Condition
@@ -55,6 +55,7 @@ from hcp.api.v1beta1.networking import ServiceType
 from hcp.controlplane.components import COMPONENTS
 from hcp.controlplane.components.component import COMPONENT_LABEL
 from hcp.controlplane.components.etcd.adapter import restore_failure
+from hcp.controlplane.components.kube_apiserver.authentication import CA_BUNDLE_KEY, oidc_ca_names
 from hcp.controlplane.context import COMPONENT_IMAGES, Endpoint, RenderContext, RenderError
 from hcp.controlplane.pki import (
     BREAK_GLASS_SIGNER, CA_CERT_KEY, IGNITION_SERVICE, KAS_SERVICE, KONNECTIVITY_SERVICE, ROOT_CA,
@@ -309,6 +310,11 @@ class HostedControlPlaneController:
         encryption_keys = {name: data["key"] for name, data in secrets.items() if "key" in data}
         webhook = hcp.spec.audit_webhook.name if hcp.spec.audit_webhook else ""
         webhook_kubeconfig = (secrets.get(webhook) or {}).get(AUDIT_WEBHOOK_KUBECONFIG_KEY) if webhook else None
+        oidc_ca_bundles = {}
+        for ca_name in oidc_ca_names(hcp):  # the copies the HostedCluster controller keeps here
+            found = await get_or_none(self.client, ConfigMap, ca_name, namespace)
+            if found is not None and (found.data or {}).get(CA_BUNDLE_KEY):
+                oidc_ca_bundles[ca_name] = found.data[CA_BUNDLE_KEY]
 
         def context(endpoint: Endpoint, published: dict[ServiceType, Endpoint | None],
                     certificates: dict[str, dict[str, str]] | None = None, bundle: str = "") -> RenderContext:
@@ -320,7 +326,8 @@ class HostedControlPlaneController:
                                          registry_mirrors=self.settings.registry_mirrors,
                                          image_pull_secret=PULL_SECRET if self.settings.pull_secret else "",
                                          certificates=certificates, client_ca_bundle=bundle,
-                                         audit_webhook_kubeconfig=webhook_kubeconfig)
+                                         audit_webhook_kubeconfig=webhook_kubeconfig,
+                                         oidc_ca_bundles=oidc_ca_bundles)
 
         if self.settings.pull_secret:  # before any pod that pulls with it
             wanted = pull_secret(namespace, self.settings.pull_secret)

@@ -1,8 +1,8 @@
 """The HostedCluster controller: the user's object, turned into a control-plane namespace and its HostedControlPlane.
 
 It validates the release and configuration, creates namespace
-`<namespace>-<name>`, copies the Secrets the control plane reads (and deletes
-the copies of those the spec no longer names: `stale_copies`), applies
+`<namespace>-<name>`, copies the Secrets and ConfigMaps the control plane reads
+(and deletes the copies of those the spec no longer names: `stale_copies`), applies
 the HostedControlPlane with the spec propagated, and mirrors what the control
 plane reports back into the HostedCluster's status (conditions, version
 history, endpoint) plus the `<name>-admin-kubeconfig` Secret. A finalizer
@@ -35,7 +35,7 @@ from typing import Any
 
 from lightkube import ApiError, AsyncClient
 from lightkube.models.meta_v1 import ObjectMeta
-from lightkube.resources.core_v1 import Namespace, Secret
+from lightkube.resources.core_v1 import ConfigMap, Namespace, Secret
 from lightkube.types import PatchType
 
 from hcp.api import API_VERSION, HostedCluster, HostedControlPlane, NodePool
@@ -53,6 +53,9 @@ from hcp.api.names import (
     RESTART_DATE_ANNOTATION,
     control_plane_namespace,
     control_plane_namespace_metadata,
+)
+from hcp.controlplane.components.kube_apiserver.authentication import (
+    CA_BUNDLE_KEY, ca_bundle_problem, oidc_ca_names, provider_problems,
 )
 from hcp.controlplane.context import RenderError
 from hcp.controlplane.overrides import resource_overrides
@@ -154,11 +157,12 @@ def progressing_message(available: Condition | None) -> str:
     return PROGRESSING
 
 
-REQUIRED_KEYS = {"audit webhook": AUDIT_WEBHOOK_KUBECONFIG_KEY}
-"""Data keys a copied Secret must have, by what it is: without it the control plane could not start the part
-that reads it, so a Secret lacking it is reported here, where the user's object shows it."""
+OIDC_ISSUER_CA = "OIDC issuer CA"
+REQUIRED_KEYS = {"audit webhook": AUDIT_WEBHOOK_KUBECONFIG_KEY, OIDC_ISSUER_CA: CA_BUNDLE_KEY}
+"""Data keys a copied Secret or ConfigMap must have, by what it is: without it the control plane could not start
+the part that reads it, so an object lacking it is reported here, where the user's object shows it."""
 
-COPIES = "copied Secrets"
+COPIES = "copied Secrets and ConfigMaps"
 """The component the HostedCluster controller's copies count as, for hcp.kube.leftovers."""
 
 
@@ -177,12 +181,24 @@ def copied_references(hc: HostedCluster) -> dict[str, LocalObjectReference | Non
     return wanted
 
 
-def stale_copies(target: str, copied: list[str], live: list[str]) -> list[ObjectKey]:
+COPIED_CONFIG_MAP_RECHECK = 60.0
+"""How often a HostedCluster whose control plane reads a copied ConfigMap (the OIDC issuer CA) is looked at again:
+nothing watches ConfigMaps, and a CA the user replaces in place must reach the API servers without another change."""
+
+
+def copied_config_maps(hc: HostedCluster) -> dict[str, LocalObjectReference]:
+    """The ConfigMaps of the HostedCluster's namespace the control plane reads, by what they are: the issuer
+    CA of the OIDC provider (spec.configuration.authentication type OIDC), which kube-apiserver trusts (pure)."""
+    names = oidc_ca_names(hc)  # at most one: oidcProviders has at most one entry
+    return {OIDC_ISSUER_CA: LocalObjectReference(name=names[0])} if names else {}
+
+
+def stale_copies(target: str, copied: list[str], live: list[str], kind: str = "Secret") -> list[ObjectKey]:
     """The copies in `target` (Secrets marked with the HostedCluster's UID, `live`) to delete: those not
     copied this pass, because the spec no longer names them (a backupKey after a rotation, every key once
     secretEncryption is gone, an SSH key removed). Pure; decided like the components' leftovers."""
-    found = [LiveObject(("Secret", target, name), COPIES) for name in live]
-    return [obj.key for obj in leftovers({("Secret", target, name) for name in copied}, found)]
+    found = [LiveObject((kind, target, name), COPIES) for name in live]
+    return [obj.key for obj in leftovers({(kind, target, name) for name in copied}, found)]
 
 
 def kubeconfig_recheck(kubeconfig: bytes | None, now: datetime) -> float | None:
@@ -265,6 +281,7 @@ class HostedClusterController:
         problems = [pause.invalid] if pause.invalid else []
         problems += hosted_cluster_problems(hc)
         problems += resource_override_problems(hc.metadata.annotations)
+        problems += provider_problems(hc.spec)
         existing_namespace = await get_or_none(self.client, Namespace, target)
         not_ours = namespace_owner_problem(existing_namespace, hc.metadata.uid, key)
         if not_ours:
@@ -282,6 +299,8 @@ class HostedClusterController:
             if release is not None:
                 spec = {**spec, "release": {**spec["release"], "image": release.image}}
         copied = await self._copy_secrets(hc, namespace, target, problems) if release and not problems else {}
+        copied_maps = await self._copy_config_maps(hc, namespace, target, problems) \
+            if release and not problems else {}
         condition("ValidConfiguration", not problems, "InvalidConfiguration" if problems else "AsExpected",
                   "; ".join(problems) or "Configuration passes validation")
         if release is None or problems:
@@ -295,9 +314,9 @@ class HostedClusterController:
         if not await self._ensure_namespace(hc, target, existing_namespace):
             return Result(requeue_after=1.0)  # created by someone else just now: look again
         try:
-            for secret in copied.values():
-                await apply(self.client, secret)
-            await self._remove_stale_copies(hc, target, list(copied))
+            for copy in [*copied.values(), *copied_maps.values()]:
+                await apply(self.client, copy)
+            await self._remove_stale_copies(hc, target, list(copied), list(copied_maps))
             await apply(self.client, control_plane_manifest(hc, spec, target))
         except ApiError as error:
             if error.status.code not in (400, 403, 422):
@@ -343,6 +362,8 @@ class HostedClusterController:
         recheck = kubeconfig_recheck(published, datetime.now(UTC))
         if not completed:
             recheck = min(recheck or PROGRESS_RECHECK, PROGRESS_RECHECK)
+        if copied_maps:
+            recheck = min(recheck or COPIED_CONFIG_MAP_RECHECK, COPIED_CONFIG_MAP_RECHECK)
         return None if recheck is None else Result(requeue_after=recheck)
 
     async def _pause_control_plane(self, target: str, name: str, paused_until: str, uid: str) -> None:
@@ -386,38 +407,60 @@ class HostedClusterController:
     async def _copy_secrets(self, hc: HostedCluster, namespace: str, target: str,
                             problems: list[str]) -> dict[str, dict[str, Any]]:
         """The Secrets the control plane reads, as copies for its namespace; missing ones become problems."""
+        return await self._copies(Secret, copied_references(hc), hc, namespace, target, problems)
+
+    async def _copy_config_maps(self, hc: HostedCluster, namespace: str, target: str,
+                                problems: list[str]) -> dict[str, dict[str, Any]]:
+        """The ConfigMaps the control plane reads, as copies for its namespace; missing ones become problems."""
+        return await self._copies(ConfigMap, copied_config_maps(hc), hc, namespace, target, problems)
+
+    async def _copies(self, resource: Any, references: dict[str, LocalObjectReference | None], hc: HostedCluster,
+                      namespace: str, target: str, problems: list[str]) -> dict[str, dict[str, Any]]:
+        """Copies for the control-plane namespace of the objects `references` name, by name; a missing object
+        or key becomes a problem, said on the HostedCluster where the user looks."""
+        kind = resource.__name__
         copies = {}
-        for what, reference in copied_references(hc).items():
+        for what, reference in references.items():
             if reference is None or not reference.name:
                 continue
             try:
-                source = await self.client.get(Secret, reference.name, namespace=namespace)
+                source = await self.client.get(resource, reference.name, namespace=namespace)
             except ApiError as error:
                 if error.status.code != 404:
                     raise
-                problems.append(f"{what} Secret {reference.name} not found in namespace {namespace}")
+                problems.append(f"{what} {kind} {reference.name} not found in namespace {namespace}")
                 continue
             required = REQUIRED_KEYS.get(what)
             if required and required not in (source.data or {}):
-                problems.append(f"{what} Secret {reference.name} has no key {required!r}")
+                problems.append(f"{what} {kind} {reference.name} has no key {required!r}")
                 continue
-            copies[reference.name] = {
-                "apiVersion": "v1", "kind": "Secret", "type": source.type or "Opaque",
+            content_problem = ca_bundle_problem(source.data[CA_BUNDLE_KEY]) if what == OIDC_ISSUER_CA else ""
+            if content_problem:
+                problems.append(f"{what} {kind} {reference.name}: {content_problem}")
+                continue
+            copy: dict[str, Any] = {
+                "apiVersion": "v1", "kind": kind,
                 "metadata": {"name": reference.name, "namespace": target,
                              "labels": {HOSTED_CLUSTER_UID_LABEL: hc.metadata.uid},
                              "annotations": {CLUSTER_ANNOTATION: f"{namespace}/{hc.metadata.name}"}},
                 "data": source.data or {},
             }
+            if kind == "Secret":
+                copy["type"] = source.type or "Opaque"
+            copies[reference.name] = copy
         return copies
 
-    async def _remove_stale_copies(self, hc: HostedCluster, target: str, copied: list[str]) -> None:
+    async def _remove_stale_copies(self, hc: HostedCluster, target: str, copied: list[str],
+                                   copied_maps: list[str]) -> None:
         """Delete the copies the spec no longer names; only after every wanted one was found and applied."""
-        live = [s.metadata.name async for s in self.client.list(
-            Secret, namespace=target, labels={HOSTED_CLUSTER_UID_LABEL: hc.metadata.uid})]
-        for _, namespace, name in stale_copies(target, copied, live):
-            await delete_if_exists(self.client, Secret, name, namespace)
-            log.info("removed a copied Secret its HostedCluster no longer names",
-                     extra={"namespace": namespace, "secret": name})
+        for resource, wanted in ((Secret, copied), (ConfigMap, copied_maps)):
+            kind = resource.__name__
+            live = [s.metadata.name async for s in self.client.list(
+                resource, namespace=target, labels={HOSTED_CLUSTER_UID_LABEL: hc.metadata.uid})]
+            for _, namespace, name in stale_copies(target, wanted, live, kind):
+                await delete_if_exists(self.client, resource, name, namespace)
+                log.info(f"removed a copied {kind} its HostedCluster no longer names",
+                         extra={"namespace": namespace, "name": name})
 
     async def _publish_kubeconfig(self, live: Any, hcp: HostedControlPlane | None, namespace: str, name: str,
                                   target: str) -> tuple[str | None, str, bytes | None]:

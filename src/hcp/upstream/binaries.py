@@ -64,6 +64,10 @@ def _flannel_version_flags(version: str) -> list[str]:
     return [f"-X github.com/flannel-io/flannel/pkg/version.Version={version}"]
 
 
+def _hydra_version_flags(version: str) -> list[str]:
+    return [f"-X github.com/ory/hydra/v2/driver/config.Version={version}"]
+
+
 def _metrics_server_version_flags(version: str) -> list[str]:
     # Only client-go's, as metrics-server's Makefile: component-base's version is the apiserver
     # library's binary version, which feature gates and emulation compare against Kubernetes'.
@@ -81,6 +85,11 @@ class Toolset:
     cgo: bool = False
     """Build with cgo, still static (glibc's libc.a, the pure-Go resolver and user lookup): for
     commands with C parts that have no pure-Go build (flanneld's udp backend on amd64)."""
+    tags: tuple[str, ...] = ()
+    """Go build tags the upstream project builds the command with (Hydra's SQLite store needs `sqlite`)."""
+    on_demand: bool = False
+    """Built when first asked for (`ensure`), not by `ensure_all`: a tool only tests use (the OIDC provider),
+    which a management cluster never runs."""
     cold_build_s: int = 60
     """Seconds a build takes from empty caches on two cores (measured 2026-12-06; CoreDNS and the registry
     took 1-2 minutes each, counted as 90 s), for the estimate `management-cluster up` prints before building."""
@@ -169,6 +178,13 @@ TOOLSETS: dict[str, Toolset] = {
             _versitygw_version_flags,
             cold_build_s=95,
         ),
+        # An OIDC provider for the OIDC integration test: Hydra issues ID tokens whose claims (groups) the
+        # login and consent steps set through its admin API, so a test gets a real token without a browser.
+        # Its SQLite store is C (cgo), kept in memory for the test.
+        Toolset(
+            "hydra", "github.com/ory/hydra/v2", {"hydra": "github.com/ory/hydra/v2"}, _hydra_version_flags,
+            cgo=True, tags=("sqlite", "sqlite_omit_load_extension"), on_demand=True, cold_build_s=105,
+        ),
     )
 }
 
@@ -188,6 +204,8 @@ def _build_key(toolset: Toolset) -> str:
     digest.update(" ".join(toolset.version_flags(toolset.version)).encode())
     if toolset.cgo:  # only then, so that the keys of the pure-Go toolsets stay as they were
         digest.update(" ".join(["cgo", _CGO_LDFLAGS, *_CGO_BUILD_FLAGS]).encode())
+    if toolset.tags:  # likewise
+        digest.update(" ".join(["tags", *toolset.tags]).encode())
     return f"{toolset.name}-{toolset.version}-{digest.hexdigest()[:12]}"
 
 
@@ -266,7 +284,7 @@ def ensure_all(log: Callable[[str], None] = lambda _: None) -> None:
     one built before, so that the count a newcomer watches is of the whole list and each line says
     whether it is work or not; when nothing is, nothing is said.
     """
-    toolsets = list(TOOLSETS.values())
+    toolsets = [toolset for toolset in TOOLSETS.values() if not toolset.on_demand]
     missing = [toolset for toolset in toolsets if cached(toolset.name) is None]
     if not missing:
         return
@@ -302,8 +320,15 @@ def _home_relative(path: Path) -> str:
 
 
 _CGO_LDFLAGS = '-extldflags "-static"'
-_CGO_BUILD_FLAGS = ("-tags", "netgo,osusergo")
+_CGO_TAGS = ("netgo", "osusergo")
+_CGO_BUILD_FLAGS = ("-tags", ",".join(_CGO_TAGS))
 """A static cgo build must not call glibc's NSS (DNS, users), which needs shared libraries at run time."""
+
+
+def _tag_flags(toolset: Toolset) -> list[str]:
+    """`-tags ...`: the static cgo build's and the toolset's own, in one flag (a second -tags would replace the first)."""
+    tags = [*(_CGO_TAGS if toolset.cgo else ()), *toolset.tags]
+    return ["-tags", ",".join(tags)] if tags else []
 
 
 def _go_build(toolset: Toolset, output: Path) -> None:
@@ -315,7 +340,7 @@ def _go_build(toolset: Toolset, output: Path) -> None:
     log_file = output / "build.log"
     with log_file.open("wb") as log:
         result = subprocess.run(
-            [go, "build", "-trimpath", *(_CGO_BUILD_FLAGS if toolset.cgo else ()), "-ldflags", ldflags,
+            [go, "build", "-trimpath", *_tag_flags(toolset), "-ldflags", ldflags,
              "-o", str(output) + "/", *toolset.commands.values()],
             cwd=toolset.directory, env=env, stdout=log, stderr=subprocess.STDOUT,
         )

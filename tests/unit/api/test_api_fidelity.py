@@ -147,3 +147,54 @@ def test_settings_of_a_platform_hcp_does_not_have_are_refused_not_pruned(kind, m
     assert pruned_paths(data, schema_of(kind)) == []  # kept by the schema, so the CEL rule sees and refuses it
     assert f"!has(self.{field})" in [r["rule"] for r in schema_of(kind)["properties"]["spec"]["properties"][
         "platform"]["x-kubernetes-validations"]]
+
+
+OIDC_AUTHENTICATION = {
+    "type": "OIDC",
+    "oidcProviders": [{
+        "name": "corporate",
+        "issuer": {"issuerURL": "https://login.example.com", "audiences": ["hcp", "console"],
+                   "issuerCertificateAuthority": {"name": "oidc-ca"}},
+        "claimMappings": {"username": {"claim": "email", "prefixPolicy": "Prefix",
+                                       "prefix": {"prefixString": "oidc:"}},
+                          "groups": {"claim": "groups", "prefix": "oidc:"}},
+        "claimValidationRules": [{"type": "RequiredClaim",
+                                  "requiredClaim": {"claim": "hd", "requiredValue": "example.com"}}],
+    }],
+}
+
+
+def with_authentication(authentication: dict) -> dict:
+    cluster = copy.deepcopy(HOSTED_CLUSTER)
+    cluster["spec"]["configuration"] = {"authentication": authentication}
+    return cluster
+
+
+def test_an_oidc_provider_is_accepted_unchanged_and_honoured():
+    manifest = with_authentication(OIDC_AUTHENTICATION)
+    obj, invalid = parse(HostedCluster, copy.deepcopy(manifest))
+    assert invalid == ""
+    assert to_dict(obj, exclude_unset=True) == manifest
+    assert pruned_paths(manifest, schema_of("HostedCluster")) == []
+    assert unhonoured_fields(obj.spec) == []
+
+
+def test_the_openshift_only_authentication_settings_are_reported_by_name():
+    provider = {**OIDC_AUTHENTICATION["oidcProviders"][0],
+                "oidcClients": [{"componentName": "console", "componentNamespace": "openshift-console",
+                                 "clientID": "console"}]}
+    manifest = with_authentication({
+        "type": "IntegratedOAuth", "oauthMetadata": {"name": "oauth-metadata"},
+        "webhookTokenAuthenticator": {"kubeConfig": {"name": "webhook"}},
+        "serviceAccountIssuer": "https://issuer.example.com", "oidcProviders": [provider],
+    })
+    obj, invalid = parse(HostedCluster, copy.deepcopy(manifest))
+    assert invalid == "" and pruned_paths(manifest, schema_of("HostedCluster")) == []
+    path = "spec.configuration.authentication"
+    assert unhonoured_fields(obj.spec) == [
+        f"{path}.type IntegratedOAuth", f"{path}.oauthMetadata", f"{path}.webhookTokenAuthenticator",
+        f"{path}.serviceAccountIssuer", f"{path}.oidcProviders[].oidcClients",
+        f"{path}.oidcProviders without type OIDC",
+    ]
+    hypershift_defaults = with_authentication({"type": "", "oauthMetadata": {"name": ""}, "serviceAccountIssuer": ""})
+    assert unhonoured_fields(HostedCluster.model_validate(hypershift_defaults).spec) == []

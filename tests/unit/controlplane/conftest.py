@@ -27,6 +27,8 @@ IMAGES = {
 }
 ACTIVE_KEY = bytes(range(32))
 BACKUP_KEY = bytes(range(32, 64))
+OIDC_CA = "OIDC CA PEM\n"
+"""The issuer CA of the HighlyAvailable control plane's OIDC provider (ConfigMap oidc-ca), as copied."""
 
 
 def _services(api_server: dict[str, Any]) -> list[dict[str, Any]]:
@@ -99,7 +101,19 @@ HIGHLY_AVAILABLE = {
             "featureGate": {
                 "featureSet": "CustomNoUpgrade",
                 "customNoUpgrade": {"enabled": ["DRAPartitionableDevices"], "disabled": ["KubeletPodResourcesGet"]},
-            }
+            },
+            "authentication": {
+                "type": "OIDC",
+                "oidcProviders": [{
+                    "name": "corporate",
+                    "issuer": {"issuerURL": "https://login.example.com/realms/hcp", "audiences": ["hcp"],
+                               "issuerCertificateAuthority": {"name": "oidc-ca"}},
+                    "claimMappings": {
+                        "username": {"claim": "email", "prefixPolicy": "Prefix", "prefix": {"prefixString": "oidc:"}},
+                        "groups": {"claim": "groups", "prefix": "oidc:"},
+                    },
+                }],
+            },
         },
         "secretEncryption": {
             "type": "aescbc",
@@ -127,6 +141,7 @@ def make_context(
         kubernetes_version="1.37.1",
         api_endpoint=endpoint,
         encryption_keys={"etcd-encryption-key": ACTIVE_KEY, "etcd-encryption-key-old": BACKUP_KEY},
+        oidc_ca_bundles={"oidc-ca": OIDC_CA},
     )
     if changes:
         ctx = dataclasses.replace(ctx, **changes)

@@ -191,3 +191,22 @@ def test_waiting_for_another_build_is_said(tmp_path, monkeypatch):
         assert said == ["thing: another process is building it; waiting for it"] and not entered.is_set()
     waiter.join(5)
     assert entered.is_set()
+
+
+def test_ensure_all_leaves_out_the_toolsets_only_tests_build(tmp_path, monkeypatch):
+    """Hydra (the OIDC test's provider) is built by the test that needs it, never by management-cluster up."""
+    assert binaries.TOOLSETS["hydra"].on_demand
+    assert [t.name for t in binaries.TOOLSETS.values() if t.on_demand] == ["hydra"]
+    _cold_cache(tmp_path, monkeypatch, ("etcd", "hydra"))
+    built = []
+
+    def go_build(toolset, output):
+        built.append(toolset.name)
+        for command in toolset.commands:
+            (output / command).write_text("")
+
+    monkeypatch.setattr(binaries, "_go_build", go_build)
+    binaries.ensure_all()
+    assert built == ["etcd"]
+    binaries.ensure("hydra")
+    assert built == ["etcd", "hydra"]

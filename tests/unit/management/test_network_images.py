@@ -20,8 +20,8 @@ def test_versions_are_those_of_the_toolsets():
     assert "kube-proxy" not in binaries.TOOLSETS["kubernetes-1.36"].commands
 
 
-def test_only_flanneld_is_built_with_cgo_and_the_other_cache_keys_do_not_change():
-    assert [t.name for t in binaries.TOOLSETS.values() if t.cgo] == ["flannel"]
+def test_only_flanneld_and_hydra_are_built_with_cgo_and_the_other_cache_keys_do_not_change():
+    assert [t.name for t in binaries.TOOLSETS.values() if t.cgo] == ["flannel", "hydra"]
     kwok = binaries.TOOLSETS["kwok"]
     flannel = binaries.TOOLSETS["flannel"]
     assert binaries._build_key(kwok) == binaries._build_key(binaries.Toolset(
@@ -50,3 +50,24 @@ def test_cgo_builds_are_static_and_use_no_nss(monkeypatch, tmp_path):
     assert '-extldflags "-static"' in command[command.index("-ldflags") + 1]
     assert "-X github.com/flannel-io/flannel/pkg/version.Version=v0.28.10" in command[command.index("-ldflags") + 1]
     assert (tmp_path / "flanneld").exists()
+
+
+def test_a_toolsets_own_build_tags_join_the_static_cgo_ones_in_one_flag(monkeypatch, tmp_path):
+    """A second -tags would replace the first: Hydra needs its SQLite tags and the static build's."""
+    calls = []
+
+    def run(command, **kwargs):
+        calls.append(command)
+        (tmp_path / "hydra").write_bytes(b"")  # go names it after the path element before /v2
+
+        class Done:
+            returncode = 0
+        return Done()
+
+    monkeypatch.setattr(binaries.subprocess, "run", run)
+    monkeypatch.setattr(binaries.shutil, "which", lambda name: "/usr/bin/go")
+    binaries._go_build(binaries.TOOLSETS["hydra"], tmp_path)
+    ((command),) = calls
+    assert command.count("-tags") == 1
+    assert command[command.index("-tags") + 1] == "netgo,osusergo,sqlite,sqlite_omit_load_extension"
+    assert (tmp_path / "hydra").exists()

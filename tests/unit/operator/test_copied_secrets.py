@@ -5,6 +5,7 @@ from __future__ import annotations
 from hcp.api.v1beta1.common import AESCBCSpec, SecretEncryptionSpec, SecretEncryptionType
 from hcp.api.meta import LocalObjectReference
 from hcp.operator.hostedcluster import copied_references, stale_copies
+from hcp.pki import new_ca
 from tests.unit.operator import test_validation
 
 TARGET = "clusters-demo"
@@ -127,3 +128,85 @@ def test_the_audit_profile_and_webhook_reach_the_hosted_control_plane():
     hcp = HostedControlPlane.model_validate(manifest)
     assert hcp.spec.configuration.api_server.audit.profile == AuditProfileType.WRITE_REQUEST_BODIES
     assert hcp.spec.configuration.api_server.audit.custom_rules[0].group == "g"
+
+
+CA_PEM = new_ca("test-oidc-ca").cert_pem.decode()
+OIDC = {"type": "OIDC", "oidcProviders": [{
+    "name": "corporate",
+    "issuer": {"issuerURL": "https://login.example.com", "audiences": ["hcp"],
+               "issuerCertificateAuthority": {"name": "demo-oidc-ca"}},
+    "claimMappings": {"username": {"claim": "email"}},
+}]}
+
+
+def _with_authentication(hc, authentication):
+    from hcp.api.v1beta1.clusterconfig import AuthenticationSpec, ClusterConfiguration
+
+    hc.spec.configuration = ClusterConfiguration(authentication=AuthenticationSpec.model_validate(authentication))
+    return hc
+
+
+class _ConfigMaps:
+    """A client whose get returns the ConfigMaps it holds (a 404 for the others), as lightkube's would."""
+
+    def __init__(self, maps):
+        self.maps = maps
+
+    async def get(self, _resource, name, namespace):
+        from lightkube import ApiError
+        from lightkube.models.meta_v1 import ObjectMeta
+        from lightkube.resources.core_v1 import ConfigMap
+
+        if name not in self.maps:
+            raise ApiError(response=_NotFound())
+        return ConfigMap(metadata=ObjectMeta(name=name, namespace=namespace), data=self.maps[name])
+
+
+class _NotFound:
+    status_code = 404
+
+    def json(self):
+        return {"code": 404, "message": "not found", "reason": "NotFound", "status": "Failure"}
+
+
+def _copy_maps(hc, maps):
+    import asyncio
+
+    from hcp.operator.hostedcluster import HostedClusterController
+
+    controller = object.__new__(HostedClusterController)
+    controller.client = _ConfigMaps(maps)
+    problems: list[str] = []
+    copies = asyncio.run(controller._copy_config_maps(hc, "clusters", TARGET, problems))
+    return copies, problems
+
+
+def test_the_oidc_issuer_ca_configmap_is_copied_with_type_oidc_only():
+    from hcp.operator.hostedcluster import copied_config_maps
+
+    hc = _with_authentication(hosted_cluster(), OIDC)
+    assert {what: ref.name for what, ref in copied_config_maps(hc).items()} == {"OIDC issuer CA": "demo-oidc-ca"}
+    copies, problems = _copy_maps(hc, {"demo-oidc-ca": {"ca-bundle.crt": CA_PEM}})
+    assert problems == []
+    copy = copies["demo-oidc-ca"]
+    assert copy["kind"] == "ConfigMap" and "type" not in copy
+    assert copy["metadata"]["namespace"] == TARGET and copy["data"] == {"ca-bundle.crt": CA_PEM}
+    assert copied_config_maps(_with_authentication(hosted_cluster(), {**OIDC, "type": "None"})) == {}
+    assert copied_config_maps(hosted_cluster()) == {}
+
+
+def test_a_missing_issuer_ca_or_one_without_ca_bundle_crt_is_a_configuration_problem():
+    hc = _with_authentication(hosted_cluster(), OIDC)
+    copies, problems = _copy_maps(hc, {})
+    assert problems == ["OIDC issuer CA ConfigMap demo-oidc-ca not found in namespace clusters"]
+    copies, problems = _copy_maps(hc, {"demo-oidc-ca": {"ca.crt": CA_PEM}})
+    assert problems == ["OIDC issuer CA ConfigMap demo-oidc-ca has no key 'ca-bundle.crt'"]
+    assert copies == {}
+    copies, problems = _copy_maps(hc, {"demo-oidc-ca": {"ca-bundle.crt": "not a certificate"}})
+    assert problems == ["OIDC issuer CA ConfigMap demo-oidc-ca: key 'ca-bundle.crt' holds no PEM certificate"]
+    assert copies == {}
+
+
+def test_a_copied_configmap_no_longer_named_is_removed_and_secrets_are_left_to_their_own_pass():
+    assert stale_copies(TARGET, [], ["demo-oidc-ca"], "ConfigMap") == [("ConfigMap", TARGET, "demo-oidc-ca")]
+    assert stale_copies(TARGET, ["demo-oidc-ca"], ["demo-oidc-ca"], "ConfigMap") == []

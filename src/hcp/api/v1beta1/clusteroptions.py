@@ -16,6 +16,7 @@ from typing import Annotated, Any, Self
 from pydantic import ConfigDict, Field, model_validator
 
 from hcp.api.base import KubeModel
+from hcp.api.v1beta1.clusterconfig import AuthenticationSpec, AuthenticationType
 from hcp.api.markers import Checked, Rule, immutable, kube_schema
 from hcp.api.meta import LocalObjectReference
 from hcp.api.types import Int32
@@ -306,6 +307,34 @@ def unhonoured_fields(spec: Any) -> list[str]:
         fields.append("spec.additionalTrustBundle")
     if spec.service_account_signing_key is not None and spec.service_account_signing_key.name:
         fields.append("spec.serviceAccountSigningKey")
+    configuration = spec.configuration
+    if configuration is not None and configuration.authentication is not None:
+        fields += _unhonoured_authentication(configuration.authentication)
+    return fields
+
+
+def _unhonoured_authentication(authentication: AuthenticationSpec) -> list[str]:
+    """What of spec.configuration.authentication hcp does not act on: OpenShift's OAuth server (type
+    IntegratedOAuth asked for explicitly, its metadata, webhook token reviewers), the service account issuer
+    set there rather than in spec.issuerURL, and the OIDC clients of OpenShift's console and CLI. type OIDC
+    with oidcProviders is honoured; "" and None ask for nothing."""
+    path = "spec.configuration.authentication"
+    fields = []
+    if authentication.type == AuthenticationType.INTEGRATED_OAUTH:
+        fields.append(f"{path}.type IntegratedOAuth")
+    if authentication.oauth_metadata is not None and authentication.oauth_metadata.name:
+        fields.append(f"{path}.oauthMetadata")
+    webhook = authentication.webhook_token_authenticator
+    if webhook is not None and webhook.kube_config.name:
+        fields.append(f"{path}.webhookTokenAuthenticator")
+    if authentication.webhook_token_authenticators:
+        fields.append(f"{path}.webhookTokenAuthenticators")
+    if authentication.service_account_issuer:
+        fields.append(f"{path}.serviceAccountIssuer")
+    if any(provider.oidc_clients for provider in authentication.oidc_providers or ()):
+        fields.append(f"{path}.oidcProviders[].oidcClients")
+    if authentication.oidc_providers and authentication.type != AuthenticationType.OIDC:
+        fields.append(f"{path}.oidcProviders without type OIDC")
     return fields
 
 

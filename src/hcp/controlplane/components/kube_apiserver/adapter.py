@@ -27,6 +27,12 @@ sent in batches to the webhook its Secret's kubeconfig names (the HostedCluster
 controller copies that Secret into the control-plane namespace). The pods
 read the policy and the kubeconfig at start, so both are in the config hash:
 a new profile rolls the API servers one at a time.
+
+Identity: with spec.configuration.authentication type OIDC, the provider's
+tokens are validated by the API server itself, from the structured
+AuthenticationConfiguration of authentication.py in the ConfigMap auth-config
+(--authentication-config). The API server reloads that file, so it is not
+hashed: changing the claim mappings or the CA rolls nothing.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ from hcp.controlplane.components.component import (
     set_config_hash,
 )
 from hcp.controlplane.components.contract import Component
+from hcp.controlplane.components.kube_apiserver import authentication
 from hcp.controlplane.components.kube_apiserver.audit import audit_config, logs_anything, policy_yaml
 from hcp.controlplane.context import RenderContext, RenderError
 from hcp.controlplane.pki import (
@@ -161,6 +168,17 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
     client_ca["data"] = {CLIENT_CA_BUNDLE_KEY: ctx.client_ca_bundle}
     # Not hashed: the API server reloads its client CA file, so a new bundle (a revocation) rolls nothing.
     objects = [service, konnectivity_service, egress_configmap, audit_configmap, client_ca]
+    authn = authentication.authentication_config(ctx)
+    if authn is not None:
+        authn_configmap = templates[f"ConfigMap/{authentication.CONFIGMAP}"]
+        authn_configmap["data"] = {authentication.CONFIG_KEY: authn}
+        objects.append(authn_configmap)
+        args.append(f"--authentication-config={authentication.MOUNT}/{authentication.CONFIG_KEY}")
+        # Mounted whole (no subPath), so the kubelet's refresh of the ConfigMap reaches the file; not
+        # hashed: the API server reloads the file, so a new mapping or CA rolls nothing.
+        main["volumeMounts"].append({"name": authentication.CONFIGMAP, "mountPath": authentication.MOUNT})
+        pod["spec"]["volumes"].append({"name": authentication.CONFIGMAP,
+                                       "configMap": {"name": authentication.CONFIGMAP}})
     config = encryption_config(ctx)
     if config is not None:
         secret = templates[f"Secret/{ENCRYPTION_SECRET}"]
