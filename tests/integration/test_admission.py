@@ -303,7 +303,7 @@ STRATEGY = "spec.services.0.servicePublishingStrategy"
 # HyperShift's rules on strings, which the models now check from the same patterns.
 REFUSED += [
     Case("release-image-space", "HostedCluster", set_at("spec.release.image", "registry/x y"),
-         ("spec.release.image", "image must start with a word character")),
+         ("spec.release.image", "Image must start with a word character")),
     Case("base-domain", "HostedCluster", set_at("spec.dns.baseDomain", "a_b.com"),
          ("spec.dns.baseDomain", "baseDomain must be a valid domain name")),
     Case("cluster-id", "HostedCluster", set_at("spec.clusterID", "z" * 36),
@@ -313,7 +313,7 @@ REFUSED += [
     Case("cluster-name", "NodePool", set_at("spec.clusterName", "demo."),
          ("spec.clusterName", "clusterName must consist of lowercase alphanumeric characters")),
     Case("paused-until", "NodePool", set_at("spec.pausedUntil", "tomorrow"),
-         ("spec.pausedUntil", "pausedUntil must be a date in RFC3339 format")),
+         ("spec.pausedUntil", "PausedUntil must be a date in RFC3339 format")),
     Case("snapshot-url", "HostedCluster",
          set_at("spec.etcd.managed.storage.restoreSnapshotURL", ["http://bucket/snap.db"]),
          ("restoreSnapshotURL must be a valid URL with scheme https or s3",)),

@@ -221,7 +221,7 @@ def test_invalid_nodepools_are_refused_with_a_reason(hosted_cluster):
                      "platform": {"type": "KWOK"}}}
     rejected = cluster.kubectl("apply", "-f", "-", input=json.dumps(both), check=False)
     assert rejected.returncode != 0
-    assert "Only one of replicas or autoScaling can be set" in rejected.stderr
+    assert "Both replicas or autoScaling should not be set" in rejected.stderr  # HyperShift's words
     for name in ("newer", "orphan", "unknown"):
         cluster.delete_nodepool(name)
 

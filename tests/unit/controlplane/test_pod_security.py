@@ -105,7 +105,10 @@ def test_a_container_machine_is_the_deliberate_exception_and_the_check_sees_why(
     problems = restricted_violations(pod["spec"], pod["metadata"])
     assert "node: privileged" in problems and "volume modules: hostPath" in problems
     assert namespace_labels(privileged_machines=True)["pod-security.kubernetes.io/enforce"] == "privileged"
-    assert namespace_labels(privileged_machines=False)["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert namespace_labels(privileged_machines=False)["pod-security.kubernetes.io/enforce"] == "baseline"
+    for privileged in (True, False):
+        labels = namespace_labels(privileged_machines=privileged)
+        assert labels["pod-security.kubernetes.io/audit"] == labels["pod-security.kubernetes.io/warn"] == "restricted"
 
 
 @pytest.mark.parametrize(("change", "expected"), [
