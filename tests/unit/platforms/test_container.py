@@ -245,9 +245,9 @@ def test_only_a_container_clusters_namespace_lets_privileged_pods_in(platform, p
     owner = SimpleNamespace(client=Client())
     assert asyncio.run(HostedClusterController._ensure_namespace(owner, hc, "clusters-demo", None))
     labels = created[0].metadata.labels
-    # Every other control-plane namespace enforces `restricted`, which every control-plane pod meets; a
-    # Container cluster's still audits and warns at it (hcp.controlplane.podsecurity).
-    assert labels["pod-security.kubernetes.io/enforce"] == ("privileged" if privileged else "restricted")
+    # Every other control-plane namespace enforces `baseline` (no privileged pods) and audits and warns at
+    # `restricted`, which every control-plane pod meets; a Container cluster's too (hcp.controlplane.podsecurity).
+    assert labels["pod-security.kubernetes.io/enforce"] == ("privileged" if privileged else "baseline")
     assert labels["pod-security.kubernetes.io/audit"] == labels["pod-security.kubernetes.io/warn"] == "restricted"
     assert all(labels[f"pod-security.kubernetes.io/{mode}-version"] == "latest" for mode in ("enforce", "audit", "warn"))
     assert labels["hypershift.openshift.io/hosted-control-plane"] == "true"
