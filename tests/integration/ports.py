@@ -26,15 +26,16 @@ def worker_index() -> int:
     return int(worker.removeprefix("gw")) if worker.removeprefix("gw").isdigit() else 0
 
 
-def free_port() -> int:
-    """A port of this worker's block that nothing listens on now, never handed out before in this process."""
+def free_port(address: str = "127.0.0.1") -> int:
+    """A port of this worker's block that nothing listens on at `address` now, never handed out before in
+    this process."""
     start = BASE + worker_index() * BLOCK
     for _ in range(BLOCK):
         port = start + next(_next) % BLOCK
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
-                probe.bind(("127.0.0.1", port))
+                probe.bind((address, port))
             except OSError:
                 continue
         return port

@@ -18,7 +18,6 @@ import ctypes
 import ctypes.util
 import json
 import shutil
-import socket
 import ssl
 import subprocess
 import urllib.error
@@ -35,6 +34,7 @@ from hcp.management.layout import Layout
 from hcp.pki import issue, new_ca
 from hcp.upstream import binaries
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, management_cluster_up, wait_for
+from tests.integration.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -63,11 +63,6 @@ class SecondRegistry:
     """dockerconfigjson with the login (mode 0600)"""
     log: Path
 
-
-def free_port(address: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((address, 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

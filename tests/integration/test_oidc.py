@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import ssl
 import subprocess
 import urllib.error
@@ -45,6 +44,7 @@ from hcp.management.layout import Layout
 from hcp.pki import issue, new_ca
 from hcp.upstream import binaries
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, remove_hosted_cluster, wait_for
+from tests.integration.ports import free_port
 from tests.integration.test_hosted_control_plane import hc_json, hosted_kubeconfig, hosted_kubectl, wait_available
 
 pytestmark = pytest.mark.integration
@@ -76,11 +76,6 @@ class Provider:
     client_secret: str
     log: Path
 
-
-def _free_port(address: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((address, 0))
-        return probe.getsockname()[1]
 
 
 def _request(url: str, context: ssl.SSLContext, *, method: str = "GET", body: Any = None,
@@ -127,7 +122,7 @@ def hydra(operator_installed: ManagementCluster, tmp_path_factory) -> Iterator[P
     server = issue(ca, "hydra", ip_addresses=(address, "127.0.0.1"), server=True)
     (directory / "tls.crt").write_bytes(server.cert_pem)
     write_private(directory / "tls.key", server.key_pem)
-    public, admin = _free_port(address), _free_port(address)
+    public, admin = free_port(address), free_port(address)
     base = f"https://{address}:{public}"
     write_private(directory / "hydra.yaml", yaml.safe_dump({
         "dsn": "memory",
