@@ -63,6 +63,16 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: floa
         time.sleep(interval)
 
 
+def stop_process(process: subprocess.Popen, timeout: float = 30.0) -> None:
+    """End a server a test started on the host: SIGTERM, SIGKILL after `timeout` seconds, reaped either way."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def leftovers(cluster: ManagementCluster) -> list[str]:
     """Everything of a cluster that must be gone after delete: namespace, processes, cgroups, mounts, dirs,
     subnet reservation. Only this cluster's: a pytest-xdist worker beside this one runs clusters of its own."""

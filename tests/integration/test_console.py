@@ -22,7 +22,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.integration.conftest import ManagementCluster, wait_for
+from tests.integration.conftest import ManagementCluster, stop_process, wait_for
 from tests.integration.ports import free_port
 
 pytestmark = pytest.mark.integration
@@ -68,8 +68,7 @@ def console_url(operator_installed: ManagementCluster, tmp_path_factory):
         wait_for(up, 60, "hcp console to serve")
         yield url, ca
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_process(process)
 
 
 @pytest.fixture

@@ -33,7 +33,9 @@ from hcp.images.credentials import Credentials, docker_config_json, write_privat
 from hcp.management.layout import Layout
 from hcp.pki import issue, new_ca
 from hcp.upstream import binaries
-from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, management_cluster_up, wait_for
+from tests.integration.conftest import (
+    ManagementCluster, hosted_cluster_manifest, management_cluster_up, stop_process, wait_for,
+)
 from tests.integration.ports import free_port
 
 pytestmark = pytest.mark.integration
@@ -122,12 +124,7 @@ def registry(second: ManagementCluster) -> Iterator[SecondRegistry]:
         wait_for(serving, 60, f"the second registry at {name}")
         yield SecondRegistry(name, directory / "ca.crt", directory / "auth.json", log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -43,7 +43,9 @@ from hcp.images.credentials import write_private
 from hcp.management.layout import Layout
 from hcp.pki import issue, new_ca
 from hcp.upstream import binaries
-from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, remove_hosted_cluster, wait_for
+from tests.integration.conftest import (
+    ManagementCluster, hosted_cluster_manifest, remove_hosted_cluster, stop_process, wait_for,
+)
 from tests.integration.ports import free_port
 from tests.integration.test_hosted_control_plane import hc_json, hosted_kubeconfig, hosted_kubectl, wait_available
 
@@ -167,12 +169,7 @@ def hydra(operator_installed: ManagementCluster, tmp_path_factory) -> Iterator[P
         yield Provider(discovery["issuer"], admin_url, context, ca.cert_pem.decode(), client["client_id"],
                        client["client_secret"], log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         shutil.rmtree(directory, ignore_errors=True)
 
 
