@@ -101,8 +101,14 @@ def _by():
 
 
 def text(driver, css: str) -> str:
+    """The text of the first element `css` selects; "" if none, or if the page's live update replaced it
+    between finding and reading (the callers poll, so they look again)."""
+    from selenium.common.exceptions import StaleElementReferenceException
     found = driver.find_elements(_by().CSS_SELECTOR, css)
-    return found[0].text.strip() if found else ""
+    try:
+        return found[0].text.strip() if found else ""
+    except StaleElementReferenceException:
+        return ""
 
 
 def sign_in(driver, url: str, token: str) -> None:
