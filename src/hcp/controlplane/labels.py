@@ -27,3 +27,8 @@ def stamp(obj: dict[str, Any], namespace: str, component: str | None = None) -> 
     if component is not None:
         metadata["labels"][RENDERED_BY_LABEL] = component
     return obj
+
+
+METRICS_SERVICE_LABEL = "hcp.io/metrics"
+"""On the one Service of a component whose /metrics Prometheus scrapes (value: the component, the `job` of its
+series): what a ServiceMonitor selects (hcp.monitoring.targets)."""

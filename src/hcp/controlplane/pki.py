@@ -17,6 +17,11 @@ operator restarts. Secret names and keys are HyperShift's:
     etcd-peer-tls           peer.crt peer.key peer-ca.crt
     etcd-client-tls         etcd-client.crt etcd-client.key etcd-client-ca.crt
     kas-server-crt          tls.crt tls.key     the API server's serving certificate
+    metrics-client          tls.crt tls.key ca.crt  Prometheus's client certificate (group system:monitoring)
+                                                for the API server's and the controllers' /metrics
+    etcd-metrics-client-tls etcd-client.crt etcd-client.key etcd-client-ca.crt  Prometheus's towards etcd
+    kcm-server, kube-scheduler-server  tls.crt tls.key ca.crt  the controllers' serving certificates (their
+                                                Services' names), so that scrapes verify them
     kas-kubelet-client-crt  tls.crt tls.key     the API server's client certificate for kubelets (user
                                                 kube-apiserver-kubelet-client, in no group: hcp.dataplane
                                                 binds it to system:kubelet-api-admin in the hosted cluster)
@@ -102,6 +107,13 @@ KONNECTIVITY_CLUSTER = "konnectivity-cluster"
 KONNECTIVITY_AGENT = "konnectivity-agent"
 IGNITION_SERVER_TLS = "ignition-server-tls"
 METRICS_SERVER_CRT = "metrics-server-crt"
+METRICS_CLIENT = "metrics-client"
+"""Prometheus's client certificate towards the hosted API server and the controllers (HyperShift's name)."""
+ETCD_METRICS_CLIENT_TLS = "etcd-metrics-client-tls"
+"""Prometheus's client certificate towards etcd (HyperShift's name and keys)."""
+KCM_SERVER = "kcm-server"
+SCHEDULER_SERVER = "kube-scheduler-server"
+"""Serving certificates of the controllers' secure ports, so that a scrape verifies them (HyperShift's names)."""
 SA_SIGNING_KEY = "sa-signing-key"
 KCM_KUBECONFIG = "kube-controller-manager-kubeconfig"
 SCHEDULER_KUBECONFIG = "kube-scheduler-kubeconfig"
@@ -121,6 +133,10 @@ BREAK_GLASS_USER_PREFIX = "system:customer-break-glass:"
 KAS_KUBELET_CLIENT_USER = "kube-apiserver-kubelet-client"
 """The API server's user towards kubelets (kubeadm's name), in no group: kubelets authorize it through
 the hosted cluster's RBAC, where hcp.dataplane binds it to system:kubelet-api-admin and nothing more."""
+METRICS_CLIENT_USER = "system:hcp:metrics"
+METRICS_CLIENT_GROUP = "system:monitoring"
+"""Upstream Kubernetes' group for monitoring (bootstrap ClusterRole and ClusterRoleBinding system:monitoring):
+/metrics, /livez, /readyz and nothing else, on the API server and, through its authorization, the controllers."""
 AGGREGATOR_CLIENT_USER = "front-proxy-client"
 """The API server's user towards aggregated API servers (kubeadm's name); its --requestheader-allowed-names."""
 KONNECTIVITY_AGENT_USER = "konnectivity-agent"
@@ -145,6 +161,8 @@ KAS_PORT = 6443
 ETCD_CLIENT_SERVICE = "etcd-client"
 ETCD_DISCOVERY_SERVICE = "etcd-discovery"
 KONNECTIVITY_SERVICE = "konnectivity-server"
+KCM_SERVICE = "kube-controller-manager"
+SCHEDULER_SERVICE = "kube-scheduler"
 IGNITION_SERVICE = "ignition-server"
 METRICS_SERVER_NAME = "metrics-server.kube-system.svc"
 """The hosted metrics-server Service as the aggregator dials it (it verifies this name against the root CA)."""
@@ -259,10 +277,25 @@ def _leaves(
         # Machines verify it by its key (the join command pins it), not by this CA, which they do not have yet.
         _Leaf(IGNITION_SERVER_TLS, ROOT_CA, IGNITION_SERVICE, TLS_CERT_KEY, TLS_KEY_KEY, CA_CERT_KEY,
               dns_names=tuple(ignition_names), ip_addresses=tuple(ignition_ips), server=True, keep_key=True),
+        # Prometheus's: the API server and the controllers authorize group system:monitoring to read /metrics;
+        # etcd authorizes any certificate of its CA (it has no roles), so this one is as strong as etcd-client.
+        _Leaf(METRICS_CLIENT, ROOT_CA, METRICS_CLIENT_USER, TLS_CERT_KEY, TLS_KEY_KEY, CA_CERT_KEY,
+              organizations=(METRICS_CLIENT_GROUP,), client=True),
+        _Leaf(ETCD_METRICS_CLIENT_TLS, ETCD_SIGNER, "etcd-metrics-client", ETCD_CLIENT_CERT_KEY, ETCD_CLIENT_KEY_KEY,
+              ETCD_CLIENT_CA_KEY, client=True),
+        _Leaf(KCM_SERVER, ROOT_CA, KCM_SERVICE, TLS_CERT_KEY, TLS_KEY_KEY, CA_CERT_KEY,
+              dns_names=_service_names(KCM_SERVICE, svc), ip_addresses=("127.0.0.1",), server=True),
+        _Leaf(SCHEDULER_SERVER, ROOT_CA, SCHEDULER_SERVICE, TLS_CERT_KEY, TLS_KEY_KEY, CA_CERT_KEY,
+              dns_names=_service_names(SCHEDULER_SERVICE, svc), ip_addresses=("127.0.0.1",), server=True),
         # Served by the hosted metrics-server; the aggregator checks it against the APIService's caBundle.
         _Leaf(METRICS_SERVER_CRT, ROOT_CA, METRICS_SERVER_NAME, TLS_CERT_KEY, TLS_KEY_KEY, CA_CERT_KEY,
               dns_names=(METRICS_SERVER_NAME,), server=True),
     ]
+
+
+def _service_names(service: str, svc: str) -> tuple[str, ...]:
+    """The names a Service of the control-plane namespace is reached by (`svc` is `<namespace>.svc`)."""
+    return (service, f"{service}.{svc}", f"{service}.{svc}.{CLUSTER_DOMAIN}", "localhost")
 
 
 def _kubeconfigs(namespace: str, hcp: HostedControlPlane, endpoint: Endpoint) -> list[_Kubeconfig]:

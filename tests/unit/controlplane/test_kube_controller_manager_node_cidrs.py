@@ -9,7 +9,8 @@ from tests.unit.controlplane.conftest import SINGLE_REPLICA, make_context, make_
 
 
 def _flags(networking: dict) -> dict[str, str]:
-    (deployment,) = adapter.render(make_context(make_hcp(SINGLE_REPLICA, networking=networking)))
+    (deployment,) = [o for o in adapter.render(make_context(make_hcp(SINGLE_REPLICA, networking=networking)))
+                     if o["kind"] == "Deployment"]
     (main,) = [c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == adapter.NAME]
     return dict(arg.removeprefix("--").split("=", 1) for arg in main["args"] if arg.startswith("--"))
 

@@ -99,7 +99,7 @@ def reaches(source: Endpoint, target: str, port_name: str) -> bool:
     ("the ignition server -> the API server", PODS["ignition-server"], "kube-apiserver", "client"),
     ("the operator -> kube-controller-manager's secure port", OPERATOR, "kube-controller-manager", "client"),
     ("the operator -> kube-scheduler's secure port", OPERATOR, "kube-scheduler", "client"),
-    ("a monitoring namespace -> etcd's metrics", MONITORING, "etcd", "metrics"),
+    ("a monitoring namespace -> etcd's client port (scraped with mutual TLS)", MONITORING, "etcd", "client"),
     ("a monitoring namespace -> kube-controller-manager's metrics", MONITORING, "kube-controller-manager", "client"),
     ("a monitoring namespace -> the konnectivity server's health", MONITORING, "kube-apiserver", "proxy-health"),
 ])
@@ -116,7 +116,8 @@ def test_the_flows_the_control_plane_needs_are_allowed(who, source, target, port
     ("users and nodes -> etcd", NODE, "etcd", "client"),
     ("any pod -> etcd", SOME_POD, "etcd", "client"),
     ("the operator -> etcd (it never dials it: backups run here)", OPERATOR, "etcd", "client"),
-    ("a monitoring namespace -> etcd's client port", MONITORING, "etcd", "client"),
+    ("a monitoring namespace -> etcd's plain-HTTP metrics port (scrapes use the TLS client port)", MONITORING, "etcd",
+     "metrics"),
     ("another hosted cluster's pods -> kube-controller-manager", OTHER["kube-apiserver"], "kube-controller-manager",
      "client"),
     ("another hosted cluster's pods -> kube-scheduler", OTHER["kube-scheduler"], "kube-scheduler", "client"),

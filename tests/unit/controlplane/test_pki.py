@@ -39,6 +39,10 @@ NAMES = [
     "konnectivity-cluster",
     "konnectivity-agent",
     "ignition-server-tls",
+    "metrics-client",
+    "etcd-metrics-client-tls",
+    "kcm-server",
+    "kube-scheduler-server",
     "metrics-server-crt",
     "sa-signing-key",
     "kube-controller-manager-kubeconfig",
@@ -62,6 +66,10 @@ KEYS = {
     "konnectivity-agent": {"tls.crt", "tls.key", "ca.crt"},
     "ignition-server-tls": {"tls.crt", "tls.key", "ca.crt"},
     "metrics-server-crt": {"tls.crt", "tls.key", "ca.crt"},
+    "metrics-client": {"tls.crt", "tls.key", "ca.crt"},
+    "etcd-metrics-client-tls": {"etcd-client.crt", "etcd-client.key", "etcd-client-ca.crt"},
+    "kcm-server": {"tls.crt", "tls.key", "ca.crt"},
+    "kube-scheduler-server": {"tls.crt", "tls.key", "ca.crt"},
     "sa-signing-key": {"service-account.key", "service-account.pub"},
     "kube-controller-manager-kubeconfig": {"kubeconfig"},
     "kube-scheduler-kubeconfig": {"kubeconfig"},
@@ -181,7 +189,8 @@ def test_a_missing_key_or_a_key_that_does_not_match_its_certificate_is_reissued(
 def test_a_new_ca_reissues_what_it_signs_and_nothing_else(hcp, data):
     existing = {key: value for key, value in data.items() if key != "etcd-signer"}
     after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, existing, endpoint_port=PORT))
-    assert changed(data, after) == {"etcd-signer", "etcd-server-tls", "etcd-peer-tls", "etcd-client-tls"}
+    assert changed(data, after) == {"etcd-signer", "etcd-server-tls", "etcd-peer-tls", "etcd-client-tls",
+                                    "etcd-metrics-client-tls"}
     for name, key in (("etcd-server-tls", "server.crt"), ("etcd-peer-tls", "peer.crt"),
                       ("etcd-client-tls", "etcd-client.crt")):
         cert(after[name][key]).verify_directly_issued_by(cert(after["etcd-signer"]["ca.crt"]))
@@ -192,7 +201,7 @@ def test_a_new_root_ca_reissues_the_api_servers_certificates_and_kubeconfigs(hcp
     after = as_existing(pki_secrets(NAMESPACE, hcp, HOST, existing, endpoint_port=PORT))
     assert changed(data, after) == {
         "root-ca", "kas-server-crt", "kas-kubelet-client-crt", "ignition-server-tls", "metrics-server-crt",
-        "kube-controller-manager-kubeconfig", "kube-scheduler-kubeconfig", "admin-kubeconfig",
+        "metrics-client", "kcm-server", "kube-scheduler-server", "kube-controller-manager-kubeconfig", "kube-scheduler-kubeconfig", "admin-kubeconfig",
         "kwok-kubeconfig",
     }
 
@@ -346,6 +355,8 @@ def test_kubeconfig_users_and_servers(data):
         config = kubeconfig(data[name]["kubeconfig"])
         assert config["server"] == server
         assert subject(cert(config["cert"])) == user
+    # Prometheus's: upstream's monitoring group, which may read /metrics and nothing else.
+    assert subject(cert(data["metrics-client"]["tls.crt"])) == ("system:hcp:metrics", ["system:monitoring"])
     # Its own user, in no group: the hosted cluster's RBAC grants it the kubelet API and nothing more.
     assert subject(cert(data["kas-kubelet-client-crt"]["tls.crt"])) == ("kube-apiserver-kubelet-client", [])
 

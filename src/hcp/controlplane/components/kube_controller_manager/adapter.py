@@ -19,7 +19,7 @@ import ipaddress
 from typing import Any
 
 from hcp.api.v1beta1.networking import AllocateNodeCIDRsMode, ClusterNetworking, NetworkType
-from hcp.controlplane.components.component import leader_elected_deployment
+from hcp.controlplane.components.component import leader_elected_deployment, load
 from hcp.controlplane.components.contract import Component
 from hcp.controlplane.context import RenderContext
 
@@ -38,7 +38,7 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
         main["args"] += _node_cidr_mask_flags(networking)
     else:
         main["args"].append("--allocate-node-cidrs=false")
-    return [deployment]
+    return [load(__package__, f"{NAME}.yaml")[f"Service/{NAME}"], deployment]
 
 
 def allocates_node_cidrs(networking: ClusterNetworking) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hcp.controlplane.components.component import leader_elected_deployment
+from hcp.controlplane.components.component import leader_elected_deployment, load
 from hcp.controlplane.components.contract import Component
 from hcp.controlplane.context import RenderContext
 
@@ -13,7 +13,7 @@ NAME = "kube-scheduler"
 
 def render(ctx: RenderContext) -> list[dict[str, Any]]:
     deployment, _ = leader_elected_deployment(ctx, __package__, NAME, cpu="20m", memory="50Mi")
-    return [deployment]
+    return [load(__package__, f"{NAME}.yaml")[f"Service/{NAME}"], deployment]
 
 
 COMPONENT = Component(NAME, render, workloads=(("Deployment", NAME),), depends_on=("kube-apiserver",))
