@@ -78,7 +78,8 @@ HYPERSHIFT_ONLY = {
 """HyperShift fields hcp accepts and reports, each set to something that would matter."""
 
 UNHONOURED = [
-    "spec.capabilities", "spec.kubeAPIServerDNSName", "spec.updateService", "spec.autoscaling", "spec.monitoring",
+    "spec.capabilities", "spec.kubeAPIServerDNSName", "spec.updateService", "spec.autoscaling",
+    "spec.monitoring.metricsForwarding",
     "spec.operatorConfiguration", "spec.imageContentSources", "spec.additionalTrustBundle",
 ]
 """The paths SupportedConfiguration names for HYPERSHIFT_ONLY, in the order it names them."""

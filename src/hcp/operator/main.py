@@ -45,6 +45,9 @@ from hcp.operator.etcdbackup.scheduler import EtcdBackupScheduler
 from hcp.operator.hostedcluster import HostedClusterController
 from hcp.operator.install import METRICS_PORT, OPERATOR_IMAGE_ENV
 from hcp.operator.metrics import CacheCollector, CapacityCollector
+from hcp.operator.monitoring import KEY as MONITORING_KEY, MonitoringController, to_key as monitoring_key
+from hcp.monitoring import METRICS_SET_ENV
+from hcp.monitoring.sets import MetricsSetError, parse_metrics_set
 from hcp.capacity.baseline import BASELINE_CONFIGMAP, BASELINE_NAMESPACE, baselines_from_configmap
 from hcp.operator.nodepool import NodePoolController, Settings
 from hcp.platforms.container import MACHINE_LABEL
@@ -75,6 +78,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="a registry name as the release's pull specs spell it, and the https URL where "
                              "nodes reach it (trusted with --registry-ca); repeatable")
     parser.add_argument("--no-leader-elect", dest="leader_elect", action="store_false")
+    parser.add_argument("--prometheus-namespace", metavar="NAMESPACE",
+                        help="where hcp's Prometheus runs (`hcp install --prometheus`): the operator writes its "
+                             "scrape configuration there; default: hcp runs no Prometheus")
     parser.add_argument("--metrics-port", type=int, default=METRICS_PORT,
                         help=f"port of /metrics, /healthz and /readyz, on all interfaces; 0 picks a free one "
                              f"(default {METRICS_PORT})")
@@ -185,6 +191,16 @@ async def run(options: argparse.Namespace) -> None:
     schedule_controller.watch(clusters)
     schedule_controller.watch(backups, annotation_keys(CLUSTER_ANNOTATION))
 
+    # What Prometheus scrapes: its configuration Secret (with --prometheus-namespace) and ServiceMonitors (where the
+    # Prometheus Operator's CRD exists), under each cluster's metrics set (docs 11.1).
+    monitoring = MonitoringController(client, control_planes=control_planes, clusters=clusters,
+                                      operator_namespace=options.namespace, metrics_set=metrics_set(),
+                                      prometheus_namespace=options.prometheus_namespace)
+    monitoring_controller = Controller("monitoring", monitoring.reconcile, workers=1)
+    monitoring_controller.watch(control_planes, monitoring_key)
+    monitoring_controller.watch(clusters, monitoring_key)
+    monitoring_controller.queue.add(MONITORING_KEY)  # a first pass with no control plane yet: Prometheus's config
+
     identity = os.environ.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}"
     elector = LeaderElector(client, namespace=options.namespace, name="hypershift-operator", identity=identity) \
         if options.leader_elect else None
@@ -203,6 +219,7 @@ async def run(options: argparse.Namespace) -> None:
     manager.add(data_plane_controller)
     manager.add(backup_controller)
     manager.add(schedule_controller)
+    manager.add(monitoring_controller)
     # Served first: the probes must be answered while the rest starts (or waits for the API server).
     server = MetricsServer(registry, manager.readiness)
     await server.start(options.metrics_port)
@@ -229,6 +246,14 @@ async def sizing_baselines(client) -> dict:
     except ValueError as error:
         log.error("%s; using hcp's default sizing baseline", error)
         return baselines_from_configmap(None)
+
+
+def metrics_set():
+    """METRICS_SET from the environment (docs 11.1), or the operator refuses to start with one line."""
+    try:
+        return parse_metrics_set(os.environ.get(METRICS_SET_ENV))
+    except MetricsSetError as error:
+        raise SystemExit(f"hcp-operator: {METRICS_SET_ENV}: {error}") from None
 
 
 def metrics_registry() -> CollectorRegistry:

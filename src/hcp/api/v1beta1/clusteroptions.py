@@ -183,14 +183,15 @@ class MetricsForwardingSpec(KubeModel):
 
 
 class MonitoringSpec(KubeModel):
-    """Monitoring of the hosted cluster (OpenShift's monitoring stack, which hcp does not run)."""
+    """Monitoring of the hosted cluster's control plane: which metrics are collected (honoured), and forwarding
+    into the hosted cluster's monitoring stack (OpenShift's, which hcp does not run: reported as unsupported)."""
 
     model_config = ConfigDict(json_schema_extra=kube_schema(keywords={"minProperties": 1}))
 
     metrics_forwarding: MetricsForwardingSpec | None = None
     """Forwarding of control-plane metrics to the hosted cluster's monitoring stack."""
     metrics_set: MetricsSet | None = None
-    """Which control-plane metrics are collected."""
+    """Which control-plane metrics are collected (docs 11.1); overrides the operator's METRICS_SET."""
 
 
 # --- spec.operatorConfiguration ---------------------------------------------------------------
@@ -295,8 +296,10 @@ def unhonoured_fields(spec: Any) -> list[str]:
         fields.append("spec.updateService")
     if _asks_for_something(spec.autoscaling):
         fields.append("spec.autoscaling")
-    if _asks_for_something(spec.monitoring):
-        fields.append("spec.monitoring")
+    # metricsSet is honoured (the scrape configuration and ServiceMonitors, hcp.operator.monitoring); forwarding
+    # into the hosted cluster's own monitoring stack is OpenShift's, which hcp does not run.
+    if spec.monitoring is not None and _asks_for_something(spec.monitoring.metrics_forwarding):
+        fields.append("spec.monitoring.metricsForwarding")
     if _asks_for_something(spec.operator_configuration):
         fields.append("spec.operatorConfiguration")
     if spec.olm_catalog_placement == OLMCatalogPlacement.GUEST:
