@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -129,9 +130,11 @@ class MetricsServer:
         assert self._server is not None, "not started"
         return self._server.sockets[0].getsockname()[1]
 
-    async def start(self, port: int, host: str | None = None) -> None:
-        """Listen on `port` on all interfaces (host None), as a probe from the kubelet and a scrape need."""
-        self._server = await asyncio.start_server(self._handle, host=host, port=port, limit=MAX_REQUEST_LINE)
+    async def start(self, port: int, host: str | None = None, tls: ssl.SSLContext | None = None) -> None:
+        """Listen on `port` on all interfaces (host None), as a probe from the kubelet and a scrape need; over
+        TLS with `tls` (a server context), plain HTTP without."""
+        self._server = await asyncio.start_server(self._handle, host=host, port=port, limit=MAX_REQUEST_LINE,
+                                                  ssl=tls)
 
     async def stop(self) -> None:
         if self._server is not None:

@@ -116,12 +116,20 @@ def scrape_job(plane: ControlPlane, target: Target, sre: Mapping[str, list[Relab
     return job
 
 
-def management_jobs(operator_namespace: str) -> list[dict[str, Any]]:
-    """The operator's metrics and the management nodes' cAdvisor (through the API server, as the ServiceAccount)."""
+OPERATOR_CA_KEY = "operator.ca.crt"
+"""The CA of the operator's serving certificate, in the Secret (hcp.operator.serving)."""
+
+
+def management_jobs(operator_namespace: str, operator_tls: bool) -> list[dict[str, Any]]:
+    """The operator's metrics (over TLS when it serves so) and the management nodes' cAdvisor (through the API
+    server, as Prometheus's ServiceAccount)."""
     token = f"{SERVICE_ACCOUNT_DIR}/token"
+    operator_tls_config = {"scheme": "https", "tls_config": {
+        "ca_file": _path(OPERATOR_CA_KEY), "server_name": f"operator.{operator_namespace}.svc"}} if operator_tls else {}
     return [
         {
             "job_name": OPERATOR_JOB,
+            **operator_tls_config,
             "kubernetes_sd_configs": [{"role": "pod", "namespaces": {"names": [operator_namespace]}}],
             "relabel_configs": [
                 _keep(["__meta_kubernetes_pod_label_app", "__meta_kubernetes_pod_container_port_name"],
@@ -150,9 +158,9 @@ def management_jobs(operator_namespace: str) -> list[dict[str, Any]]:
 
 
 def config(planes: Sequence[ScrapedControlPlane], sre: Mapping[str, list[RelabelConfig]] | None,
-           operator_namespace: str) -> dict[str, Any]:
+           operator_namespace: str, operator_tls: bool = False) -> dict[str, Any]:
     """prometheus.yml: the management jobs, then each control plane's components whose certificates exist."""
-    jobs = management_jobs(operator_namespace)
+    jobs = management_jobs(operator_namespace, operator_tls)
     for scraped in sorted(planes, key=lambda each: each.plane.namespace):
         jobs += [scrape_job(scraped.plane, target, sre) for target in targets(scraped.plane) if scraped.ready(target)]
     return {"global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
@@ -164,13 +172,17 @@ def web_config() -> dict[str, Any]:
 
 
 def render(planes: Sequence[ScrapedControlPlane], sre: Mapping[str, list[RelabelConfig]] | None,
-           serving: ServingCertificate, operator_namespace: str) -> dict[str, Any]:
-    """The Secret CONFIG_SECRET: configuration, serving certificate and every certificate file the jobs name."""
+           serving: ServingCertificate, operator_namespace: str, operator_ca: bytes | None = None) -> dict[str, Any]:
+    """The Secret CONFIG_SECRET: configuration, serving certificate and every certificate file the jobs name.
+    `operator_ca`: the CA of the operator's serving certificate; None: it serves plain HTTP."""
     files: dict[str, bytes] = {
-        CONFIG_KEY: yaml.safe_dump(config(planes, sre, operator_namespace), sort_keys=False).encode(),
+        CONFIG_KEY: yaml.safe_dump(config(planes, sre, operator_namespace, operator_ca is not None),
+                                   sort_keys=False).encode(),
         WEB_CONFIG_KEY: yaml.safe_dump(web_config(), sort_keys=False).encode(),
         SERVING_CERT_KEY: serving.cert_pem, SERVING_KEY_KEY: serving.key_pem, SERVING_CA_KEY: serving.ca_pem,
     }
+    if operator_ca is not None:
+        files[OPERATOR_CA_KEY] = operator_ca
     for scraped in planes:
         for target in targets(scraped.plane):
             if target.tls is None or not scraped.ready(target):

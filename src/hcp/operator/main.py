@@ -45,6 +45,7 @@ from hcp.operator.etcdbackup.scheduler import EtcdBackupScheduler
 from hcp.operator.hostedcluster import HostedClusterController
 from hcp.operator.install import METRICS_PORT, OPERATOR_IMAGE_ENV
 from hcp.operator.metrics import CacheCollector, CapacityCollector
+from hcp.operator import serving as serving_certificate
 from hcp.operator.monitoring import KEY as MONITORING_KEY, MonitoringController, to_key as monitoring_key
 from hcp.monitoring import METRICS_SET_ENV
 from hcp.monitoring.sets import MetricsSetError, parse_metrics_set
@@ -78,6 +79,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="a registry name as the release's pull specs spell it, and the https URL where "
                              "nodes reach it (trusted with --registry-ca); repeatable")
     parser.add_argument("--no-leader-elect", dest="leader_elect", action="store_false")
+    parser.add_argument("--serving-secret", metavar="NAME",
+                        help="serve --metrics-port over TLS with the certificate in this Secret of --namespace, "
+                             "minted there if missing (`hcp install` passes operator-serving-cert); default: "
+                             "plain HTTP")
     parser.add_argument("--prometheus-namespace", metavar="NAMESPACE",
                         help="where hcp's Prometheus runs (`hcp install --prometheus`): the operator writes its "
                              "scrape configuration there; default: hcp runs no Prometheus")
@@ -195,7 +200,8 @@ async def run(options: argparse.Namespace) -> None:
     # Prometheus Operator's CRD exists), under each cluster's metrics set (docs 11.1).
     monitoring = MonitoringController(client, control_planes=control_planes, clusters=clusters,
                                       operator_namespace=options.namespace, metrics_set=metrics_set(),
-                                      prometheus_namespace=options.prometheus_namespace)
+                                      prometheus_namespace=options.prometheus_namespace,
+                                      operator_serving_secret=options.serving_secret)
     monitoring_controller = Controller("monitoring", monitoring.reconcile, workers=1)
     monitoring_controller.watch(control_planes, monitoring_key)
     monitoring_controller.watch(clusters, monitoring_key)
@@ -222,7 +228,9 @@ async def run(options: argparse.Namespace) -> None:
     manager.add(monitoring_controller)
     # Served first: the probes must be answered while the rest starts (or waits for the API server).
     server = MetricsServer(registry, manager.readiness)
-    await server.start(options.metrics_port)
+    serving = await serving_certificate.ensure(client, options.namespace, options.serving_secret) \
+        if options.serving_secret else None
+    await server.start(options.metrics_port, tls=serving_certificate.server_context(serving) if serving else None)
     try:
         await apply(client, supported_versions_configmap(__version__))
         await manager.run()

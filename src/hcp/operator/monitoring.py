@@ -42,6 +42,7 @@ from hcp.monitoring.prometheus import (
 )
 from hcp.monitoring.sets import MetricsSet, MetricsSetError, RelabelConfig, effective, parse_sre_config
 from hcp.monitoring.targets import SERVICE_MONITOR_API, TARGETS, ControlPlane, service_monitors, targets
+from hcp.operator.serving import CA_KEY as OPERATOR_SERVING_CA_KEY
 from hcp.pki import issue, new_ca, renew_at
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,8 @@ def serving_certificate(existing: dict[str, bytes], namespace: str,
 
 class MonitoringController:
     def __init__(self, client: AsyncClient, *, control_planes: Informer, clusters: Informer, operator_namespace: str,
-                 metrics_set: MetricsSet, prometheus_namespace: str | None = NAMESPACE) -> None:
+                 metrics_set: MetricsSet, prometheus_namespace: str | None = NAMESPACE,
+                 operator_serving_secret: str | None = None) -> None:
         self.client = client
         self.control_planes = control_planes
         self.clusters = clusters
@@ -87,6 +89,8 @@ class MonitoringController:
         self.metrics_set = metrics_set
         self.prometheus_namespace = prometheus_namespace
         """Where Prometheus runs (hcp.monitoring.NAMESPACE); None: hcp runs none, its config is not written."""
+        self.operator_serving_secret = operator_serving_secret
+        """The Secret of the operator's serving certificate (hcp.operator.serving); None: it serves plain HTTP."""
         self._sre: dict[str, list[RelabelConfig]] = {}
         self._sre_text: str | None = None
 
@@ -161,8 +165,12 @@ class MonitoringController:
             scraped.append(ScrapedControlPlane(plane, secrets))
         existing = await get_or_none(self.client, Secret, CONFIG_SECRET, self.prometheus_namespace)
         current = secret_data(as_dict(existing)) if existing is not None else {}
+        operator_ca = None
+        if self.operator_serving_secret:
+            found = await get_or_none(self.client, Secret, self.operator_serving_secret, self.operator_namespace)
+            operator_ca = secret_data(as_dict(found)).get(OPERATOR_SERVING_CA_KEY) if found is not None else None
         desired = render(scraped, sre, serving_certificate(current, self.prometheus_namespace),
-                         self.operator_namespace)
+                         self.operator_namespace, operator_ca)
         desired["metadata"]["namespace"] = self.prometheus_namespace
         if secret_data(desired) != current:
             await apply(self.client, desired)

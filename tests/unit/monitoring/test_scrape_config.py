@@ -97,3 +97,15 @@ def test_the_serving_certificate_is_kept_until_due_and_then_renewed():
     renewed = serving_certificate({"tls.crt": first.cert_pem, "tls.key": first.key_pem, "ca.crt": first.ca_pem},
                                   NAMESPACE, now=later)
     assert renewed.cert_pem != first.cert_pem
+
+
+def test_the_operator_is_scraped_over_tls_when_it_serves_so():
+    plain = jobs(config([], None, "hypershift"))["hcp-operator"]
+    assert "tls_config" not in plain
+    secret = render([], None, SERVING, "hypershift", operator_ca=b"OPERATOR-CA")
+    data = {key: base64.b64decode(value) for key, value in secret["data"].items()}
+    operator = jobs(yaml.safe_load(data[CONFIG_KEY]))["hcp-operator"]
+    assert operator["scheme"] == "https"
+    assert operator["tls_config"] == {"ca_file": "/etc/prometheus/config/operator.ca.crt",
+                                      "server_name": "operator.hypershift.svc"}
+    assert data["operator.ca.crt"] == b"OPERATOR-CA"
