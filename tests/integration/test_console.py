@@ -206,6 +206,12 @@ def test_create_scale_download_and_destroy_in_the_browser(operator_installed, co
                                                   "jsonpath={.status.controlPlaneEndpoint}").stdout)
         assert config["kind"] == "Config"
         assert config["clusters"][0]["cluster"]["server"] == f"https://{endpoint['host']}:{endpoint['port']}"
+
+        # Metrics: the plots, or the one line that says why there are none (alice may not use Prometheus's
+        # service proxy in hcp-monitoring: the API's Forbidden, verbatim), never an error.
+        wait_for(lambda: text(browser, "#plots-unavailable") or browser.find_elements(By.CSS_SELECTOR, "#plots svg"),
+                 60, "the plots or the line saying why there are none")
+        assert not text(browser, "#plots-error"), text(browser, "#plots-error")
         screenshot(browser, tmp_path, "cluster-page.png")
 
         # Destroy: a wrong name is refused; the right one removes the cluster, and the list follows.

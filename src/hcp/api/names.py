@@ -8,6 +8,8 @@ hcp's.
 
 from __future__ import annotations
 
+import uuid
+
 FINALIZER = "hypershift.openshift.io/finalizer"
 """On HostedClusters and NodePools: the operator removes what they made before they go."""
 
@@ -61,3 +63,9 @@ def control_plane_namespace_metadata(namespace: str, name: str, uid: str) -> dic
     return {"name": control_plane_namespace(namespace, name),
             "labels": {HOSTED_CONTROL_PLANE_LABEL: "true", HOSTED_CLUSTER_UID_LABEL: uid},
             "annotations": {CLUSTER_ANNOTATION: f"{namespace}/{name}"}}
+
+
+def cluster_id(spec_cluster_id: str | None, uid: str) -> str:
+    """A HostedCluster's cluster ID: its spec.clusterID, or when unset the one the operator gives its
+    HostedControlPlane (a UUID derived from the HostedCluster's UID). Metrics carry it as label `_id`."""
+    return spec_cluster_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"hcp:{uid}"))

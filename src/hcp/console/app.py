@@ -31,6 +31,7 @@ from urllib.parse import parse_qs
 from hcp.console import backend
 from hcp.console.backend import ApiProblem, ManagementAPI
 from hcp.hostedcluster.kube import Kube
+from hcp.monitoring import NAMESPACE as MONITORING_NAMESPACE
 
 COOKIE = "hcp-console"
 SESSION_SECONDS = 8 * 3600
@@ -47,7 +48,6 @@ SECURITY_HEADERS = [
     ("X-Frame-Options", "DENY"),
     ("Strict-Transport-Security", "max-age=31536000"),
 ]
-PROMETHEUS_NOTE = "needs Prometheus (issue 12 req 2)"
 
 
 @dataclass
@@ -219,7 +219,7 @@ class Console:
         if len(parts) == 3 and parts[0] == "clusters" and method == "GET":
             namespace, name = _names(request, parts[1], parts[2])
             return self._page(f"{namespace}/{name}", "cluster.html", user, page="cluster", namespace=namespace,
-                              name=name, prometheus=PROMETHEUS_NOTE)
+                              name=name, monitoring_namespace=MONITORING_NAMESPACE)
         if parts[:1] != ["api"]:
             return _not_found(request)
         return self._api(request, parts[1:], kube, session, token)
@@ -256,6 +256,12 @@ class Console:
                 text = backend.kubeconfig(kube, namespace, name)
                 return Response(200, text.encode(), "application/yaml", [
                     ("Content-Disposition", f'attachment; filename="{name}.kubeconfig"')])
+            if rest == ["metrics"] and method == "GET":
+                return _json(backend.metrics(kube, namespace, name))
+            if rest == ["dashboard"] and method == "GET":
+                filename, text = backend.grafana_dashboard(kube, namespace, name)
+                return Response(200, text.encode(), "application/json", [
+                    ("Content-Disposition", f'attachment; filename="{filename}"')])
             if rest == ["update"] and method == "POST":
                 backend.start_update(kube, namespace, name, str(request.json().get("image") or ""))
                 return _json({"ok": True})

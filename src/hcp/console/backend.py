@@ -39,8 +39,14 @@ from hcp.capacity.report import report, table
 from hcp.hostedcluster import lifecycle, objects
 from hcp.hostedcluster.kube import HostedClusterError, Kube
 from hcp.hostedcluster.kubeconfig import admin_kubeconfig
+from hcp.api.names import control_plane_namespace
+from hcp.console.plots import matrix_series, svg_plot
 from hcp.kube.apply import resource_of
 from hcp.kube.objects import as_dict
+from hcp.monitoring import DASHBOARD_TEMPLATE_CONFIGMAP, NAMESPACE as MONITORING_NAMESPACE, PROMETHEUS, \
+    PROMETHEUS_PORT_NAME
+from hcp.monitoring.dashboard import console_plots, dashboard_name, default_template, render_for, template_from
+from hcp.operator.install import NAMESPACE as OPERATOR_NAMESPACE
 from hcp.release.versions import SUPPORTED_VERSIONS_NAME, SUPPORTED_VERSIONS_NAMESPACE, supported_release_versions, \
     release_image
 
@@ -51,6 +57,11 @@ API_GROUP_PATH = "/apis/hypershift.openshift.io/v1beta1"
 SUMMARY_CONDITIONS = ("Available", "Progressing", "Degraded")
 DESTROY_GRACE_SECONDS = 600.0
 """As `hcp destroy cluster`'s default --cluster-grace-period (10m)."""
+PROMETHEUS_QUERY_RANGE = (f"/api/v1/namespaces/{MONITORING_NAMESPACE}/services/https:{PROMETHEUS}:"
+                          f"{PROMETHEUS_PORT_NAME}/proxy/api/v1/query_range")
+"""Prometheus's range queries, through the management API server's service proxy (the user's rights decide)."""
+PLOT_SECONDS, PLOT_STEP_SECONDS = 3600, 60
+"""The console's plots show the last hour, a point a minute."""
 
 
 class ApiProblem(Exception):
@@ -411,3 +422,67 @@ def destroy(management: ManagementAPI, token: str, namespace: str, name: str, co
 def _already_gone(problem: ApiProblem) -> bool:
     """destroy_cluster's "not found and nothing of it is left": what a finished destroy looks like."""
     return "nothing of it is left" in str(problem)
+
+
+def metrics(kube: Kube, namespace: str, name: str, now: float | None = None) -> dict[str, Any]:
+    """The cluster page's plots (hcp.monitoring.dashboard.console_plots) over the last hour, each drawn as SVG.
+
+    Prometheus is asked through the API server's service proxy with the user's
+    token. When no Prometheus answers there (404: no such service or namespace;
+    503: no ready pod) or the user may not use the proxy (403, the API's words
+    verbatim), the answer is one line in `unavailable` and no plots; a query
+    Prometheus refuses is that plot's `error`.
+    """
+    end = float(int(now if now is not None else time.time()))
+    start = end - PLOT_SECONDS
+    target = control_plane_namespace(namespace, name)
+    drawn = []
+    for plot in console_plots():
+        params = {"query": plot.promql(target), "start": start, "end": end, "step": PLOT_STEP_SECONDS}
+        response = calling(lambda: kube.request("GET", PROMETHEUS_QUERY_RANGE, params=params))
+        body = _json_or_none(response)
+        prometheus_error = isinstance(body, dict) and body.get("status") == "error" and "errorType" in body
+        if response.is_error and not prometheus_error:
+            return {"plots": [], "unavailable": _unavailable(response), "start": start, "end": end}
+        entry = {"title": plot.title, "unit": plot.unit, "query": params["query"], "svg": None, "error": None}
+        if prometheus_error or not isinstance(body, dict) or body.get("status") != "success":
+            entry["error"] = f"Prometheus: {body.get('error') if isinstance(body, dict) else response.text.strip()}"
+        else:
+            entry["svg"] = svg_plot(matrix_series(body, plot.legend), plot.unit, start=start, end=end,
+                                    step=PLOT_STEP_SECONDS, title=plot.title)
+        drawn.append(entry)
+    return {"plots": drawn, "unavailable": None, "start": start, "end": end}
+
+
+def _json_or_none(response: httpx2.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _unavailable(response: httpx2.Response) -> str:
+    """The one line the page shows instead of plots when the service proxy does not lead to Prometheus."""
+    code, message = response.status_code, _message(response)
+    if code == 403:
+        return message
+    where = f"service {MONITORING_NAMESPACE}/{PROMETHEUS}"
+    if code in (404, 503):
+        return (f"No plots: Prometheus is not installed or not running ({where} through the API server's proxy "
+                f"answered {code}: {message}); `hcp install --prometheus` deploys it.")
+    return f"No plots: Prometheus could not be reached ({where} through the API server's proxy answered {code}: " \
+           f"{message})."
+
+
+def grafana_dashboard(kube: Kube, namespace: str, name: str) -> tuple[str, str]:
+    """(file name, JSON) of the cluster's Grafana dashboard, as the operator renders it: from ConfigMap
+    hypershift/monitoring-dashboard-template when the user may read it, else from hcp's default template."""
+    cluster = calling(lambda: lifecycle.hosted_cluster(kube, namespace, name))
+    try:
+        configmap = calling(lambda: kube.get_or_none(ConfigMap, DASHBOARD_TEMPLATE_CONFIGMAP, OPERATOR_NAMESPACE))
+    except ApiProblem as problem:
+        if problem.code != 403:
+            raise
+        configmap = None
+    template = template_from(as_dict(configmap)) if configmap is not None else None
+    return f"{dashboard_name(namespace, name)}.json", render_for(template or default_template(), cluster)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,6 +50,7 @@ from hcp.api.names import (
     HOSTED_CLUSTER_UID_LABEL,
     RESOURCE_REQUEST_OVERRIDE_PREFIX,
     RESTART_DATE_ANNOTATION,
+    cluster_id,
     control_plane_namespace,
     control_plane_namespace_metadata,
 )
@@ -110,7 +110,7 @@ def control_plane_manifest(hc: HostedCluster, spec: dict[str, Any], target: str)
         hcp_spec["controlPlaneReleaseImage"] = spec["controlPlaneRelease"]["image"]
     hcp_spec.setdefault("sshKey", {})  # a cluster without an SSH key has an empty reference, as in HyperShift
     hcp_spec.setdefault("infraID", hc.metadata.name)
-    hcp_spec.setdefault("clusterID", str(uuid.uuid5(uuid.NAMESPACE_URL, f"hcp:{hc.metadata.uid}")))
+    hcp_spec["clusterID"] = cluster_id(hcp_spec.get("clusterID"), hc.metadata.uid)
     annotations = {CLUSTER_ANNOTATION: f"{hc.metadata.namespace}/{hc.metadata.name}"}
     for key, value in (hc.metadata.annotations or {}).items():
         if value and propagated_annotation(key):

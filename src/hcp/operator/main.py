@@ -43,6 +43,9 @@ from hcp.operator.etcdbackup.controller import EtcdBackupController, backup_keys
 from hcp.operator.etcdbackup.job import BACKUP_LABEL
 from hcp.operator.etcdbackup.scheduler import EtcdBackupScheduler
 from hcp.operator.hostedcluster import HostedClusterController
+from hcp.monitoring import NAMESPACE as MONITORING_NAMESPACE
+from hcp.monitoring.dashboard import MANAGED_BY as DASHBOARD_MANAGED_BY
+from hcp.operator.dashboards import DashboardController, dashboards_enabled
 from hcp.operator.install import METRICS_PORT, OPERATOR_IMAGE_ENV
 from hcp.operator.metrics import CacheCollector, CapacityCollector
 from hcp.operator import serving as serving_certificate
@@ -176,6 +179,13 @@ async def run(options: argparse.Namespace) -> None:
     data_plane_controller = DataPlaneController(client, events, control_planes=control_planes,
                                                 node_pools=node_pools).controller
 
+    # Monitoring dashboards (docs 11.2): a Grafana dashboard ConfigMap per HostedCluster with MONITORING_DASHBOARDS=1,
+    # none (those it made deleted) without it.
+    dashboards = DashboardController(
+        client, clusters=clusters, templates=Informer(client, ConfigMap, namespace=options.namespace),
+        dashboards=Informer(client, ConfigMap, namespace=MONITORING_NAMESPACE, labels=DASHBOARD_MANAGED_BY),
+        operator_namespace=options.namespace, enabled=dashboards_enabled(os.environ)).controller
+
     # One-shot etcd backups: a Job beside etcd per HCPEtcdBackup. One worker: the check that no other backup
     # of the namespace runs and the Job's creation are not raced by a second worker.
     backups = Informer(client, resource_of(HCPEtcdBackup))
@@ -221,6 +231,7 @@ async def run(options: argparse.Namespace) -> None:
     manager.add_informer(nodes)
     manager.add(cluster_controller)
     manager.add(node_pool_controller)
+    manager.add(dashboards)
     manager.add(control_plane_controller)
     manager.add(data_plane_controller)
     manager.add(backup_controller)

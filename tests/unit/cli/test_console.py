@@ -50,6 +50,10 @@ class UserAPI(FakeAPI):
     def __init__(self):
         super().__init__()
         self.tokens_seen: list[str] = []
+        self.prometheus = None
+        """Answers requests to Prometheus's service proxy path when set (else: 404, no such service)."""
+        self.forbidden: set[str] = set()
+        """Paths the good user may not GET either (403, as RBAC words it)."""
 
     def handle(self, request):
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -60,6 +64,10 @@ class UserAPI(FakeAPI):
         if path == "/apis/authentication.k8s.io/v1/selfsubjectreviews":
             return _response(201, {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview",
                                    "status": {"userInfo": {"username": USERS[token], "groups": ["g"]}}})
+        if path in self.forbidden:
+            return _status(403, f'forbidden: User "{USERS[token]}" cannot get path {path}', reason="Forbidden")
+        if "/proxy/" in path and self.prometheus is not None:
+            return self.prometheus(request)
         if token == NOBODY:
             return _status(403, f'hostedclusters.hypershift.openshift.io is forbidden: User "{USERS[token]}" '
                                 f'cannot list resource "hostedclusters" in API group "hypershift.openshift.io" '
@@ -247,7 +255,8 @@ def test_the_cluster_page_has_node_pools_events_and_updates(world):
     assert detail["availableUpdates"] == [RELEASE.replace("1.37.1", "1.37.2")]
     assert detail["kubeconfigReady"] and detail["destroy"] is None
     page = call(console, "GET", "/clusters/team-a/demo", cookie=sid)
-    assert page.status == 200 and b"needs Prometheus (issue 12 req 2)" in page.body
+    assert page.status == 200 and b"<h2>Metrics</h2>" in page.body and b'id="plots"' in page.body
+    assert b'href="/api/clusters/team-a/demo/dashboard" download>Grafana dashboard</a>' in page.body
     missing = call(console, "GET", "/api/clusters/team-a/nothing", cookie=sid)
     assert missing.status == 400 and b"HostedCluster team-a/nothing not found" in missing.body
 
@@ -270,6 +279,114 @@ def test_capacity_is_hcp_capacitys_report(world):
     sid = sign_in(console)
     data = json.loads(call(console, "GET", "/api/capacity", cookie=sid).body)
     assert "request" in data["table"] and data["report"]["nodes"]
+
+
+# -- metrics ---------------------------------------------------------------------------------------------------
+
+PROXY = "/api/v1/namespaces/hcp-monitoring/services/https:prometheus:web/proxy/api/v1/query_range"
+
+
+def prometheus(queries: list, fail: dict | None = None):
+    """Prometheus behind the service proxy: each query_range answered with two series a minute apart."""
+    import httpx2
+    from urllib.parse import parse_qs
+
+    def answer(request):
+        assert request.url.path == PROXY
+        params = {k: v[0] for k, v in parse_qs(request.url.query.decode()).items()}
+        queries.append(params)
+        for needle, (code, body) in (fail or {}).items():
+            if needle in params["query"]:
+                return httpx2.Response(code, json=body)
+        start, end, step = float(params["start"]), float(params["end"]), float(params["step"])
+        values = [[start + i * step, str(i)] for i in range(int((end - start) / step) + 1)]
+        result = [{"metric": {"pod": pod, "code": "200"}, "values": values} for pod in ("etcd-0", "etcd-1")]
+        return httpx2.Response(200, json={"status": "success", "data": {"resultType": "matrix", "result": result}})
+
+    return answer
+
+
+def test_the_plots_are_prometheus_queries_through_the_service_proxy_drawn_as_svg(world):
+    fake, console = world
+    cluster(fake)
+    queries = []
+    fake.prometheus = prometheus(queries)
+    sid = sign_in(console)
+    response = call(console, "GET", "/api/clusters/team-a/demo/metrics", cookie=sid)
+    assert response.status == 200, response.body
+    data = json.loads(response.body)
+    assert data["unavailable"] is None
+    assert [p["title"] for p in data["plots"]] == ["API request rate by code", "etcd database size",
+                                                   "Control-plane CPU by pod", "Control-plane memory by pod"]
+    assert queries[0]["query"] == 'sum by (code) (rate(apiserver_request_total{namespace="team-a-demo"}[5m]))'
+    assert all('namespace="team-a-demo"' in q["query"] for q in queries)
+    assert {float(q["end"]) - float(q["start"]) for q in queries} == {3600.0} and {q["step"] for q in queries} == {"60"}
+    for plot in data["plots"]:
+        assert plot["error"] is None and plot["svg"].startswith("<svg") and plot["svg"].count("<polyline") == 2
+    assert 'etcd-0 <tspan fill="#1d2330">60 B</tspan>' in data["plots"][1]["svg"]  # the last value, in bytes
+    assert set(fake.tokens_seen) == {GOOD}
+
+
+def test_without_prometheus_the_page_gets_one_line_not_an_error(world):
+    fake, console = world
+    cluster(fake)
+    sid = sign_in(console)
+    data = json.loads(call(console, "GET", "/api/clusters/team-a/demo/metrics", cookie=sid).body)
+    assert data["plots"] == []
+    assert data["unavailable"].startswith("No plots: Prometheus is not installed or not running (service "
+                                          "hcp-monitoring/prometheus through the API server's proxy answered 404")
+    assert "`hcp install --prometheus` deploys it" in data["unavailable"]
+    fake.prometheus = lambda request: _status(503, 'no endpoints available for service "https:prometheus:web"',
+                                              reason="ServiceUnavailable")
+    data = json.loads(call(console, "GET", "/api/clusters/team-a/demo/metrics", cookie=sid).body)
+    assert "answered 503: no endpoints available" in data["unavailable"]
+
+
+def test_a_user_who_may_not_use_the_proxy_reads_the_apis_words(world):
+    fake, console = world
+    cluster(fake)
+    message = ('services "https:prometheus:web" is forbidden: User "system:serviceaccount:team-a:alice" cannot get '
+               'resource "services/proxy" in API group "" in the namespace "hcp-monitoring"')
+    fake.prometheus = lambda request: _status(403, message, reason="Forbidden")
+    sid = sign_in(console)
+    response = call(console, "GET", "/api/clusters/team-a/demo/metrics", cookie=sid)
+    assert response.status == 200 and json.loads(response.body) | {"start": 0, "end": 0} == {
+        "plots": [], "unavailable": message, "start": 0, "end": 0}
+
+
+def test_a_query_prometheus_refuses_is_that_plots_error(world):
+    fake, console = world
+    cluster(fake)
+    fake.prometheus = prometheus([], {"etcd_mvcc": (400, {"status": "error", "errorType": "bad_data",
+                                                          "error": "parse error"})})
+    sid = sign_in(console)
+    plots = json.loads(call(console, "GET", "/api/clusters/team-a/demo/metrics", cookie=sid).body)["plots"]
+    assert [p["error"] for p in plots] == [None, "Prometheus: parse error", None, None]
+    assert plots[1]["svg"] is None
+
+
+def test_the_grafana_dashboard_is_rendered_for_the_cluster_from_the_template_the_user_can_read(world):
+    fake, console = world
+    cluster(fake)
+    fake.get("HostedCluster", "demo", "team-a")["spec"]["clusterID"] = "2f3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d"
+    sid = sign_in(console)
+    download = call(console, "GET", "/api/clusters/team-a/demo/dashboard", cookie=sid)
+    assert download.status == 200 and download.content_type == "application/json"
+    assert dict(download.headers)["Content-Disposition"] == 'attachment; filename="cp-team-a-demo.json"'
+    board = json.loads(download.body)
+    assert board["title"] == "Hosted cluster team-a/demo" and board["uid"] == "hcp-2f3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d"
+    assert 'namespace="team-a-demo"' in board["panels"][0]["targets"][0]["expr"]
+
+    fake.add({"apiVersion": "v1", "kind": "ConfigMap",
+              "metadata": {"name": "monitoring-dashboard-template", "namespace": "hypershift"},
+              "data": {"template": '{"title": "ours: __NAMESPACE__/__NAME__ in __CONTROL_PLANE_NAMESPACE__"}'}})
+    custom = json.loads(call(console, "GET", "/api/clusters/team-a/demo/dashboard", cookie=sid).body)
+    assert custom == {"title": "ours: team-a/demo in team-a-demo"}
+    fake.forbidden.add("/api/v1/namespaces/hypershift/configmaps/monitoring-dashboard-template")
+    again = json.loads(call(console, "GET", "/api/clusters/team-a/demo/dashboard", cookie=sid).body)
+    assert again["title"] == "Hosted cluster team-a/demo"
+    missing = call(console, "GET", "/api/clusters/team-a/nothing/dashboard", cookie=sid)
+    assert missing.status == 400 and b"HostedCluster team-a/nothing not found" in missing.body
 
 
 # -- changing --------------------------------------------------------------------------------------------------

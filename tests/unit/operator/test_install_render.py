@@ -18,6 +18,8 @@ from hcp.api import API_VERSION
 from hcp.api.names import HOSTED_CONTROL_PLANE_LABEL
 from hcp.cli.main import cli
 from hcp.operator import install
+from hcp.monitoring import NAMESPACE as MONITORING_NAMESPACE
+from hcp.monitoring.dashboard import MANAGED_BY
 from hcp.operator.etcdbackup.job import BACKUP_LABEL
 from hcp.platforms import NODE_POOL_LABEL
 from hcp.platforms.container import MACHINE_LABEL
@@ -177,6 +179,22 @@ def test_backups_are_read_and_only_their_status_written(documents):
     assert verbs["hostedclusters/status"] == {"patch"}  # status.lastSuccessfulEtcdBackupURL
     text = expressions(one(documents, "ValidatingAdmissionPolicy"))
     assert "request.resource.resource in ['hostedcontrolplanes', 'hcpetcdbackups'] &&" in text
+
+
+def test_in_the_monitoring_namespace_the_operator_writes_only_its_own_dashboard_configmaps(documents):
+    policy = one(documents, "ValidatingAdmissionPolicy")
+    variables = {v["name"]: v["expression"] for v in policy["spec"]["variables"]}
+    [[label, value]] = MANAGED_BY.items()
+    for name, obj in (("newManagedByHcp", "object"), ("oldManagedByHcp", "oldObject")):
+        assert f"'{label}' in {obj}.metadata.labels" in variables[name]
+        assert f"{obj}.metadata.labels['{label}'] == '{value}'" in variables[name]
+    assert (f"(variables.requestNamespace == '{MONITORING_NAMESPACE}' && variables.core && "
+            "request.resource.resource == 'configmaps' && "
+            "(request.operation == 'DELETE' || variables.newManagedByHcp) && "
+            "(request.operation == 'CREATE' || variables.oldManagedByHcp))") in " ".join(expressions(policy).split())
+    verbs = {resource: set(rule["verbs"]) for rule in rules(documents) if rule["apiGroups"] == [""]
+             for resource in rule["resources"]}
+    assert verbs["configmaps"] == {"get", "list", "watch", "create", "patch", "delete"}  # watch: the dashboards'
 
 
 def test_every_refusal_names_hcp_and_says_why(documents):

@@ -2,6 +2,7 @@
 "use strict";
 
 const POLL_MS = 3000;
+const PLOTS_MS = 30000;  // the plots cover an hour at a point a minute: redrawing them every 3 s would show nothing new
 const $ = (id) => document.getElementById(id);
 
 function el(tag, text, attrs) {
@@ -265,6 +266,7 @@ function clusterPage() {
     }
   };
   poll(refresh);
+  drawPlots(base, () => gone);
 
   $("update").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -289,6 +291,32 @@ function clusterPage() {
       showError("error", error.message);
     }
   });
+}
+
+// The plots arrive as SVG drawn by the console's server; parsed as SVG (never as HTML) and put in place.
+function drawPlots(base, gone) {
+  const svg = (text) => document.importNode(
+    new DOMParser().parseFromString(text, "image/svg+xml").documentElement, true);
+  const draw = async () => {
+    if (gone()) return;
+    try {
+      const data = await api("GET", `${base}/metrics`);
+      showError("plots-error", "");
+      const note = $("plots-unavailable");
+      note.hidden = !data.unavailable;
+      note.textContent = data.unavailable || "";
+      $("plots").replaceChildren(...data.plots.map((plot) => {
+        const figure = el("figure", null, { "data-plot": plot.title });
+        figure.append(el("figcaption", plot.title));
+        figure.append(plot.svg ? svg(plot.svg) : el("p", plot.error, { class: "error" }));
+        return figure;
+      }));
+    } catch (error) {
+      showError("plots-error", error.message);
+    }
+  };
+  draw();
+  setInterval(draw, PLOTS_MS);
 }
 
 document.addEventListener("DOMContentLoaded", () => {
