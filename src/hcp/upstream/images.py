@@ -200,10 +200,14 @@ def layer_cache() -> Path:
     return binaries.cache_dir() / "layers"
 
 
-def publish(client: RegistryClient, log: Callable[[str], None] = lambda _: None) -> dict[str, str]:
-    """Build and push every image the registry lacks; returns `name:tag` → manifest digest."""
+def publish(client: RegistryClient, log: Callable[[str], None] = lambda _: None,
+            only: tuple[str, ...] = ()) -> dict[str, str]:
+    """Build and push every image the registry lacks (or those of the repositories `only` names); returns
+    `name:tag` → manifest digest."""
     digests = {}
     for component in IMAGES:
+        if only and component.repository not in only:
+            continue
         wanted = component.ref
         key = f"{wanted.name}:{wanted.tag}"
         if client.has_manifest(wanted.name, wanted.tag):
