@@ -14,6 +14,7 @@ import yaml
 from click.testing import CliRunner
 from lightkube import ApiError
 
+from hcp import monitoring
 from hcp.api import API_VERSION
 from hcp.api.names import HOSTED_CONTROL_PLANE_LABEL
 from hcp.cli.main import cli
@@ -134,6 +135,7 @@ def test_the_policy_uses_the_shared_names(documents):
     assert text.count("r.kind == 'HostedCluster'") == 2
     assert f"variables.requestNamespace == '{install.NAMESPACE}'" in text
     assert SUPPORTED_VERSIONS_NAMESPACE == install.NAMESPACE  # its ConfigMap is one the policy lets it write
+    assert text.count(f"'{monitoring.NAMESPACE}'") == 1  # once, in variable monitoringNamespace
     assert SUPPORTED_VERSIONS_NAME
 
 
@@ -177,6 +179,42 @@ def test_backups_are_read_and_only_their_status_written(documents):
     assert verbs["hostedclusters/status"] == {"patch"}  # status.lastSuccessfulEtcdBackupURL
     text = expressions(one(documents, "ValidatingAdmissionPolicy"))
     assert "request.resource.resource in ['hostedcontrolplanes', 'hcpetcdbackups'] &&" in text
+
+
+def test_in_the_monitoring_namespace_the_policy_lets_the_operator_write_only_opaque_secrets_and_configmaps(documents):
+    """Prometheus's configuration Secret and the per-cluster dashboards (hcp.monitoring); nothing else there: no
+    workloads, ServiceAccounts or token Secrets, and not the namespace itself. The behaviour is proven on a real
+    API server in tests/integration/test_operator_privileges.py."""
+    policy = one(documents, "ValidatingAdmissionPolicy")
+    variables = {v["name"]: v["expression"] for v in policy["spec"]["variables"]}
+    assert variables["monitoringNamespace"] == (
+        f"variables.namespaced && variables.requestNamespace == '{monitoring.NAMESPACE}'")
+    assert variables["oldSecretType"] == "request.operation != 'CREATE' && has(oldObject.type) ? oldObject.type : ''"
+    # Opaque before and after: it neither writes nor deletes another type there (the install's pull secret copy).
+    assert variables["monitoringSecret"] == (
+        "variables.isSecret && variables.monitoringNamespace && "
+        "variables.secretType in ['', 'Opaque'] && variables.oldSecretType in ['', 'Opaque']")
+    names = [v["name"] for v in policy["spec"]["variables"]]
+    assert names.index("namespaced") < names.index("monitoringNamespace") < names.index("monitoringSecret")
+    assert names.index("secretType") < names.index("oldSecretType") < names.index("monitoringSecret")
+    validations = [v["expression"] for v in policy["spec"]["validations"]]
+    [secrets] = [v for v in validations if "variables.monitoringSecret" in v]
+    assert secrets.startswith("!variables.isSecret || variables.controlPlaneNamespace || variables.monitoringSecret ||")
+    [elsewhere] = [v for v in validations if "variables.monitoringNamespace" in v]
+    assert elsewhere.endswith(
+        "(variables.monitoringNamespace && variables.core && request.resource.resource == 'configmaps')")
+    # The credential refusal comes first, so a token Secret stays refused in hcp-monitoring too.
+    assert "'kubernetes.io/service-account-token'" in validations[0]
+    text = expressions(policy)
+    assert text.count("variables.monitoringNamespace") == 2 and text.count("variables.monitoringSecret") == 1
+    for validation in policy["spec"]["validations"]:
+        if validation["expression"] in (secrets, elsewhere):
+            assert monitoring.NAMESPACE in validation["message"]
+            assert f"in {monitoring.NAMESPACE}" in validation["messageExpression"]
+    # The rights it uses there are the cluster-wide secrets and configmaps ones it already holds.
+    verbs = {resource: set(rule["verbs"]) for rule in rules(documents) if rule["apiGroups"] == [""]
+             for resource in rule["resources"]}
+    assert {"create", "patch", "delete"} <= verbs["secrets"] & verbs["configmaps"]
 
 
 def test_every_refusal_names_hcp_and_says_why(documents):
