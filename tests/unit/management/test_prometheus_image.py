@@ -31,3 +31,21 @@ def test_publish_pushes_prometheus_with_the_other_component_images(monkeypatch):
     digests = images.publish(Registry())
     assert f"hcp/prometheus:{binaries.TOOLSETS['prometheus'].version}" in digests
     assert "hcp/prometheus" in built and "hcp/metrics-server" in built
+
+
+def test_publish_can_be_limited_to_some_repositories(monkeypatch):
+    """`hcp install` on the embedded cluster pushes Prometheus's image alone if the registry lacks it."""
+    built = []
+    monkeypatch.setattr(images, "build", lambda spec, layer_cache=None: built.append(spec.name) or spec.name)
+    monkeypatch.setattr(images.ComponentImage, "spec", lambda self: type("Spec", (), {"name": self.repository})())
+
+    class Registry:
+        def has_manifest(self, name, tag):
+            return False
+
+        def push(self, image):
+            return f"sha256:{image}"
+
+    assert list(images.publish(Registry(), only=("hcp/prometheus",))) == [
+        f"hcp/prometheus:{binaries.TOOLSETS['prometheus'].version}"]
+    assert built == ["hcp/prometheus"]
