@@ -129,7 +129,7 @@ def install(kubeconfig: Path | None, registry: str | None, ca: Path | None, pull
     if force:
         raise click.UsageError("--force goes with --uninstall")
     settings = registry_settings(registry, ca, pull_secret, state_dir)
-    embedded = registry is None  # the embedded cluster's registry, so the embedded management cluster
+    embedded = registry is None  # no --registry: the embedded cluster's registry, so its management cluster
     monitoring_settings = operator_install.MonitoringSettings(
         prometheus=embedded if prometheus is None else prometheus,
         metrics_set=MetricsSet(metrics_set), dashboards=monitoring_dashboards)
