@@ -114,7 +114,8 @@ def test_prometheus_runs_its_image_from_the_installs_registry_with_its_config_se
 def test_prometheus_flags_exist_in_the_pinned_release():
     """Every flag given is one v0.316.0's cmd/prometheus defines (no deprecated --enable-feature either)."""
     cache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True).stdout.strip()
-    main = Path(cache or "/nonexistent") / f"github.com/prometheus/prometheus@{PROMETHEUS_VERSION}/cmd/prometheus/main.go"
+    module = Path(cache or "/nonexistent") / f"github.com/prometheus/prometheus@{PROMETHEUS_VERSION}"
+    main = module / "cmd" / "prometheus" / "main.go"
     if not main.exists():
         pytest.skip(f"Prometheus {PROMETHEUS_VERSION}'s source is not in the Go module cache")
     defined = set(re.findall(r'(?:a\.Flag|serverOnlyFlag\(a,)\s*\(?\s*"([^"]+)"', main.read_text()))
@@ -178,7 +179,8 @@ def test_with_a_pull_secret_prometheus_pulls_with_a_copy_in_its_namespace():
     settings = install.RegistrySettings("reg.example:5443/team", pull_secret=b'{"auths": {}}')
     documents = install.render("reg.example:5443/team/hcp/operator:1", settings, ON)
     copy = [d for d in documents if d["kind"] == "Secret" and d["metadata"]["namespace"] == monitoring.NAMESPACE]
-    assert [(c["metadata"]["name"], c["type"]) for c in copy] == [(install.PULL_SECRET, "kubernetes.io/dockerconfigjson")]
+    assert [(c["metadata"]["name"], c["type"]) for c in copy] == [
+        (install.PULL_SECRET, "kubernetes.io/dockerconfigjson")]
     pod = find(documents, "Deployment", monitoring.PROMETHEUS)["spec"]["template"]["spec"]
     assert pod["imagePullSecrets"] == [{"name": install.PULL_SECRET}]
     assert pod["containers"][0]["image"] == f"reg.example:5443/team/hcp/prometheus:{PROMETHEUS_VERSION}"
