@@ -18,6 +18,7 @@ import uuid
 
 import pytest
 
+from hcp import monitoring
 from hcp.api import API_VERSION
 from hcp.api.names import HOSTED_CONTROL_PLANE_LABEL
 from hcp.api.v1beta1.nodepool import NodePoolPlatform
@@ -224,6 +225,36 @@ def test_a_user_secret_is_never_written_or_taken_over(cluster, namespaces):
 
 def test_a_secret_owned_by_a_hosted_cluster_is_the_operators(cluster, namespaces):
     allowed(dry_run_create(cluster, secret("demo-admin-kubeconfig", namespaces.user, owner="demo")))
+
+
+def configmap(name: str, namespace: str) -> dict:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace},
+            "data": {monitoring.DASHBOARD_KEY: "{}"}}
+
+
+def test_the_monitoring_namespace_takes_prometheus_config_and_dashboards_only(cluster):
+    """Prometheus's configuration Secret and the per-cluster dashboard ConfigMaps in hcp-monitoring, which
+    `hcp install` made (Prometheus is on by default on the embedded cluster); elsewhere still neither."""
+    where = monitoring.NAMESPACE
+    assert cluster.kubectl("get", "namespace", where).returncode == 0, "hcp install deployed no Prometheus"
+    allowed(dry_run_create(cluster, secret(monitoring.CONFIG_SECRET, where)))
+    allowed(dry_run_apply(cluster, secret(monitoring.CONFIG_SECRET, where)))
+    allowed(dry_run_create(cluster, configmap("cp-clusters-demo", where)))
+    allowed(dry_run_apply(cluster, configmap("cp-clusters-demo", where)))
+    refused_by_policy(dry_run_create(cluster, secret("planted", "default")),
+                      "create secrets planted in namespace default", "only Opaque Secrets owned by a HostedCluster")
+    refused_by_policy(dry_run_create(cluster, configmap("planted", "default")),
+                      "create configmaps planted in namespace default, which is not a hosted control-plane")
+    # Only Opaque Secrets there: no credential, no pull secret; and no workloads.
+    refused_by_policy(dry_run_create(cluster, token_secret(monitoring.PROMETHEUS, where)),
+                      "kubernetes.io/service-account-token mints an API credential")
+    pull = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+            "metadata": {"name": "planted-pull", "namespace": where},
+            "stringData": {".dockerconfigjson": '{"auths": {}}'}}
+    refused_by_policy(dry_run_create(cluster, pull), f"create secrets planted-pull in namespace {where}",
+                      f"in {where}, Opaque Secrets")
+    refused_by_policy(dry_run_create(cluster, deployment("planted", where)),
+                      f"create deployments planted in namespace {where}, which is not a hosted control-plane")
 
 
 def machine(namespace: str) -> dict:

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 import yaml
 
-from hcp import __version__
+from hcp import __version__, monitoring
+from hcp.api.v1beta1.clusteroptions import MetricsSet
 from hcp.cli.options import management_kubeconfig
 from hcp.images import RegistryClient, RegistryLocation
 from hcp.images.credentials import for_registry, parse_docker_config
@@ -19,6 +20,7 @@ from hcp.operator import image as operator_image
 from hcp.operator import install as operator_install
 from hcp.operator import uninstall as operator_uninstall
 from hcp.progress import Progress
+from hcp.upstream import images as component_images
 
 
 def registry_settings(registry: str | None, ca: Path | None, pull_secret: Path | None,
@@ -55,6 +57,15 @@ def registry_settings(registry: str | None, ca: Path | None, pull_secret: Path |
     return operator_install.RegistrySettings(name=location.name, ca_pem=ca_pem, pull_secret=secret)
 
 
+class SpelledChoice(click.Choice):
+    """A case-insensitive choice (the value given is normalised to the choice's spelling) whose error names the
+    choices as spelled: click's own lowercases them (`'x' is not one of 'telemetry', 'sre', 'all'`), as it does
+    in the help's metavar, hence the options' own."""
+
+    def get_invalid_choice_message(self, value: object, ctx: click.Context | None) -> str:
+        return f"{value!r} is not one of {', '.join(map(repr, self.choices))}."
+
+
 uninstall_options = (
     click.option("--force", is_flag=True,
                  help="Delete every HostedCluster first and wait until the operator has removed them."),
@@ -74,6 +85,17 @@ uninstall_options = (
                    "every control-plane pod pull with it, and the operator reads releases with it.")
 @click.option("--image", help="Operator image to run. Default: <registry>/hcp/operator:<version> with --registry; "
                               "else build it and push it to the embedded registry.")
+@click.option("--prometheus/--no-prometheus", default=None,
+              help=f"Deploy Prometheus (built from its Go module) in namespace {monitoring.NAMESPACE}; the operator "
+                   f"configures it to scrape every hosted control plane. Default: on for the embedded management "
+                   f"cluster (no --registry), off otherwise.")
+@click.option("--metrics-set", type=SpelledChoice([m.value for m in MetricsSet], case_sensitive=False),
+              metavar="[" + "|".join(m.value for m in MetricsSet) + "]",
+              default=MetricsSet.TELEMETRY.value, show_default=True,
+              help="Which control-plane metrics are scraped (HyperShift's metrics sets; the operator's METRICS_SET).")
+@click.option("--monitoring-dashboards", is_flag=True,
+              help="Have the operator write a monitoring dashboard per HostedCluster (ConfigMaps in "
+                   f"{monitoring.NAMESPACE}; the operator's MONITORING_DASHBOARDS).")
 @click.option("--render", is_flag=True, help="Print the manifests instead of applying them.")
 @click.option("--uninstall", "remove", is_flag=True,
               help="Remove hcp instead (as `hcp uninstall`); refuses while HostedClusters exist unless --force.")
@@ -82,11 +104,13 @@ uninstall_options = (
               show_default="$HCP_STATE_DIR or ~/.local/state/hcp/management",
               help="The embedded management cluster whose registry and kubeconfig are the defaults.")
 def install(kubeconfig: Path | None, registry: str | None, ca: Path | None, pull_secret: Path | None,
-            image: str | None, render: bool, remove: bool, force: bool, state_dir: Path) -> None:
+            image: str | None, prometheus: bool | None, metrics_set: str, monitoring_dashboards: bool,
+            render: bool, remove: bool, force: bool, state_dir: Path) -> None:
     """Install (or upgrade in place) the hcp operator: CRDs, namespace hypershift, RBAC, Deployment,
-    ConfigMap supported-versions.
+    ConfigMap supported-versions; with --prometheus, Prometheus in namespace hcp-monitoring.
 
-    Waits until the operator is available. Running it again is safe.
+    Waits until the operator is available (not for Prometheus, which starts once the operator has
+    written its configuration). Running it again is safe.
 
     \b
     Examples:
@@ -94,6 +118,7 @@ def install(kubeconfig: Path | None, registry: str | None, ca: Path | None, pull
       hcp install --render > hcp.yaml   # the manifests, to review or apply elsewhere
       hcp release publish --registry reg.example.com/hcp --ca ca.crt --docker-config auth.json
       hcp install --kubeconfig k.yaml --registry reg.example.com/hcp --ca ca.crt --pull-secret auth.json
+      hcp install --kubeconfig k.yaml --registry reg.example.com/hcp --prometheus --metrics-set SRE
       hcp install --uninstall           # remove it again (--force: hosted clusters too)
     """
     if remove:
@@ -104,23 +129,34 @@ def install(kubeconfig: Path | None, registry: str | None, ca: Path | None, pull
     if force:
         raise click.UsageError("--force goes with --uninstall")
     settings = registry_settings(registry, ca, pull_secret, state_dir)
-    if image is None and (render or registry is not None):
+    embedded = registry is None  # no --registry: the embedded cluster's registry, so its management cluster
+    monitoring_settings = operator_install.MonitoringSettings(
+        prometheus=embedded if prometheus is None else prometheus,
+        metrics_set=MetricsSet(metrics_set), dashboards=monitoring_dashboards)
+    if image is None and (render or not embedded):
         image = f"{settings.name}/{operator_image.REPOSITORY}:{__version__}"
     if render:
-        documents = operator_install.render(image, settings)
+        documents = operator_install.render(image, settings, monitoring_settings)
         click.echo(yaml.safe_dump_all(documents, sort_keys=False), nl=False)
         return
 
     progress = Progress()
     kubeconfig = management_kubeconfig(kubeconfig, state_dir)
-    if image is None:  # the embedded cluster: build the operator image from this tree and push it
+    if embedded and (image is None or monitoring_settings.prometheus):
+        # The embedded registry: the operator image built from this tree, and Prometheus's if a cluster brought
+        # up by an older hcp lacks it (`management-cluster up` pushes every component image, `release publish`
+        # too for another registry).
         layout = Layout(state_dir)
         config = layout.load_config()
-        progress("building the operator image")
         with RegistryClient(config.registry_url, ca_file=layout.pki_dir / "ca.crt") as client:
-            image = operator_image.publish_operator_image(client, config.registry)
-        progress(f"pushed {image}")
-    operator_install.install(client_for(kubeconfig), operator_install.render(image, settings), progress)
+            if monitoring_settings.prometheus:
+                component_images.publish(client, progress, only=(operator_install.PROMETHEUS_IMAGE,))
+            if image is None:
+                progress("building the operator image")
+                image = operator_image.publish_operator_image(client, config.registry)
+                progress(f"pushed {image}")
+    operator_install.install(client_for(kubeconfig), operator_install.render(image, settings, monitoring_settings),
+                             progress)
 
 
 @click.command("uninstall")
@@ -141,7 +177,11 @@ def uninstall(kubeconfig: Path | None, force: bool, state_dir: Path) -> None:
 
 def _uninstall(kubeconfig: Path | None, state_dir: Path, force: bool) -> None:
     client = client_for(management_kubeconfig(kubeconfig, state_dir))
-    # Names only matter here: a placeholder registry renders the same objects, pull secret and CA included.
-    documents = operator_install.render("unused", operator_install.RegistrySettings(
-        "unused", ca_pem=b"unused", pull_secret=b"{}"))
-    operator_uninstall.uninstall(client, documents, Progress(), force=force)
+    operator_uninstall.uninstall(client, uninstall_documents(), Progress(), force=force)
+
+
+def uninstall_documents() -> list[dict]:
+    """Everything any install may have applied: names only matter here, so placeholder settings render the same
+    objects, pull secrets, CA and Prometheus (whether or not it was installed; what is absent is skipped)."""
+    return operator_install.render("unused", operator_install.RegistrySettings(
+        "unused", ca_pem=b"unused", pull_secret=b"{}"), operator_install.MonitoringSettings(prometheus=True))

@@ -1,5 +1,6 @@
 """What `hcp install` puts on a management cluster: CRDs, namespace, admission policy, RBAC, the operator,
-and the ClusterRoles of the docs' personas (manifests/personas.yaml).
+the ClusterRoles of the docs' personas (manifests/personas.yaml) and, when asked, the embedded monitoring's
+Prometheus in namespace hcp-monitoring (manifests/monitoring.yaml).
 
 The manifests are rendered here (CRDs from the API models, the rest from
 manifests/operator.yaml) and applied with server-side apply, so installing
@@ -23,10 +24,12 @@ from lightkube import ApiError, Client
 from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 from lightkube.resources.apps_v1 import Deployment
 
-from hcp import __version__
+from hcp import __version__, monitoring
 from hcp.api import crds
+from hcp.api.v1beta1.clusteroptions import MetricsSet
 from hcp.kube.client import apply_all
 from hcp.release import supported_versions_configmap
+from hcp.upstream.images import image as component_image
 
 NAMESPACE = "hypershift"
 OPERATOR_IMAGE_ENV = "OPERATOR_IMAGE"
@@ -43,6 +46,12 @@ what the operator copies into control-plane namespaces for their pods."""
 PULL_SECRET_MOUNT = "/etc/hcp/registry-auth"
 PULL_SECRET_KEY = ".dockerconfigjson"
 MANIFEST = Path(__file__).parent / "manifests" / "operator.yaml"
+MONITORING = Path(__file__).parent / "manifests" / "monitoring.yaml"
+"""Prometheus and its namespace, RBAC and Service (hcp.monitoring), rendered only with MonitoringSettings.prometheus."""
+PROMETHEUS_IMAGE = "hcp/prometheus"
+"""The repository of Prometheus's image (hcp.upstream.images), on the install's registry."""
+PROMETHEUS_NAMESPACE_FLAG = "--prometheus-namespace"
+"""The operator's flag naming where Prometheus runs, so that it writes its configuration there."""
 PERSONAS = Path(__file__).parent / "manifests" / "personas.yaml"
 """ClusterRoles of the management-side personas (docs 1.4.2), for a platform team to bind; nobody holds them."""
 PERSONA_ANNOTATION = "hcp.io/persona"
@@ -80,22 +89,43 @@ class RegistrySettings:
         return self.url or f"https://{self.host}"
 
 
-def render(image: str, registry: RegistrySettings) -> list[dict]:
+@dataclass(frozen=True)
+class MonitoringSettings:
+    """What an install says of monitoring (HyperShift's install flags of the same names, docs 11).
+
+    `prometheus`: deploy Prometheus in hcp.monitoring.NAMESPACE and have the operator configure it.
+    `metrics_set`: which control-plane metrics are scraped (the operator's METRICS_SET).
+    `dashboards`: the operator writes a dashboard per HostedCluster (its MONITORING_DASHBOARDS).
+    """
+
+    prometheus: bool = False
+    metrics_set: MetricsSet = MetricsSet.TELEMETRY
+    dashboards: bool = False
+
+
+def render(image: str, registry: RegistrySettings, monitoring_settings: MonitoringSettings = MonitoringSettings(),
+           ) -> list[dict]:
     """Every object of an install, in apply order: CRDs, namespace, registry CA and pull secret, supported
-    versions, policy, RBAC, Deployment, personas."""
+    versions, policy, RBAC, [Prometheus,] Deployment, personas.
+
+    Prometheus comes after the policy and the operator's rights and before the operator's Deployment, so the
+    namespace the operator writes its configuration in exists when it starts, and uninstall (which deletes
+    in reverse) stops the operator before it removes that namespace."""
     documents = [d for d in yaml.safe_load_all(MANIFEST.read_text()) if d]
     for document in documents:
         if document["kind"] == "Deployment":
             _configure_operator(document, image, registry)
+            _configure_monitoring(document, monitoring_settings)
+    if monitoring_settings.prometheus:
+        operator = next(i for i, d in enumerate(documents) if d["kind"] == "Deployment")
+        documents[operator:operator] = prometheus(registry)
     extra = []
     if registry.ca_pem:
         extra.append({"apiVersion": "v1", "kind": "ConfigMap",
                       "metadata": {"name": REGISTRY_CA_CONFIGMAP, "namespace": NAMESPACE},
                       "data": {"ca.crt": registry.ca_pem.decode()}})
     if registry.pull_secret:
-        extra.append({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
-                      "metadata": {"name": PULL_SECRET, "namespace": NAMESPACE},
-                      "stringData": {PULL_SECRET_KEY: registry.pull_secret.decode()}})
+        extra.append(_pull_secret(registry.pull_secret, NAMESPACE))
     # Published by install too (the operator rewrites it on start), so `hcp version` answers from the moment
     # the install is applied and --render shows it.
     extra.append(supported_versions_configmap(__version__))
@@ -123,6 +153,40 @@ def _configure_operator(deployment: dict, image: str, registry: RegistrySettings
         pod.setdefault("securityContext", {})["fsGroup"] = 65532
 
 
+def _configure_monitoring(deployment: dict, settings: MonitoringSettings) -> None:
+    """The operator's monitoring settings: its METRICS_SET and MONITORING_DASHBOARDS, as HyperShift's install
+    sets them, and where Prometheus runs when install deploys it."""
+    operator = deployment["spec"]["template"]["spec"]["containers"][0]
+    operator["env"].append({"name": monitoring.METRICS_SET_ENV, "value": MetricsSet(settings.metrics_set).value})
+    if settings.dashboards:
+        operator["env"].append({"name": monitoring.MONITORING_DASHBOARDS_ENV, "value": "1"})
+    if settings.prometheus:
+        operator["args"] += [PROMETHEUS_NAMESPACE_FLAG, monitoring.NAMESPACE]
+
+
+def prometheus(registry: RegistrySettings) -> list[dict]:
+    """Namespace hcp-monitoring, Prometheus's ServiceAccount, ClusterRole(Binding), Deployment and Service, its
+    image on the install's registry (where `management-cluster up` and `release publish` push it). With a
+    pull secret, a copy in hcp-monitoring for its pod to pull with."""
+    documents = [d for d in yaml.safe_load_all(MONITORING.read_text()) if d]
+    for document in documents:
+        if document["kind"] == "Deployment":
+            pod = document["spec"]["template"]["spec"]
+            pod["containers"][0]["image"] = component_image(PROMETHEUS_IMAGE).ref.on(registry.name)
+            if registry.pull_secret:
+                pod["imagePullSecrets"] = [{"name": PULL_SECRET}]
+    if registry.pull_secret:
+        namespace = next(i for i, d in enumerate(documents) if d["kind"] == "Namespace")
+        documents.insert(namespace + 1, _pull_secret(registry.pull_secret, monitoring.NAMESPACE))
+    return documents
+
+
+def _pull_secret(pull_secret: bytes, namespace: str) -> dict:
+    return {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+            "metadata": {"name": PULL_SECRET, "namespace": namespace},
+            "stringData": {PULL_SECRET_KEY: pull_secret.decode()}}
+
+
 def personas() -> list[dict]:
     """The persona ClusterRoles, applied last: they grant nothing until a platform team binds them."""
     return [d for d in yaml.safe_load_all(PERSONAS.read_text()) if d]
@@ -144,6 +208,10 @@ def install(client: Client, documents: list[dict], log: Callable[[str], None], t
                     f"Kubernetes 1.30 or newer); hcp needs it to confine its operator") from None
             raise
     log(f"admission policy {POLICY} applied")
+    if any(d["kind"] == "Deployment" and d["metadata"].get("namespace") == monitoring.NAMESPACE for d in documents):
+        # Not waited for: its pod starts once the operator has written its configuration Secret.
+        log(f"Prometheus deployed in namespace {monitoring.NAMESPACE}; it starts once the operator has written "
+            f"its configuration ({monitoring.CONFIG_SECRET})")
     deadline = time.monotonic() + timeout
     for document in documents:
         if document["kind"] == "CustomResourceDefinition":

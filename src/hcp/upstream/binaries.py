@@ -68,6 +68,21 @@ def _hydra_version_flags(version: str) -> list[str]:
     return [f"-X github.com/ory/hydra/v2/driver/config.Version={version}"]
 
 
+def prometheus_release(version: str) -> str:
+    """Prometheus's own version of its Go module's: 3.x.y is published as v0.3xx.y (v0.316.0 is 3.16.0)."""
+    minor, patch = version.lstrip("v").split(".")[1:3]
+    return f"{int(minor) // 100}.{int(minor) % 100}.{patch}"
+
+
+def _prometheus_version_flags(version: str) -> list[str]:
+    # As Prometheus's .promu.yml: its version (3.16.0, which `prometheus --version`, the build_info metric
+    # and the API's buildinfo report), the module tag it was built from as the revision, and the branch
+    # `HEAD`, which upstream's release builds of a tag report too.
+    package = "github.com/prometheus/common/version"
+    return [f"-X {package}.Version={prometheus_release(version)}", f"-X {package}.Revision={version}",
+            f"-X {package}.Branch=HEAD"]
+
+
 def _metrics_server_version_flags(version: str) -> list[str]:
     # Only client-go's, as metrics-server's Makefile: component-base's version is the apiserver
     # library's binary version, which feature gates and emulation compare against Kubernetes'.
@@ -176,6 +191,17 @@ TOOLSETS: dict[str, Toolset] = {
             "github.com/versity/versitygw",
             {"versitygw": "github.com/versity/versitygw/cmd/versitygw"},
             _versitygw_version_flags,
+            cold_build_s=95,
+        ),
+        # The embedded monitoring's Prometheus (`hcp install --prometheus`; hcp.monitoring). Prometheus's own
+        # build tags leave out every service discovery but kubernetes_sd (file and http discovery are always
+        # in), which is the one the operator's configuration uses: a much smaller and quicker build.
+        Toolset(
+            "prometheus",
+            "github.com/prometheus/prometheus",
+            {"prometheus": "github.com/prometheus/prometheus/cmd/prometheus"},
+            _prometheus_version_flags,
+            tags=("remove_all_sd", "enable_kubernetes_sd"),
             cold_build_s=95,
         ),
         # An OIDC provider for the OIDC integration test: Hydra issues ID tokens whose claims (groups) the

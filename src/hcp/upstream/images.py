@@ -85,14 +85,15 @@ def _toolset_version(toolset: str) -> Callable[[], str]:
     return lambda: binaries.TOOLSETS[toolset].version
 
 
-def _binary_image(toolset: str, command: str, shell: bool = False, component: str | None = None) -> ComponentImage:
+def _binary_image(toolset: str, command: str, shell: bool = False, component: str | None = None,
+                  user: str = "") -> ComponentImage:
     """The image of one command, named hcp/<component>: the command's name unless the release calls the
     component otherwise (konnectivity's proxy-server is the component konnectivity-server)."""
     def layers() -> tuple[tuple[File, ...], ...]:
         return ((_busybox_layer(),) if shell else ()) + (_binaries_layer(toolset, (command,)),)
 
     return ComponentImage(f"hcp/{component or command}", _toolset_version(toolset), layers,
-                          entrypoint=(f"{BIN}/{command}",))
+                          entrypoint=(f"{BIN}/{command}",), user=user)
 
 
 @cache
@@ -174,6 +175,10 @@ IMAGES: tuple[ComponentImage, ...] = (
     # Only the newest Kubernetes toolset builds kube-proxy: every release has this one (see release.payload).
     _netfilter_image("kubernetes", "kube-proxy"),
     _binary_image("metrics-server", "metrics-server"),
+    # The management cluster's Prometheus (`hcp install --prometheus`, hcp.monitoring): not a hosted-cluster
+    # component, so in no release payload; install names it on the install's registry. Its user is the
+    # non-root one every hcp pod runs as, so a pod that names only the image does not run it as root.
+    _binary_image("prometheus", "prometheus", user=f"{NON_ROOT_ID}:{NON_ROOT_ID}"),
     # The machines of platform Container: Debian's containerd, runc, CNI plugins and netfilter tools, and
     # hcp's entrypoint that joins through the ignition server (hcp.upstream.node_image).
     ComponentImage(node_image.REPOSITORY, node_image.version, node_image.layers,
@@ -195,10 +200,14 @@ def layer_cache() -> Path:
     return binaries.cache_dir() / "layers"
 
 
-def publish(client: RegistryClient, log: Callable[[str], None] = lambda _: None) -> dict[str, str]:
-    """Build and push every image the registry lacks; returns `name:tag` → manifest digest."""
+def publish(client: RegistryClient, log: Callable[[str], None] = lambda _: None,
+            only: tuple[str, ...] = ()) -> dict[str, str]:
+    """Build and push every image the registry lacks (or those of the repositories `only` names); returns
+    `name:tag` → manifest digest."""
     digests = {}
     for component in IMAGES:
+        if only and component.repository not in only:
+            continue
         wanted = component.ref
         key = f"{wanted.name}:{wanted.tag}"
         if client.has_manifest(wanted.name, wanted.tag):

@@ -210,3 +210,36 @@ def test_ensure_all_leaves_out_the_toolsets_only_tests_build(tmp_path, monkeypat
     assert built == ["etcd"]
     binaries.ensure("hydra")
     assert built == ["etcd", "hydra"]
+
+
+def test_prometheus_is_built_with_its_own_version_and_only_kubernetes_discovery(monkeypatch, tmp_path):
+    """Prometheus 3.x is module v0.3xx.y; `prometheus --version` and build_info report 3.x.y, as upstream's."""
+    toolset = binaries.TOOLSETS["prometheus"]
+    assert toolset.version == "v0.316.0" and not toolset.on_demand  # management clusters run it
+    assert binaries.prometheus_release("v0.316.0") == "3.16.0"
+    assert binaries.prometheus_release("v0.300.1") == "3.0.1"
+    assert binaries.prometheus_release("v0.310.12") == "3.10.12"
+    assert toolset.version_flags(toolset.version) == [
+        "-X github.com/prometheus/common/version.Version=3.16.0",
+        "-X github.com/prometheus/common/version.Revision=v0.316.0",
+        "-X github.com/prometheus/common/version.Branch=HEAD",
+    ]
+    calls = []
+
+    def run(command, **kwargs):
+        calls.append((command, kwargs["env"]["CGO_ENABLED"]))
+        (tmp_path / "prometheus").write_bytes(b"")
+
+        class Done:
+            returncode = 0
+        return Done()
+
+    monkeypatch.setattr(binaries.subprocess, "run", run)
+    monkeypatch.setattr(binaries.shutil, "which", lambda name: "/usr/bin/go")
+    binaries._go_build(toolset, tmp_path)
+    ((command, cgo),) = calls
+    assert cgo == "0"
+    # Prometheus's build tags: every service discovery out but Kubernetes' (file and http are always in).
+    assert command[command.index("-tags") + 1] == "remove_all_sd,enable_kubernetes_sd"
+    assert "-X github.com/prometheus/common/version.Version=3.16.0" in command[command.index("-ldflags") + 1]
+    assert command[-1] == "github.com/prometheus/prometheus/cmd/prometheus"

@@ -27,7 +27,8 @@ CA = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
 
 def deployment(documents):
-    [found] = [d for d in documents if d["kind"] == "Deployment"]
+    """The operator's Deployment (an install with Prometheus has its Deployment too)."""
+    [found] = [d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == install.DEPLOYMENT]
     return found
 
 

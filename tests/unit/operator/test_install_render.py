@@ -14,6 +14,7 @@ import yaml
 from click.testing import CliRunner
 from lightkube import ApiError
 
+from hcp import monitoring
 from hcp.api import API_VERSION
 from hcp.api.names import HOSTED_CONTROL_PLANE_LABEL
 from hcp.cli.main import cli
@@ -21,6 +22,7 @@ from hcp.operator import install
 from hcp.monitoring import NAMESPACE as MONITORING_NAMESPACE
 from hcp.monitoring.dashboard import MANAGED_BY
 from hcp.operator.etcdbackup.job import BACKUP_LABEL
+from hcp.operator.serving import SERVING_SECRET
 from hcp.platforms import NODE_POOL_LABEL
 from hcp.platforms.container import MACHINE_LABEL
 from hcp.release.versions import SUPPORTED_VERSIONS_NAME, SUPPORTED_VERSIONS_NAMESPACE
@@ -136,6 +138,7 @@ def test_the_policy_uses_the_shared_names(documents):
     assert text.count("r.kind == 'HostedCluster'") == 2
     assert f"variables.requestNamespace == '{install.NAMESPACE}'" in text
     assert SUPPORTED_VERSIONS_NAMESPACE == install.NAMESPACE  # its ConfigMap is one the policy lets it write
+    assert text.count(f"'{monitoring.NAMESPACE}'") == 1  # once, in variable monitoringNamespace
     assert SUPPORTED_VERSIONS_NAME
 
 
@@ -181,20 +184,42 @@ def test_backups_are_read_and_only_their_status_written(documents):
     assert "request.resource.resource in ['hostedcontrolplanes', 'hcpetcdbackups'] &&" in text
 
 
-def test_in_the_monitoring_namespace_the_operator_writes_only_its_own_dashboard_configmaps(documents):
+def test_in_the_monitoring_namespace_the_operator_writes_only_its_own_dashboards_and_prometheus_config(documents):
+    """Prometheus's configuration Secret (by name), the per-cluster dashboards it labelled (hcp.monitoring), and its
+    own serving certificate in hypershift; nothing else there: no workloads, ServiceAccounts or token Secrets, and
+    not the namespace itself. The behaviour is proven on a real API server in
+    tests/integration/test_operator_privileges.py."""
     policy = one(documents, "ValidatingAdmissionPolicy")
     variables = {v["name"]: v["expression"] for v in policy["spec"]["variables"]}
     [[label, value]] = MANAGED_BY.items()
     for name, obj in (("newManagedByHcp", "object"), ("oldManagedByHcp", "oldObject")):
         assert f"'{label}' in {obj}.metadata.labels" in variables[name]
         assert f"{obj}.metadata.labels['{label}'] == '{value}'" in variables[name]
-    assert (f"(variables.requestNamespace == '{MONITORING_NAMESPACE}' && variables.core && "
+    assert variables["monitoringNamespace"] == (
+        f"variables.namespaced && variables.requestNamespace == '{monitoring.NAMESPACE}'")
+    assert variables["monitoringSecret"] == (
+        "variables.isSecret && variables.monitoringNamespace && has(request.name) && "
+        f"request.name == '{monitoring.CONFIG_SECRET}' && "
+        "variables.secretType in ['', 'Opaque'] && variables.oldSecretType in ['', 'Opaque']")
+    assert f"request.name == '{SERVING_SECRET}'" in variables["servingSecret"]
+    assert "variables.requestNamespace == 'hypershift'" in variables["servingSecret"]
+    names = [v["name"] for v in policy["spec"]["variables"]]
+    assert names.index("namespaced") < names.index("monitoringNamespace") < names.index("monitoringSecret")
+    assert names.index("secretType") < names.index("oldSecretType") < names.index("monitoringSecret")
+    validations = [v["expression"] for v in policy["spec"]["validations"]]
+    [secrets] = [v for v in validations if "variables.monitoringSecret" in v]
+    assert secrets.startswith("!variables.isSecret || variables.controlPlaneNamespace || variables.monitoringSecret ||"
+                              " variables.servingSecret ||")
+    assert ("(variables.monitoringNamespace && variables.core && "
             "request.resource.resource == 'configmaps' && "
             "(request.operation == 'DELETE' || variables.newManagedByHcp) && "
             "(request.operation == 'CREATE' || variables.oldManagedByHcp))") in " ".join(expressions(policy).split())
+    # The credential refusal comes first, so a token Secret stays refused in hcp-monitoring too.
+    assert "'kubernetes.io/service-account-token'" in validations[0]
     verbs = {resource: set(rule["verbs"]) for rule in rules(documents) if rule["apiGroups"] == [""]
              for resource in rule["resources"]}
     assert verbs["configmaps"] == {"get", "list", "watch", "create", "patch", "delete"}  # watch: the dashboards'
+    assert {"create", "patch", "delete"} <= verbs["secrets"]
 
 
 def test_every_refusal_names_hcp_and_says_why(documents):
