@@ -173,7 +173,7 @@ def operator_pod(kubectl: Kubectl) -> str:
 
 
 def operator_metrics(kubectl: Kubectl, pod: str) -> dict[str, float]:
-    text = kubectl("get", "--raw", f"/api/v1/namespaces/hypershift/pods/{pod}:9000/proxy/metrics").stdout
+    text = kubectl("get", "--raw", f"/api/v1/namespaces/hypershift/pods/https:{pod}:9000/proxy/metrics").stdout
     return prometheus_values(text)
 
 

@@ -52,11 +52,11 @@ def raw(cluster: ManagementCluster, path: str) -> str:
 
 
 def pod_path(pod: str, endpoint: str) -> str:
-    return f"/api/v1/namespaces/{NAMESPACE}/pods/{pod}:{METRICS_PORT}/proxy{endpoint}"
+    return f"/api/v1/namespaces/{NAMESPACE}/pods/https:{pod}:{METRICS_PORT}/proxy{endpoint}"  # TLS only
 
 
 def service_path(endpoint: str) -> str:
-    return f"/api/v1/namespaces/{NAMESPACE}/services/{SERVICE}:metrics/proxy{endpoint}"
+    return f"/api/v1/namespaces/{NAMESPACE}/services/https:{SERVICE}:metrics/proxy{endpoint}"
 
 
 def parse(text: str) -> Samples:

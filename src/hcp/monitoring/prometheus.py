@@ -10,8 +10,8 @@ renewed, without a restart. The Secret holds:
   server's certificate and presenting Prometheus's client certificate; the
   metrics set's relabel configs; `_id`, `namespace`, `pod` and `job` labels.
   Plus the operator (job hcp-operator) and the management nodes' cAdvisor
-  (job cadvisor, through the API server's node proxy, CPU and memory only:
-  what the console's per-cluster plots read).
+  (job cadvisor, from each kubelet with Prometheus's token, CPU and memory
+  only: what the console's per-cluster plots read).
 - web.yml and Prometheus's serving certificate: it answers over TLS only.
 - every control plane's client certificates and CAs, copied from its namespace,
   under `<namespace>.<Secret>.<key>`.
@@ -121,8 +121,8 @@ OPERATOR_CA_KEY = "operator.ca.crt"
 
 
 def management_jobs(operator_namespace: str, operator_tls: bool) -> list[dict[str, Any]]:
-    """The operator's metrics (over TLS when it serves so) and the management nodes' cAdvisor (through the API
-    server, as Prometheus's ServiceAccount)."""
+    """The operator's metrics (over TLS when it serves so) and the management nodes' cAdvisor (from each kubelet,
+    as Prometheus's ServiceAccount)."""
     token = f"{SERVICE_ACCOUNT_DIR}/token"
     operator_tls_config = {"scheme": "https", "tls_config": {
         "ca_file": _path(OPERATOR_CA_KEY), "server_name": f"operator.{operator_namespace}.svc"}} if operator_tls else {}
@@ -140,15 +140,17 @@ def management_jobs(operator_namespace: str, operator_tls: bool) -> list[dict[st
             ],
         },
         {
+            # Each kubelet directly (its address from the Node, its port 10250, which the node role discovers),
+            # with the ServiceAccount's token: the kubelet authorizes /metrics/cadvisor as nodes/metrics, the
+            # only kubelet right Prometheus holds (nodes/proxy, which the API server's node proxy needs, would
+            # reach the whole kubelet API, exec included).
             "job_name": CADVISOR_JOB,
             "scheme": "https",
+            "metrics_path": "/metrics/cadvisor",
             "authorization": {"credentials_file": token},
             "tls_config": {"ca_file": f"{SERVICE_ACCOUNT_DIR}/ca.crt"},
             "kubernetes_sd_configs": [{"role": "node"}],
             "relabel_configs": [
-                _set("__address__", replacement="kubernetes.default.svc:443"),
-                {"action": "replace", "source_labels": ["__meta_kubernetes_node_name"], "regex": "(.+)",
-                 "target_label": "__metrics_path__", "replacement": "/api/v1/nodes/${1}/proxy/metrics/cadvisor"},
                 _set("node", source="__meta_kubernetes_node_name"),
                 _set("job", replacement=CADVISOR_JOB),
             ],

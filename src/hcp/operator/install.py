@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from lightkube import ApiError, Client
+from lightkube import ApiError, Client, codecs
 from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 from lightkube.resources.apps_v1 import Deployment
 
@@ -28,6 +28,7 @@ from hcp import __version__, monitoring
 from hcp.api import crds
 from hcp.api.v1beta1.clusteroptions import MetricsSet
 from hcp.kube.client import apply_all
+from hcp.monitoring.dashboard import template_configmap
 from hcp.release import supported_versions_configmap
 from hcp.upstream.images import image as component_image
 
@@ -55,6 +56,8 @@ PROMETHEUS_NAMESPACE_FLAG = "--prometheus-namespace"
 PERSONAS = Path(__file__).parent / "manifests" / "personas.yaml"
 """ClusterRoles of the management-side personas (docs 1.4.2), for a platform team to bind; nobody holds them."""
 PERSONA_ANNOTATION = "hcp.io/persona"
+CREATE_ONLY_ANNOTATION = "hcp.io/install-create-only"
+"""On an object install creates when absent and never changes after (the dashboard template, an admin's to edit)."""
 POLICY = "hcp-operator-least-privilege"
 """The ValidatingAdmissionPolicy (and its binding) that holds the operator to control-plane namespaces."""
 
@@ -119,6 +122,12 @@ def render(image: str, registry: RegistrySettings, monitoring_settings: Monitori
     if monitoring_settings.prometheus:
         operator = next(i for i, d in enumerate(documents) if d["kind"] == "Deployment")
         documents[operator:operator] = prometheus(registry)
+    if monitoring_settings.dashboards:
+        # The admin's to edit afterwards (docs 11.2.1): created when absent, never overwritten by a re-install.
+        template = template_configmap(NAMESPACE)
+        template["metadata"].setdefault("annotations", {})[CREATE_ONLY_ANNOTATION] = "true"
+        operator = next(i for i, d in enumerate(documents) if d["kind"] == "Deployment")
+        documents.insert(operator, template)
     extra = []
     if registry.ca_pem:
         extra.append({"apiVersion": "v1", "kind": "ConfigMap",
@@ -187,6 +196,15 @@ def _pull_secret(pull_secret: bytes, namespace: str) -> dict:
             "stringData": {PULL_SECRET_KEY: pull_secret.decode()}}
 
 
+def _create_if_absent(client: Client, document: dict) -> None:
+    """Create an object that is its owner's to change afterwards (the dashboard template); one that exists stays."""
+    try:
+        client.create(codecs.from_dict(document))
+    except ApiError as error:
+        if error.status.code != 409:
+            raise
+
+
 def personas() -> list[dict]:
     """The persona ClusterRoles, applied last: they grant nothing until a platform team binds them."""
     return [d for d in yaml.safe_load_all(PERSONAS.read_text()) if d]
@@ -200,6 +218,9 @@ def install(client: Client, documents: list[dict], log: Callable[[str], None], t
     """Apply the install and wait until the CRDs are established and the operator is available."""
     for document in documents:
         try:
+            if (document["metadata"].get("annotations") or {}).get(CREATE_ONLY_ANNOTATION) == "true":
+                _create_if_absent(client, document)
+                continue
             apply_all(client, [document])
         except ApiError as error:
             if error.status.code == 404 and document["apiVersion"].startswith("admissionregistration.k8s.io/"):

@@ -26,6 +26,7 @@ from cryptography import x509
 from lightkube import ApiError, AsyncClient
 from lightkube.resources.core_v1 import Secret
 
+from hcp.kube.apply import apply
 from hcp.pki import issue, new_ca, renew_at
 
 SERVING_SECRET = "operator-serving-cert"
@@ -92,16 +93,14 @@ async def ensure(client: AsyncClient, namespace: str, name: str = SERVING_SECRET
             if usable(data, namespace, now):
                 return Serving(data[CERT_KEY], data[KEY_KEY], data[CA_KEY])
         serving = mint(namespace)
+        if existing is not None:  # due for renewal: rewritten (hcp's Secrets are patched, never replaced)
+            await apply(client, _secret(namespace, name, serving))
+            return serving
         try:
-            if existing is None:
-                await client.create(_secret(namespace, name, serving))
-            else:  # the resourceVersion makes a concurrent replacement a conflict, then read again
-                replacement = _secret(namespace, name, serving)
-                replacement.metadata.resourceVersion = existing.metadata.resourceVersion
-                await client.replace(replacement)
+            await client.create(_secret(namespace, name, serving))
         except ApiError as error:
             if error.status.code == 409:
-                continue  # another replica wrote one first: serve that one
+                continue  # another replica created one first: serve that one
             raise
         return serving
     raise RuntimeError(f"Secret {namespace}/{name} keeps changing under the operator")

@@ -211,6 +211,10 @@ TOOLSETS: dict[str, Toolset] = {
             "hydra", "github.com/ory/hydra/v2", {"hydra": "github.com/ory/hydra/v2"}, _hydra_version_flags,
             cgo=True, tags=("sqlite", "sqlite_omit_load_extension"), on_demand=True, cold_build_s=105,
         ),
+        # Source only, nothing built: the monitoring integration test installs the Prometheus Operator's real
+        # ServiceMonitor CRD from its module (go_module_dir), to see hcp emit ServiceMonitors where it exists.
+        Toolset("prometheus-operator", "github.com/prometheus-operator/prometheus-operator", {}, on_demand=True,
+                cold_build_s=0),
     )
 }
 
@@ -266,6 +270,8 @@ def ensure(toolset_name: str, log: Callable[[str], None] = lambda _: None, step:
     if found:
         return found
     toolset = TOOLSETS[toolset_name]
+    if not toolset.commands:
+        raise BuildError(f"{toolset_name} builds nothing: only its module's files are read (go_module_dir)")
     target = cache_dir() / "bin" / _build_key(toolset)
     target.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(target.name, log):

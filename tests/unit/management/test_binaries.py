@@ -196,7 +196,7 @@ def test_waiting_for_another_build_is_said(tmp_path, monkeypatch):
 def test_ensure_all_leaves_out_the_toolsets_only_tests_build(tmp_path, monkeypatch):
     """Hydra (the OIDC test's provider) is built by the test that needs it, never by management-cluster up."""
     assert binaries.TOOLSETS["hydra"].on_demand
-    assert [t.name for t in binaries.TOOLSETS.values() if t.on_demand] == ["hydra"]
+    assert [t.name for t in binaries.TOOLSETS.values() if t.on_demand] == ["hydra", "prometheus-operator"]
     _cold_cache(tmp_path, monkeypatch, ("etcd", "hydra"))
     built = []
 
@@ -243,3 +243,10 @@ def test_prometheus_is_built_with_its_own_version_and_only_kubernetes_discovery(
     assert command[command.index("-tags") + 1] == "remove_all_sd,enable_kubernetes_sd"
     assert "-X github.com/prometheus/common/version.Version=3.16.0" in command[command.index("-ldflags") + 1]
     assert command[-1] == "github.com/prometheus/prometheus/cmd/prometheus"
+
+
+def test_a_source_only_toolset_is_never_built():
+    """The Prometheus Operator is pinned for its CRD files only (the monitoring test reads them)."""
+    assert binaries.TOOLSETS["prometheus-operator"].commands == {}
+    with pytest.raises(binaries.BuildError, match="builds nothing"):
+        binaries.ensure("prometheus-operator")

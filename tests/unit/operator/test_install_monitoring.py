@@ -258,3 +258,16 @@ def test_uninstall_removes_prometheus_whether_or_not_it_was_installed(monkeypatc
     assert f"ClusterRoleBinding/hcp:{monitoring.PROMETHEUS}" in deleted
     assert f"ClusterRole/hcp:{monitoring.PROMETHEUS}" in deleted
     assert deleted.index(f"Namespace/{monitoring.NAMESPACE}") < deleted.index("Namespace/hypershift")
+
+
+def test_with_dashboards_the_template_is_created_once_and_left_to_the_admin():
+    documents = install.render("img", install.RegistrySettings("reg.example.com"),
+                               install.MonitoringSettings(dashboards=True))
+    [template] = [d for d in documents if d["metadata"]["name"] == "monitoring-dashboard-template"]
+    assert template["metadata"]["namespace"] == install.NAMESPACE
+    assert template["metadata"]["annotations"][install.CREATE_ONLY_ANNOTATION] == "true"
+    assert "__CONTROL_PLANE_NAMESPACE__" in template["data"]["template"]
+    kinds = [d["kind"] for d in documents]
+    assert documents.index(template) < kinds.index("Deployment")
+    without = install.render("img", install.RegistrySettings("reg.example.com"), install.MonitoringSettings())
+    assert "monitoring-dashboard-template" not in [d["metadata"].get("name") for d in without]

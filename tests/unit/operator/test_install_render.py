@@ -259,8 +259,11 @@ def test_rbac_writes_no_service_accounts_or_cluster_objects_but_namespaces(docum
         {"certificaterevocationrequests/status"}
     # NetworkPolicies: the control-plane namespaces' (hcp.controlplane.components.network_policy).
     assert {r for g, r in written if g == "networking.k8s.io"} == {"networkpolicies"}
+    # ServiceMonitors: the control-plane namespaces' (hcp.operator.monitoring), where the Prometheus Operator runs.
+    assert {r for g, r in written if g == "monitoring.coreos.com"} == {"servicemonitors"}
     assert {g for g, _ in written} == {"", "apps", "policy", "batch", "networking.k8s.io", "hypershift.openshift.io",
-                                       "certificates.hypershift.openshift.io", "coordination.k8s.io"}
+                                       "certificates.hypershift.openshift.io", "coordination.k8s.io",
+                                       "monitoring.coreos.com"}
 
 
 def test_secrets_are_never_replaced_and_nodes_only_read(documents):
@@ -330,8 +333,10 @@ def test_the_operator_serves_metrics_and_probes_on_its_metrics_port(documents):
     assert container["ports"] == [{"name": "metrics", "containerPort": install.METRICS_PORT, "protocol": "TCP"}]
     args = container["args"]
     assert args[args.index("--metrics-port") + 1] == str(install.METRICS_PORT)
-    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
-    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+    # Over TLS, with the certificate the operator keeps in its Secret (hcp.operator.serving).
+    assert args[args.index("--serving-secret") + 1] == SERVING_SECRET
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics", "scheme": "HTTPS"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics", "scheme": "HTTPS"}
     service = one(documents, "Service")
     assert (service["metadata"]["name"], service["metadata"]["namespace"]) == (install.SERVICE, install.NAMESPACE)
     assert service["spec"]["ports"] == [{"name": "metrics", "port": 9393, "targetPort": "metrics", "protocol": "TCP"}]
