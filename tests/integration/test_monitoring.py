@@ -107,8 +107,9 @@ def test_the_telemetry_set_keeps_what_it_names_labelled_with_the_cluster_id(clus
     assert series(cluster, f"apiserver_request_duration_seconds_count{{{selector}}}") == []
     assert series(cluster, f'up{{{selector},job="kube-scheduler"}}')[0]["value"][1] == "1"
     assert series(cluster, f'scheduler_schedule_attempts_total{{{selector}}}') == []
-    cpu = wait_for(lambda: series(cluster, f'container_cpu_usage_seconds_total{{{selector},container!=""}}') or None,
-                   180, "cAdvisor's CPU series of the control plane's containers", interval=5.0)
+    pods = f'{selector},container="",pod!=""'  # cAdvisor's per-pod series (the pod's cgroup)
+    cpu = wait_for(lambda: series(cluster, f"container_cpu_usage_seconds_total{{{pods}}}") or None,
+                   180, "cAdvisor's CPU series of the control plane's pods", interval=5.0)
     assert {s["metric"]["job"] for s in cpu} == {"cadvisor"}
 
 

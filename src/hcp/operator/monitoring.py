@@ -25,10 +25,11 @@ import datetime
 import logging
 from typing import Any
 
+import httpx2
+from cryptography import x509
 from lightkube import ApiError, AsyncClient
 from lightkube.generic_resource import create_namespaced_resource
 from lightkube.resources.core_v1 import ConfigMap, Secret
-from cryptography import x509
 
 from hcp.api.names import CLUSTER_ANNOTATION
 from hcp.controlplane.pki import secret_data
@@ -133,11 +134,14 @@ class MonitoringController:
     async def _service_monitors_served(self) -> bool:
         """Whether the management cluster has the Prometheus Operator's ServiceMonitor (its CRD)."""
         try:
-            await self.client.list(ServiceMonitor, namespace=self.operator_namespace).__anext__()
-        except StopAsyncIteration:
-            return True
+            async for _ in self.client.list(ServiceMonitor, namespace=self.operator_namespace):
+                break
         except ApiError as error:
             if error.status.code == 404:
+                return False
+            raise
+        except httpx2.HTTPStatusError as error:  # an API group not served answers 404 without a Status body
+            if error.response.status_code == 404:
                 return False
             raise
         return True

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from cryptography import x509
 from lightkube import ApiError, AsyncClient
+from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Secret
 
 from hcp.kube.apply import apply
@@ -68,8 +69,7 @@ def mint(namespace: str) -> Serving:
 
 def _secret(namespace: str, name: str, serving: Serving) -> Secret:
     data = {CERT_KEY: serving.cert_pem, KEY_KEY: serving.key_pem, CA_KEY: serving.ca_pem}
-    return Secret(metadata={"name": name, "namespace": namespace,
-                            "labels": {"app.kubernetes.io/managed-by": "hcp"}},
+    return Secret(metadata=ObjectMeta(name=name, namespace=namespace, labels={"app.kubernetes.io/managed-by": "hcp"}),
                   type="Opaque", data={key: base64.b64encode(value).decode() for key, value in data.items()})
 
 

@@ -76,7 +76,7 @@ def test_every_query_is_of_the_control_plane_namespace_and_of_series_that_are_al
         names = {w for w in re.findall(r"[a-z_][a-z0-9_]*", re.sub(r'"[^"]*"|\[\w+\]', "", expr))} - PROMQL_WORDS
         assert names <= ALWAYS_SCRAPED, (panel["title"], names - ALWAYS_SCRAPED)
         if names & {"container_cpu_usage_seconds_total", "container_memory_working_set_bytes"}:
-            assert 'job="cadvisor"' in expr and 'container!=""' in expr
+            assert 'job="cadvisor"' in expr and 'container="", pod!=""' in expr
 
 
 def test_the_template_is_package_data():
