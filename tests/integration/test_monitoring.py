@@ -74,7 +74,9 @@ def cluster(operator_installed: ManagementCluster):
 
 
 def cluster_id(cluster: ManagementCluster) -> str:
-    return kubectl_json(cluster, "hostedcluster", NAME, "-n", CLUSTER_NAMESPACE)["spec"]["clusterID"]
+    """The cluster's ID as its HostedControlPlane carries it (the HostedCluster's spec.clusterID, or the one the
+    operator derives from its UID): what `_id` says."""
+    return kubectl_json(cluster, "hostedcontrolplane", NAME, "-n", CONTROL_PLANE)["spec"]["clusterID"]
 
 
 def test_every_control_plane_component_and_the_operator_are_scraped_and_up(cluster):
@@ -106,7 +108,7 @@ def test_the_telemetry_set_keeps_what_it_names_labelled_with_the_cluster_id(clus
     # Outside the Telemetry set: scraped, and dropped.
     assert series(cluster, f"apiserver_request_duration_seconds_count{{{selector}}}") == []
     assert series(cluster, f'up{{{selector},job="kube-scheduler"}}')[0]["value"][1] == "1"
-    assert series(cluster, f'scheduler_schedule_attempts_total{{{selector}}}') == []
+    assert series(cluster, f'process_start_time_seconds{{{selector},job="kube-scheduler"}}') == []
     pods = f'{selector},container="",pod!=""'  # cAdvisor's per-pod series (the pod's cgroup)
     cpu = wait_for(lambda: series(cluster, f"container_cpu_usage_seconds_total{{{pods}}}") or None,
                    180, "cAdvisor's CPU series of the control plane's pods", interval=5.0)
@@ -120,8 +122,8 @@ def test_switching_the_clusters_metrics_set_changes_what_is_kept(cluster):
     try:
         wait_for(lambda: series(cluster, f"apiserver_request_duration_seconds_count{{{selector}}}") or None, 240,
                  "the All set's API server latency series", interval=5.0)
-        wait_for(lambda: series(cluster, f"scheduler_schedule_attempts_total{{{selector}}}") or None, 120,
-                 "the All set's scheduler series", interval=5.0)
+        wait_for(lambda: series(cluster, f'process_start_time_seconds{{{selector},job="kube-scheduler"}}') or None,
+                 120, "the All set's scheduler series", interval=5.0)
         hosted = kubectl_json(cluster, "hostedcluster", NAME, "-n", CLUSTER_NAMESPACE)
         supported = [c for c in hosted["status"]["conditions"] if c["type"] == "SupportedConfiguration"]
         assert all("spec.monitoring" not in c["message"] for c in supported), supported

@@ -23,7 +23,9 @@ from hcp.api import API_VERSION
 from hcp.api.names import HOSTED_CONTROL_PLANE_LABEL
 from hcp.api.v1beta1.nodepool import NodePoolPlatform
 from hcp.operator.etcdbackup.job import render_job
+from hcp.monitoring.dashboard import MANAGED_BY as DASHBOARD_MANAGED_BY
 from hcp.operator.install import NAMESPACE, POLICY
+from hcp.operator.serving import SERVING_SECRET
 from hcp.platforms import MachineTemplate
 from hcp.platforms.container import machine_pod
 from tests.integration.conftest import ManagementCluster
@@ -233,26 +235,35 @@ def configmap(name: str, namespace: str) -> dict:
 
 
 def test_the_monitoring_namespace_takes_prometheus_config_and_dashboards_only(cluster):
-    """Prometheus's configuration Secret and the per-cluster dashboard ConfigMaps in hcp-monitoring, which
-    `hcp install` made (Prometheus is on by default on the embedded cluster); elsewhere still neither."""
+    """Prometheus's configuration Secret (by name) and the dashboard ConfigMaps it labelled in hcp-monitoring, which
+    `hcp install` made (Prometheus is on by default on the embedded cluster), and its serving certificate in its
+    own namespace; nothing else there or elsewhere."""
     where = monitoring.NAMESPACE
     assert cluster.kubectl("get", "namespace", where).returncode == 0, "hcp install deployed no Prometheus"
-    allowed(dry_run_create(cluster, secret(monitoring.CONFIG_SECRET, where)))
-    allowed(dry_run_apply(cluster, secret(monitoring.CONFIG_SECRET, where)))
-    allowed(dry_run_create(cluster, configmap("cp-clusters-demo", where)))
-    allowed(dry_run_apply(cluster, configmap("cp-clusters-demo", where)))
+    allowed(dry_run_apply(cluster, secret(monitoring.CONFIG_SECRET, where)))  # the operator wrote it already
+    refused_by_policy(dry_run_create(cluster, secret("planted", where)),
+                      f"create secrets planted in namespace {where}", "hcp-monitoring/prometheus-config")
+    allowed(dry_run_apply(cluster, secret(SERVING_SECRET, NAMESPACE)))
+    refused_by_policy(dry_run_create(cluster, secret("planted", NAMESPACE)),
+                      f"create secrets planted in namespace {NAMESPACE}", "hypershift/operator-serving-cert")
+    dashboard = configmap("cp-clusters-demo", where)
+    dashboard["metadata"]["labels"] = dict(DASHBOARD_MANAGED_BY)
+    allowed(dry_run_create(cluster, dashboard))
+    allowed(dry_run_apply(cluster, dashboard))
+    refused_by_policy(dry_run_create(cluster, configmap("unlabelled", where)),
+                      f"create configmaps unlabelled in namespace {where}, which is not a hosted control-plane")
     refused_by_policy(dry_run_create(cluster, secret("planted", "default")),
                       "create secrets planted in namespace default", "only Opaque Secrets owned by a HostedCluster")
     refused_by_policy(dry_run_create(cluster, configmap("planted", "default")),
                       "create configmaps planted in namespace default, which is not a hosted control-plane")
-    # Only Opaque Secrets there: no credential, no pull secret; and no workloads.
+    # No credential, no pull secret, no workloads there.
     refused_by_policy(dry_run_create(cluster, token_secret(monitoring.PROMETHEUS, where)),
                       "kubernetes.io/service-account-token mints an API credential")
     pull = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
             "metadata": {"name": "planted-pull", "namespace": where},
             "stringData": {".dockerconfigjson": '{"auths": {}}'}}
     refused_by_policy(dry_run_create(cluster, pull), f"create secrets planted-pull in namespace {where}",
-                      f"in {where}, Opaque Secrets")
+                      "hcp-monitoring/prometheus-config")
     refused_by_policy(dry_run_create(cluster, deployment("planted", where)),
                       f"create deployments planted in namespace {where}, which is not a hosted control-plane")
 
