@@ -76,6 +76,18 @@ def test_the_service_provider_reads_control_planes_but_no_secrets():
     assert not verbs & ESCALATING_VERBS
 
 
+def test_the_service_provider_reads_network_policies_and_service_monitors_and_changes_neither():
+    """What isolates a control plane and what scrapes it, read only: `hcp dump cluster` and troubleshooting."""
+    provider = persona("hcp:cluster-service-provider")
+    assert grants(provider, "networking.k8s.io", "networkpolicies") == {"get", "list", "watch"}
+    assert grants(provider, "monitoring.coreos.com", "servicemonitors") == {"get", "list", "watch"}
+    assert not any("*" in rule["resources"] for rule in provider["rules"]
+                   if {"networking.k8s.io", "monitoring.coreos.com"} & set(rule["apiGroups"]))
+    consumer = persona("hcp:cluster-service-consumer")
+    assert grants(consumer, "networking.k8s.io", "networkpolicies") == set()
+    assert grants(consumer, "monitoring.coreos.com", "servicemonitors") == set()
+
+
 def one(documents: list[dict], kind: str) -> dict:
     [found] = [d for d in documents if d["kind"] == kind]
     return found
