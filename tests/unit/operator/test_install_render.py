@@ -26,6 +26,7 @@ from hcp.operator.serving import SERVING_SECRET
 from hcp.platforms import NODE_POOL_LABEL
 from hcp.platforms.container import MACHINE_LABEL
 from hcp.release.versions import SUPPORTED_VERSIONS_NAME, SUPPORTED_VERSIONS_NAMESPACE
+from tests.unit.pod_security import restricted_violations
 
 IMAGE = "registry.test/hcp/operator:1.0.0"
 REGISTRY = install.RegistrySettings("registry.test")
@@ -362,3 +363,24 @@ def test_the_operator_flag_defaults_to_the_manifest_port():
 
     assert parse_args([]).metrics_port == install.METRICS_PORT
     assert parse_args(["--metrics-port", "0"]).metrics_port == 0
+
+
+def test_the_operator_meets_the_restricted_profile(documents):
+    pod = one(documents, "Deployment")["spec"]["template"]
+    assert restricted_violations(pod["spec"], pod["metadata"]) == []
+    assert pod["spec"]["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    [container] = pod["spec"]["containers"]
+    assert container["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                            "runAsNonRoot": True, "runAsUser": 65532,
+                                            "capabilities": {"drop": ["ALL"]}}
+
+
+@pytest.mark.parametrize("monitoring_settings", [None, install.MonitoringSettings(prometheus=True)],
+                         ids=["operator", "with-prometheus"])
+def test_every_pod_the_install_renders_meets_the_restricted_profile(monitoring_settings):
+    rendered = install.render(IMAGE, REGISTRY, *([monitoring_settings] if monitoring_settings else []))
+    pods = {f"{d['kind']}/{d['metadata']['name']}": d["spec"]["template"] for d in rendered
+            if d["kind"] in ("Deployment", "StatefulSet", "DaemonSet", "Job")}
+    assert pods
+    assert {name: restricted_violations(pod["spec"], pod["metadata"]) for name, pod in pods.items()} == \
+        {name: [] for name in pods}
