@@ -82,6 +82,8 @@ def test_the_service_provider_watches_every_control_plane_but_reads_no_secrets(o
     assert can(cluster, bob, "delete", "pods", f"{team['ours']}-demo")
     assert can(cluster, bob, "get", "deployments.apps", "hypershift")
     assert can(cluster, bob, "list", "leases.coordination.k8s.io")
+    assert can(cluster, bob, "list", "networkpolicies.networking.k8s.io", f"{team['ours']}-demo")
+    assert not can(cluster, bob, "delete", "networkpolicies.networking.k8s.io", f"{team['ours']}-demo")
     assert not can(cluster, bob, "get", "secrets", team["ours"])
     assert not can(cluster, bob, "list", "secrets")
     assert not can(cluster, bob, "create", "clusterrolebindings.rbac.authorization.k8s.io")

@@ -31,7 +31,9 @@ def dump_cluster_command(name: str, namespace: str, artifact_dir: Path, dump_gue
 
     Writes the management cluster's nodes; the HostedCluster, its NodePools
     and their Secrets (names, types and keys only) and events; every object of
-    the control-plane namespace and of the operator's namespace; the current
+    the control-plane namespace and of the operator's namespace (NetworkPolicies
+    and, where the Prometheus Operator is installed, ServiceMonitors included,
+    if you may list them); the current
     and previous logs of each of their containers, among them each
     kube-apiserver's audit log (the log of its audit-logs container).
 

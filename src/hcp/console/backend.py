@@ -147,9 +147,39 @@ def who_am_i(kube: Kube) -> dict[str, Any]:
     return {"username": info["username"], "groups": info.get("groups") or []}
 
 
+HEALTHY_STATUS: dict[str, str] = {
+    # HostedCluster (HyperShift's expected condition states, and hcp's own types)
+    "Available": "True", "Progressing": "False", "Degraded": "False", "ValidConfiguration": "True",
+    "SupportedConfiguration": "True", "SupportedHostedCluster": "True", "ValidReleaseImage": "True",
+    "ReconciliationActive": "True", "IgnitionEndpointAvailable": "True", "UnmanagedEtcdAvailable": "True",
+    "ValidOIDCConfiguration": "True", "ClusterVersionSucceeding": "True", "ClusterVersionUpgradeable": "True",
+    "ClusterVersionRetrievedUpdates": "True", "EtcdAvailable": "True", "KubeAPIServerAvailable": "True",
+    "InfrastructureReady": "True",
+    # NodePool
+    "Ready": "True", "ValidHostedCluster": "True", "ValidPlatformConfig": "True", "ValidPlatformImage": "True",
+    "ValidMachineTemplate": "True", "ValidMachineConfig": "True", "UpdatingVersion": "False",
+    "UpdatingConfig": "False",
+}
+"""Which status of a condition type is the healthy one: Available=True, but Progressing=False and
+Degraded=False. Types not here (ReconciliationPaused, AutoscalingEnabled: settings, not health) are neutral."""
+UNDER_WAY = frozenset({"Progressing", "UpdatingVersion", "UpdatingConfig"})
+"""Types whose other status is work under way (a rollout, an update), not a fault: neutral rather than bad."""
+
+
+def condition_health(type_: str, status: str | None) -> str:
+    """How the console colours a condition: "good", "bad" or "neutral" (Unknown, or a type of no known sense)."""
+    healthy = HEALTHY_STATUS.get(type_)
+    if healthy is None or status not in ("True", "False"):
+        return "neutral"
+    if status == healthy:
+        return "good"
+    return "neutral" if type_ in UNDER_WAY else "bad"
+
+
 def _conditions(obj: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{key: c.get(key) for key in ("type", "status", "reason", "message", "lastTransitionTime")}
+    rows = [{key: c.get(key) for key in ("type", "status", "reason", "message", "lastTransitionTime")}
             for c in (obj.get("status") or {}).get("conditions") or []]
+    return [{**row, "health": condition_health(row["type"], row["status"])} for row in rows]
 
 
 def _summary(cluster: dict[str, Any], pools: list[dict[str, Any]]) -> dict[str, Any]:

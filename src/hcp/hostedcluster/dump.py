@@ -11,8 +11,12 @@ Layout, as `oc adm inspect` lays it out (group "core" for the legacy API):
 From the HostedCluster's namespace only the cluster's own objects are taken
 (the HostedCluster, its NodePools, the Secrets it references or owns, what
 they own, their events); the control-plane namespace and the operator's
-namespace are taken whole, every kind the API serves that can be listed.
-A Secret is written as its metadata, type and key names only.
+namespace are taken whole, every kind the API serves that can be listed:
+NetworkPolicies among them, and ServiceMonitors where the Prometheus
+Operator's CRD is installed (a group the server does not serve is simply not
+discovered; one it lists but cannot describe, such as an aggregated API whose
+backend is down, is an entry in dump-errors.txt). A Secret is written as its
+metadata, type and key names only.
 
 The audit log of each kube-apiserver is the log of its audit-logs container
 (`namespaces/<control-plane ns>/pods/kube-apiserver-*/audit-logs/current.log`):
@@ -104,7 +108,7 @@ def dump_cluster(kube: Kube, namespace: str, name: str, artifact_dir: Path, log:
     cluster = hosted_cluster(kube, namespace, name)
     dump = Dump(artifact_dir, log)
     artifact_dir.mkdir(parents=True, exist_ok=True)
-    kinds = discover(kube)
+    kinds = discover(kube, dump.fail)
     nodes = next(k for k in kinds if k.kind == "Node" and not k.group)
     dump.write_list(Path("cluster-scoped-resources", "core", "nodes.yaml"), nodes, _list(kube, dump, nodes))
 
@@ -133,8 +137,12 @@ def dump_cluster(kube: Kube, namespace: str, name: str, artifact_dir: Path, log:
     return dump.errors
 
 
-def discover(kube: Kube) -> list[Kind]:
-    """Every listable kind the server serves, at its group's preferred version."""
+def discover(kube: Kube, fail: Callable[[str, Exception], None] | None = None) -> list[Kind]:
+    """Every listable kind the server serves, at its group's preferred version.
+
+    A group whose resources cannot be read (an aggregated API whose backend is down, a CRD deleted meanwhile) is
+    passed to `fail` and left out, so that it costs only its own kinds; without `fail` it raises.
+    """
     versions = [("", "v1")] + [
         (group["name"], group["preferredVersion"]["version"])
         for group in kube.get("/apis").json()["groups"] if group["name"] not in SKIPPED_GROUPS
@@ -142,7 +150,14 @@ def discover(kube: Kube) -> list[Kind]:
     kinds = []
     for group, version in versions:
         path = f"/apis/{group}/{version}" if group else f"/api/{version}"
-        for resource in kube.get(path).json()["resources"]:
+        try:
+            resources = kube.get(path).json()["resources"]
+        except (httpx2.HTTPError, OSError, ValueError) as error:
+            if fail is None or not group:
+                raise
+            fail(f"discovery of {group}/{version}", error)
+            continue
+        for resource in resources:
             if "/" not in resource["name"] and "list" in resource.get("verbs", []) \
                     and resource["name"] not in SKIPPED_RESOURCES:
                 kinds.append(Kind(group, version, resource["name"], resource["kind"], resource["namespaced"]))
@@ -217,7 +232,7 @@ def _dump_logs(kube: Kube, dump: Dump, namespace: str, pods: list[dict[str, Any]
 def _dump_guest(guest: Kube, dump: Dump, root: Path) -> None:
     """The hosted cluster's objects: cluster-scoped ones (nodes, CRDs, ...) and every namespace's."""
     with guest:
-        for kind in discover(guest):
+        for kind in discover(guest, dump.fail):
             items = _list(guest, dump, kind)
             if not kind.namespaced:
                 dump.write_list(root / "cluster-scoped-resources" / kind.directory / f"{kind.plural}.yaml",

@@ -1,8 +1,9 @@
 """An in-memory Kubernetes API server behind httpx2.MockTransport: just enough of one for the CLI's tests.
 
-It serves discovery, get/list/create/server-side apply/delete of the kinds in
-KINDS (404 "not found" for missing objects, a detail-less 404 for kinds it
-does not serve), and pods/log with `previous`. Like a real API server it
+It serves discovery (a group only while it serves one of its kinds, as a
+CRD's group goes with the CRD), get/list/create/server-side apply/delete of
+the kinds in KINDS (404 "not found" for missing objects, a detail-less 404
+for kinds it does not serve), and pods/log with `previous`. Like a real API server it
 refuses writes into a namespace that does not exist (404), honours
 `dryRun=All` (everything is checked, nothing is stored) and a delete's uid
 precondition (409). `refuse` makes it refuse one object as admission would
@@ -34,6 +35,8 @@ KINDS = {  # plural: (apiVersion, kind, namespaced)
     "hostedclusters": (HYPERSHIFT, "HostedCluster", True),
     "nodepools": (HYPERSHIFT, "NodePool", True),
     "hostedcontrolplanes": (HYPERSHIFT, "HostedControlPlane", True),
+    "networkpolicies": ("networking.k8s.io/v1", "NetworkPolicy", True),
+    "servicemonitors": ("monitoring.coreos.com/v1", "ServiceMonitor", True),  # a CRD: served only where installed
 }
 PLURALS = {kind: plural for plural, (_, kind, _) in KINDS.items()}
 
@@ -55,6 +58,8 @@ class Refusal:
 class FakeAPI:
     def __init__(self, served: frozenset[str] = frozenset(KINDS)):
         self.served = served
+        self.unavailable: set[str] = set()
+        """Group versions listed in discovery whose resources answer 503 (an aggregated API without backend)."""
         self.objects: dict[Key, dict[str, Any]] = {}
         self.logs: dict[tuple[str, str, str, bool], str] = {}
         self.on_delete: list[Callable[[FakeAPI, Key], None]] = []
@@ -168,10 +173,20 @@ class FakeAPI:
         if parts == ["api"]:
             return httpx2.Response(200, json={"kind": "APIVersions", "versions": ["v1"]})
         if parts == ["apis"]:
-            version = {"groupVersion": HYPERSHIFT, "version": "v1beta1"}
-            group = {"name": "hypershift.openshift.io", "versions": [version], "preferredVersion": version}
-            return httpx2.Response(200, json={"kind": "APIGroupList", "groups": [group]})
+            groups = []
+            for group_version in dict.fromkeys(api_version for plural, (api_version, _, _) in KINDS.items()
+                                               if "/" in api_version and plural in self.served):
+                version = {"groupVersion": group_version, "version": group_version.split("/")[1]}
+                groups.append({"name": group_version.split("/")[0], "versions": [version],
+                               "preferredVersion": version})
+            for group_version in sorted(self.unavailable):
+                version = {"groupVersion": group_version, "version": group_version.split("/")[1]}
+                groups.append({"name": group_version.split("/")[0], "versions": [version],
+                               "preferredVersion": version})
+            return httpx2.Response(200, json={"kind": "APIGroupList", "groups": groups})
         group_version = "v1" if parts == ["api", "v1"] else "/".join(parts[1:])
+        if group_version in self.unavailable:
+            return _status(503, "the server is currently unable to handle the request", reason="ServiceUnavailable")
         resources = [{"name": plural, "kind": kind, "namespaced": namespaced,
                       "verbs": ["get", "list", "create", "patch", "delete"]}
                      for plural, (api_version, kind, namespaced) in KINDS.items()

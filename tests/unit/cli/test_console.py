@@ -238,6 +238,35 @@ def test_the_list_shows_conditions_versions_and_node_pools(world):
     assert len(everyone) == 2
 
 
+@pytest.mark.parametrize(("type_", "status", "health"), [
+    ("Available", "True", "good"), ("Available", "False", "bad"),
+    ("Progressing", "False", "good"), ("Progressing", "True", "neutral"),  # a rollout under way is no fault
+    ("Degraded", "False", "good"), ("Degraded", "True", "bad"),
+    ("ValidConfiguration", "False", "bad"), ("Ready", "True", "good"), ("UpdatingVersion", "True", "neutral"),
+    ("Available", "Unknown", "neutral"), ("ReconciliationPaused", "True", "neutral"),
+    ("SomethingNew", "False", "neutral"), ("SomethingNew", "True", "neutral"),
+])
+def test_a_condition_is_coloured_by_its_meaning_not_its_status(type_, status, health):
+    assert backend.condition_health(type_, status) == health
+
+
+def test_the_list_and_the_page_say_how_healthy_each_condition_is(world):
+    fake, console = world
+    cluster(fake, conditions=[
+        {"type": "Available", "status": "True", "reason": "AsExpected", "message": ""},
+        {"type": "Progressing", "status": "False", "reason": "AsExpected", "message": "at expected version"},
+        {"type": "Degraded", "status": "False", "reason": "AsExpected", "message": ""},
+        {"type": "ValidReleaseImage", "status": "False", "reason": "InvalidImage", "message": "no such image"}])
+    sid = sign_in(console)
+    [row] = json.loads(call(console, "GET", "/api/clusters?namespace=team-a", cookie=sid).body)["clusters"]
+    assert {kind: c["health"] for kind, c in row["conditions"].items()} == {
+        "Available": "good", "Progressing": "good", "Degraded": "good"}
+    detail = json.loads(call(console, "GET", "/api/clusters/team-a/demo", cookie=sid).body)
+    assert [(c["type"], c["status"], c["health"]) for c in detail["allConditions"]] == [
+        ("Available", "True", "good"), ("Progressing", "False", "good"), ("Degraded", "False", "good"),
+        ("ValidReleaseImage", "False", "bad")]
+
+
 def test_the_cluster_page_has_node_pools_events_and_updates(world):
     fake, console = world
     cluster(fake)

@@ -165,3 +165,59 @@ def test_the_audit_log_of_each_kube_apiserver_is_in_the_dump_and_the_webhook_sec
     assert secrets["demo-audit-webhook"]["keys"] == ["webhook-kubeconfig"]
     corpus = "\n".join(dumped.values())
     assert "webhook-client-key-5" not in corpus and world.b64(webhook_kubeconfig) not in corpus
+
+
+def network_policy(name: str, namespace: str) -> dict:
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}
+
+
+def service_monitor(name: str, namespace: str) -> dict:
+    return {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"selector": {"matchLabels": {"app": name}}, "endpoints": [{"port": "metrics"}]}}
+
+
+def test_the_network_policies_and_service_monitors_of_the_control_plane_namespace_are_in_the_dump(
+        hcp, api, cluster, tmp_path):
+    api.add(network_policy("kube-apiserver", "clusters-demo"))
+    api.add(network_policy("same-namespace", "clusters-demo"))
+    api.add(network_policy("unrelated", "clusters"))
+    api.add(service_monitor("etcd", "clusters-demo"))
+    out = tmp_path / "dump"
+    result = hcp("dump", "cluster", "--name", "demo", "--artifact-dir", str(out))
+    assert result.code == 0, result.err
+    dumped = files(out)
+    policies = yaml.safe_load(dumped["namespaces/clusters-demo/networking.k8s.io/networkpolicies.yaml"])["items"]
+    assert [(p["kind"], p["metadata"]["name"]) for p in policies] == [
+        ("NetworkPolicy", "kube-apiserver"), ("NetworkPolicy", "same-namespace")]
+    assert policies[0]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    monitors = yaml.safe_load(dumped["namespaces/clusters-demo/monitoring.coreos.com/servicemonitors.yaml"])["items"]
+    assert [(m["apiVersion"], m["kind"], m["metadata"]["name"]) for m in monitors] == [
+        ("monitoring.coreos.com/v1", "ServiceMonitor", "etcd")]
+    assert "namespaces/clusters/networking.k8s.io/networkpolicies.yaml" not in dumped, "not the cluster's own"
+
+
+def test_without_the_prometheus_operator_there_are_no_service_monitors_and_no_error(hcp, api, cluster, tmp_path):
+    api.served = api.served - {"servicemonitors"}
+    api.add(network_policy("kube-apiserver", "clusters-demo"))
+    out = tmp_path / "dump"
+    result = hcp("dump", "cluster", "--name", "demo", "--artifact-dir", str(out))
+    assert result.code == 0, result.err
+    dumped = files(out)
+    assert "namespaces/clusters-demo/networking.k8s.io/networkpolicies.yaml" in dumped
+    assert not [path for path in dumped if "monitoring.coreos.com" in path]
+    assert "servicemonitors" not in dumped.get("dump-errors.txt", "")
+
+
+def test_a_group_that_cannot_be_described_costs_only_its_own_kinds(hcp, api, cluster, tmp_path):
+    api.unavailable.add("metrics.k8s.io/v1beta1")
+    api.add(network_policy("kube-apiserver", "clusters-demo"))
+    out = tmp_path / "dump"
+    result = hcp("dump", "cluster", "--name", "demo", "--artifact-dir", str(out))
+    assert result.code == 0, result.err
+    dumped = files(out)
+    assert "namespaces/clusters-demo/networking.k8s.io/networkpolicies.yaml" in dumped
+    assert "discovery of metrics.k8s.io/v1beta1: the server is currently unable to handle the request" in \
+        dumped["dump-errors.txt"].splitlines()

@@ -26,6 +26,7 @@ from hcp.operator.serving import SERVING_SECRET
 from hcp.platforms import NODE_POOL_LABEL
 from hcp.platforms.container import MACHINE_LABEL
 from hcp.release.versions import SUPPORTED_VERSIONS_NAME, SUPPORTED_VERSIONS_NAMESPACE
+from tests.unit.pod_security import restricted_violations
 
 IMAGE = "registry.test/hcp/operator:1.0.0"
 REGISTRY = install.RegistrySettings("registry.test")
@@ -74,6 +75,18 @@ def test_the_service_provider_reads_control_planes_but_no_secrets():
     assert "create" in grants(provider, "hypershift.openshift.io", "*")
     verbs = {verb for rule in provider["rules"] for verb in rule["verbs"]}
     assert not verbs & ESCALATING_VERBS
+
+
+def test_the_service_provider_reads_network_policies_and_service_monitors_and_changes_neither():
+    """What isolates a control plane and what scrapes it, read only: `hcp dump cluster` and troubleshooting."""
+    provider = persona("hcp:cluster-service-provider")
+    assert grants(provider, "networking.k8s.io", "networkpolicies") == {"get", "list", "watch"}
+    assert grants(provider, "monitoring.coreos.com", "servicemonitors") == {"get", "list", "watch"}
+    assert not any("*" in rule["resources"] for rule in provider["rules"]
+                   if {"networking.k8s.io", "monitoring.coreos.com"} & set(rule["apiGroups"]))
+    consumer = persona("hcp:cluster-service-consumer")
+    assert grants(consumer, "networking.k8s.io", "networkpolicies") == set()
+    assert grants(consumer, "monitoring.coreos.com", "servicemonitors") == set()
 
 
 def one(documents: list[dict], kind: str) -> dict:
@@ -350,3 +363,24 @@ def test_the_operator_flag_defaults_to_the_manifest_port():
 
     assert parse_args([]).metrics_port == install.METRICS_PORT
     assert parse_args(["--metrics-port", "0"]).metrics_port == 0
+
+
+def test_the_operator_meets_the_restricted_profile(documents):
+    pod = one(documents, "Deployment")["spec"]["template"]
+    assert restricted_violations(pod["spec"], pod["metadata"]) == []
+    assert pod["spec"]["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    [container] = pod["spec"]["containers"]
+    assert container["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                            "runAsNonRoot": True, "runAsUser": 65532,
+                                            "capabilities": {"drop": ["ALL"]}}
+
+
+@pytest.mark.parametrize("monitoring_settings", [None, install.MonitoringSettings(prometheus=True)],
+                         ids=["operator", "with-prometheus"])
+def test_every_pod_the_install_renders_meets_the_restricted_profile(monitoring_settings):
+    rendered = install.render(IMAGE, REGISTRY, *([monitoring_settings] if monitoring_settings else []))
+    pods = {f"{d['kind']}/{d['metadata']['name']}": d["spec"]["template"] for d in rendered
+            if d["kind"] in ("Deployment", "StatefulSet", "DaemonSet", "Job")}
+    assert pods
+    assert {name: restricted_violations(pod["spec"], pod["metadata"]) for name, pod in pods.items()} == \
+        {name: [] for name in pods}

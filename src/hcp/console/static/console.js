@@ -54,7 +54,7 @@ function stamp() {
 function conditionCell(condition, kind) {
   const td = el("td", null, { class: `cond cond-${kind}` });
   if (!condition) { td.textContent = "—"; return td; }
-  const status = el("span", condition.status, { class: `status status-${condition.status}` });
+  const status = el("span", condition.status, { class: `status health-${condition.health}` });
   td.append(status);
   if (condition.message) td.append(el("div", condition.message, { class: "message" }));
   return td;
@@ -184,7 +184,7 @@ function clusterPage() {
     for (const kind of ["Available", "Progressing", "Degraded"]) {
       const condition = c.conditions[kind];
       badges.append(el("span", `${kind}: ${condition ? condition.status : "—"}`,
-        { class: `badge status-${condition ? condition.status : "Unknown"}`, id: `badge-${kind}` }));
+        { class: `badge status health-${condition ? condition.health : "neutral"}`, id: `badge-${kind}` }));
     }
     if (c.deleting) badges.append(el("span", "deleting", { class: "badge deleting" }));
     const endpoint = c.controlPlaneEndpoint ? `https://${c.controlPlaneEndpoint.host}:${c.controlPlaneEndpoint.port}` : "not yet published";
@@ -204,7 +204,7 @@ function clusterPage() {
     const conditions = $("conditions").tBodies[0];
     conditions.replaceChildren(...c.allConditions.map((k) => {
       const row = el("tr", null, { "data-condition": k.type });
-      row.append(el("td", k.type), el("td", k.status, { class: `status status-${k.status}` }), el("td", k.reason || ""),
+      row.append(el("td", k.type), el("td", k.status, { class: `status health-${k.health}` }), el("td", k.reason || ""),
         el("td", k.message || "", { class: "message" }), el("td", k.lastTransitionTime || ""));
       return row;
     }));
