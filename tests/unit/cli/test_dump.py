@@ -199,13 +199,18 @@ def test_the_network_policies_and_service_monitors_of_the_control_plane_namespac
     assert "namespaces/clusters/networking.k8s.io/networkpolicies.yaml" not in dumped, "not the cluster's own"
 
 
-def test_without_the_prometheus_operator_there_are_no_service_monitors_and_no_error(hcp, api, cluster, tmp_path):
-    api.served = api.served - {"servicemonitors"}
+def dump_with_a_network_policy(hcp, api, tmp_path) -> dict:
+    """`hcp dump cluster` of demo, whose control-plane namespace has a NetworkPolicy: the files it wrote."""
     api.add(network_policy("kube-apiserver", "clusters-demo"))
     out = tmp_path / "dump"
     result = hcp("dump", "cluster", "--name", "demo", "--artifact-dir", str(out))
     assert result.code == 0, result.err
-    dumped = files(out)
+    return files(out)
+
+
+def test_without_the_prometheus_operator_there_are_no_service_monitors_and_no_error(hcp, api, cluster, tmp_path):
+    api.served = api.served - {"servicemonitors"}
+    dumped = dump_with_a_network_policy(hcp, api, tmp_path)
     assert "namespaces/clusters-demo/networking.k8s.io/networkpolicies.yaml" in dumped
     assert not [path for path in dumped if "monitoring.coreos.com" in path]
     assert "servicemonitors" not in dumped.get("dump-errors.txt", "")
@@ -213,11 +218,7 @@ def test_without_the_prometheus_operator_there_are_no_service_monitors_and_no_er
 
 def test_a_group_that_cannot_be_described_costs_only_its_own_kinds(hcp, api, cluster, tmp_path):
     api.unavailable.add("metrics.k8s.io/v1beta1")
-    api.add(network_policy("kube-apiserver", "clusters-demo"))
-    out = tmp_path / "dump"
-    result = hcp("dump", "cluster", "--name", "demo", "--artifact-dir", str(out))
-    assert result.code == 0, result.err
-    dumped = files(out)
+    dumped = dump_with_a_network_policy(hcp, api, tmp_path)
     assert "namespaces/clusters-demo/networking.k8s.io/networkpolicies.yaml" in dumped
     assert "discovery of metrics.k8s.io/v1beta1: the server is currently unable to handle the request" in \
         dumped["dump-errors.txt"].splitlines()

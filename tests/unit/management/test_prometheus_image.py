@@ -15,37 +15,35 @@ def test_prometheus_is_a_from_scratch_image_of_the_binary_run_as_the_non_root_us
     assert "prometheus" not in COMPONENTS  # the management cluster's, not a hosted cluster's
 
 
-def test_publish_pushes_prometheus_with_the_other_component_images(monkeypatch):
-    """images.publish iterates IMAGES: both `management-cluster up` and `release publish` call it."""
-    built = []
+class EmptyRegistry:
+    """A registry that holds nothing yet: every image is pushed."""
+
+    def has_manifest(self, name, tag):
+        return False
+
+    def push(self, image):
+        return f"sha256:{image}"
+
+
+def building(monkeypatch) -> list[str]:
+    """The repositories images.build is asked for, without building anything."""
+    built: list[str] = []
     monkeypatch.setattr(images, "build", lambda spec, layer_cache=None: built.append(spec.name) or spec.name)
     monkeypatch.setattr(images.ComponentImage, "spec", lambda self: type("Spec", (), {"name": self.repository})())
+    return built
 
-    class Registry:
-        def has_manifest(self, name, tag):
-            return False
 
-        def push(self, image):
-            return f"sha256:{image}"
-
-    digests = images.publish(Registry())
+def test_publish_pushes_prometheus_with_the_other_component_images(monkeypatch):
+    """images.publish iterates IMAGES: both `management-cluster up` and `release publish` call it."""
+    built = building(monkeypatch)
+    digests = images.publish(EmptyRegistry())
     assert f"hcp/prometheus:{binaries.TOOLSETS['prometheus'].version}" in digests
     assert "hcp/prometheus" in built and "hcp/metrics-server" in built
 
 
 def test_publish_can_be_limited_to_some_repositories(monkeypatch):
     """`hcp install` on the embedded cluster pushes Prometheus's image alone if the registry lacks it."""
-    built = []
-    monkeypatch.setattr(images, "build", lambda spec, layer_cache=None: built.append(spec.name) or spec.name)
-    monkeypatch.setattr(images.ComponentImage, "spec", lambda self: type("Spec", (), {"name": self.repository})())
-
-    class Registry:
-        def has_manifest(self, name, tag):
-            return False
-
-        def push(self, image):
-            return f"sha256:{image}"
-
-    assert list(images.publish(Registry(), only=("hcp/prometheus",))) == [
+    built = building(monkeypatch)
+    assert list(images.publish(EmptyRegistry(), only=("hcp/prometheus",))) == [
         f"hcp/prometheus:{binaries.TOOLSETS['prometheus'].version}"]
     assert built == ["hcp/prometheus"]
