@@ -43,7 +43,7 @@ EXPECTED_SECONDS = {
     "tests/integration/test_management_cluster.py": 90,
     "tests/integration/test_unschedulable.py": 200,
     "tests/integration/test_operator_metrics.py": 100,
-    "tests/integration/test_monitoring.py": 300,
+    "tests/integration/test_monitoring.py": 330,
     "tests/integration/test_console.py": 200,
     "tests/integration/test_personas.py": 40,
     "tests/integration/test_admission_property.py": 50,
