@@ -16,6 +16,7 @@ from typing import Annotated, Any, Self
 from pydantic import ConfigDict, Field, model_validator
 
 from hcp.api.base import KubeModel
+from hcp.api.formats import pattern_check
 from hcp.api.v1beta1.clusterconfig import AuthenticationSpec, AuthenticationType
 from hcp.api.markers import Checked, Rule, immutable, kube_schema
 from hcp.api.meta import LocalObjectReference
@@ -267,6 +268,79 @@ class ImageContentSource(KubeModel):
     """Mirror repositories of source."""
 
 
+# --- spec.autoNode ----------------------------------------------------------------------------
+
+
+class Provisioner(StrEnum):
+    """The provisioner of automatic node management."""
+
+    KARPENTER = "Karpenter"
+
+
+class KarpenterPlatform(StrEnum):
+    """The platform Karpenter provisions nodes on."""
+
+    AWS = "AWS"
+
+
+KARPENTER_ROLE_ARN = r"^arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/.+$"
+AWS_WITH_PLATFORM_AWS = Rule("self.platform == 'AWS' ? has(self.aws) : !has(self.aws)",
+                             "aws is required when platform is AWS, and forbidden otherwise")
+KARPENTER_WITH_KARPENTER = Rule("self.name == 'Karpenter' ? has(self.karpenter) : !has(self.karpenter)",
+                                "karpenter is required when name is Karpenter, and forbidden otherwise")
+
+
+class KarpenterAWSConfig(KubeModel):
+    """Karpenter's settings on AWS."""
+
+    role_arn: Annotated[str, Field(max_length=2048), pattern_check(
+        "roleARN must be a valid AWS IAM role ARN (e.g. arn:aws:iam::123456789012:role/MyRole)",
+        KARPENTER_ROLE_ARN)] = Field(alias="roleARN")
+    """IAM role Karpenter assumes to provision EC2 instances."""
+
+
+class KarpenterConfig(KubeModel):
+    """Karpenter's platform and its settings."""
+
+    model_config = ConfigDict(json_schema_extra=kube_schema(rules=[AWS_WITH_PLATFORM_AWS]))
+
+    platform: KarpenterPlatform = Field(json_schema_extra=kube_schema(keywords={"maxLength": 100}))
+    """The platform of the nodes (AWS)."""
+    aws: KarpenterAWSConfig | None = None
+    """Settings for platform AWS."""
+
+    @model_validator(mode="after")
+    def _aws_with_aws(self) -> Self:
+        if (self.platform == KarpenterPlatform.AWS) != (self.aws is not None):
+            raise ValueError(AWS_WITH_PLATFORM_AWS.message)
+        return self
+
+
+class ProvisionerConfig(KubeModel):
+    """The provisioner and its settings."""
+
+    model_config = ConfigDict(json_schema_extra=kube_schema(rules=[KARPENTER_WITH_KARPENTER]))
+
+    name: Provisioner
+    """The provisioner (Karpenter)."""
+    karpenter: KarpenterConfig | None = None
+    """Settings of Karpenter."""
+
+    @model_validator(mode="after")
+    def _karpenter_with_karpenter(self) -> Self:
+        if (self.name == Provisioner.KARPENTER) != (self.karpenter is not None):
+            raise ValueError(KARPENTER_WITH_KARPENTER.message)
+        return self
+
+
+class AutoNode(KubeModel):
+    """HyperShift's automatic node provisioning (Karpenter on AWS). hcp's platforms are not AWS and hcp runs no
+    Karpenter: NodePools size themselves (autoScaling.min/max), so the setting is reported when set."""
+
+    provisioner_config: ProvisionerConfig
+    """The provisioner of the nodes."""
+
+
 def _asks_for_something(value: KubeModel | None) -> bool:
     """Whether a setting holds anything beyond its defaults and empty objects."""
 
@@ -342,6 +416,7 @@ def _unhonoured_authentication(authentication: AuthenticationSpec) -> list[str]:
 
 
 __all__ = [
+    "AutoNode",
     "Capabilities",
     "ClusterAutoscaling",
     "ImageContentSource",
