@@ -306,6 +306,15 @@ def test_what_hypershift_admits_is_admitted_unchanged(manifest):
     assert pruned_paths(manifest, schema_of("HostedCluster")) == []
 
 
+def test_service_node_port_range_is_checked_as_hypershift_checks_it():
+    obj, invalid = parse(HostedCluster, with_configuration(network={"serviceNodePortRange": "30000"}))
+    assert obj is None and "serviceNodePortRange" in invalid
+    backwards = HostedCluster.model_validate(with_configuration(network={"serviceNodePortRange": "32767-30000"}))
+    assert hosted_cluster_problems(backwards) == [
+        'spec.configuration.network.serviceNodePortRange: Invalid value: "32767-30000": invalid ServiceNodePortRange '
+        "format: invalid range: minimum port 32767 must be less than or equal to maximum port 30000"]
+
+
 def test_transition_rules_of_the_new_fields_carry_hypershifts_messages():
     assert cel_messages("HostedCluster", ".spec.configuration.ingress.domain") == ["domain is immutable once set"]
     assert cel_messages("HostedCluster", ".spec.networking.apiServer.advertiseAddress") == [
