@@ -27,6 +27,7 @@ from hcp.api.names import (
     MAX_CONTROL_PLANE_NAMESPACE,
     control_plane_namespace,
 )
+from hcp.api.v1beta1.common import SecretEncryptionType
 from hcp.api.v1beta1.hostedcluster import HostedCluster
 from hcp.api.v1beta1.nodepool import MAX_NODE_POOL_REPLICAS, NodePool
 from hcp.api.v1beta1.openshiftconfig import node_port_range
@@ -58,7 +59,16 @@ def hosted_cluster_problems(hc: HostedCluster) -> list[str]:
         problems.append("spec.services must publish the APIServer service")
     problems += _overlapping_networks(hc)
     problems += _node_port_range(hc)
+    encryption = hc.spec.secret_encryption
+    if encryption is not None and encryption.type == SecretEncryptionType.KMS:
+        problems.append(KMS_NOT_SERVED)
     return problems
+
+
+KMS_NOT_SERVED = ("spec.secretEncryption type kms is not supported: hcp encrypts Secrets at rest with aescbc only "
+                  "(type aescbc, aescbc.activeKey), and does not serve a cluster that asks for encryption without it")
+"""Why a HostedCluster asking for KMS encryption is not served (its settings are HyperShift's, admitted and
+reported): said before anything is created, rather than as the control plane's render error."""
 
 
 def _node_port_range(hc: HostedCluster) -> list[str]:

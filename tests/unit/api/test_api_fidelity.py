@@ -324,3 +324,78 @@ def test_transition_rules_of_the_new_fields_carry_hypershifts_messages():
     assert "keyVaultType is immutable" in azure and "the KMS authentication mode is immutable once set" in azure
     assert "secretEncryption cannot be removed once configured" in cel_messages("HostedControlPlane", ".spec")
     assert cel_messages("HostedControlPlane", ".spec.networking.apiServer.port") == ["port is immutable"]
+
+
+@pytest.mark.parametrize(("manifest", "reported"), [
+    (with_configuration(image={"externalRegistryHostnames": ["registry.example.com"]}), ["spec.configuration.image"]),
+    (with_configuration(ingress={"appsDomain": "apps.example.com"}), ["spec.configuration.ingress"]),
+    (with_configuration(network={"networkType": "OVNKubernetes", "serviceNodePortRange": "30000-30999"}),
+     ["spec.configuration.network.networkType"]),
+    (with_configuration(oauth={"templates": {"login": {"name": "login"}}}), ["spec.configuration.oauth"]),
+    (with_configuration(operatorhub={"sources": [{"name": "community-operators", "disabled": True}]}),
+     ["spec.configuration.operatorhub"]),
+    (with_configuration(proxy={"httpsProxy": "http://proxy.example.com:3128"}), ["spec.configuration.proxy"]),
+    (with_configuration(scheduler={"profile": "NoScoring"}), ["spec.configuration.scheduler"]),
+    (with_configuration(scheduler={"mastersSchedulable": True}), ["spec.configuration.scheduler"]),
+    (with_api_server_networking({"advertiseAddress": "fd00::1"}), ["spec.networking.apiServer.advertiseAddress"]),
+    (with_api_server_networking({"port": 443}), ["spec.networking.apiServer.port"]),
+    (with_api_server_networking({"allowedCIDRBlocks": ["10.0.0.0/8"]}),
+     ["spec.networking.apiServer.allowedCIDRBlocks"]),
+    (load_balanced_api_server(with_api_server_networking({"allowedCIDRBlocks": ["10.0.0.0/8", "fd00::/8"]})),
+     ["spec.networking.apiServer.allowedCIDRBlocks"]),
+    (with_spec(autoNode=karpenter(platform="AWS", aws={"roleARN": "arn:aws:iam::123456789012:role/karpenter"})),
+     ["spec.autoNode"]),
+    (with_spec(secretEncryption={"type": "kms"}), ["spec.secretEncryption.kms"]),
+    (with_spec(secretEncryption={**HOSTED_CLUSTER["spec"]["secretEncryption"],
+                                 "kms": {"provider": "AWS", "aws": AWS_KMS}}),
+     ["spec.secretEncryption.kms"]),
+], ids=["image", "ingress", "network", "oauth", "operatorhub", "proxy", "scheduler-profile", "masters-schedulable",
+        "advertise-address", "port", "allowed-cidr-blocks", "allowed-cidr-blocks-load-balancer", "autonode", "kms-type", "kms-beside-aescbc"])
+def test_each_new_field_asking_for_something_is_reported_alone(manifest, reported):
+    assert unhonoured_fields(HostedCluster.model_validate(manifest).spec) == reported
+
+
+@pytest.mark.parametrize("manifest", [
+    # Go's zero values, which OpenShift's types write for their fields without omitempty.
+    with_configuration(scheduler={"policy": {"name": ""}, "profile": "", "profileCustomizations": {
+        "dynamicResourceAllocation": ""}, "defaultNodeSelector": "", "mastersSchedulable": False}),
+    with_configuration(image={"additionalTrustedCA": {"name": ""}, "registrySources": {}},
+                       proxy={"trustedCA": {"name": ""}}, operatorhub={"disableAllDefaultSources": False},
+                       ingress={}, oauth={"tokenConfig": {"accessTokenMaxAgeSeconds": 0}}),
+    # What hcp does anyway, or honours.
+    with_configuration(scheduler={"profile": "LowNodeUtilization"}),
+    with_configuration(network={"serviceNodePortRange": "30000-32767"}),
+    with_api_server_networking({"port": 6443, "allowedCIDRBlocks": []}),
+], ids=["scheduler-zero", "zero-values", "default-profile", "node-port-range", "default-port"])
+def test_new_fields_asking_for_nothing_or_honoured_are_not_reported(manifest):
+    obj, invalid = parse(HostedCluster, copy.deepcopy(manifest))
+    assert invalid == "" and pruned_paths(manifest, schema_of("HostedCluster")) == []
+    assert unhonoured_fields(obj.spec) == []
+
+
+def test_the_control_plane_of_the_hypershift_shaped_cluster_keeps_every_propagated_field():
+    """configuration, networking and secretEncryption go to the HostedControlPlane, whose schema must keep them."""
+    from hcp.api import HostedControlPlane
+    from hcp.operator.hostedcluster import control_plane_manifest
+
+    manifest = hosted_cluster_with_hypershift_only_fields()
+    hc = HostedCluster.model_validate({**manifest, "metadata": {**manifest["metadata"], "uid": "u-1"}})
+    control_plane = control_plane_manifest(hc, copy.deepcopy(manifest["spec"]), "clusters-fidelity-full")
+    obj, invalid = parse(HostedControlPlane, copy.deepcopy(control_plane))
+    assert invalid == ""
+    assert pruned_paths(control_plane, schema_of("HostedControlPlane")) == []
+    assert to_dict(obj, exclude_unset=True)["spec"]["configuration"] == manifest["spec"]["configuration"]
+
+
+def test_a_cluster_asking_for_kms_encryption_is_admitted_reported_and_not_served():
+    """hcp encrypts with aescbc only; it does not serve unencrypted a cluster that asks for encryption."""
+    from hcp.api.validation import KMS_NOT_SERVED
+
+    hc = HostedCluster.model_validate(with_spec(secretEncryption=kms(provider="AWS", aws=AWS_KMS)))
+    assert unhonoured_fields(hc.spec) == ["spec.secretEncryption.kms"]
+    assert hosted_cluster_problems(hc) == [KMS_NOT_SERVED]
+    assert "it is not served at all (ValidConfiguration)" in unsupported_fields_message(unhonoured_fields(hc.spec))
+    beside_aescbc = with_spec(secretEncryption={**HOSTED_CLUSTER["spec"]["secretEncryption"],
+                                                "kms": {"provider": "AWS", "aws": AWS_KMS}})
+    assert hosted_cluster_problems(HostedCluster.model_validate(beside_aescbc)) == []  # served with aescbc
+    assert "not served at all" not in unsupported_fields_message(["spec.autoNode"])
