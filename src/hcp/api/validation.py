@@ -27,8 +27,10 @@ from hcp.api.names import (
     MAX_CONTROL_PLANE_NAMESPACE,
     control_plane_namespace,
 )
+from hcp.api.v1beta1.common import SecretEncryptionType
 from hcp.api.v1beta1.hostedcluster import HostedCluster
 from hcp.api.v1beta1.nodepool import MAX_NODE_POOL_REPLICAS, NodePool
+from hcp.api.v1beta1.openshiftconfig import node_port_range
 from hcp.api.v1beta1.platform import PlatformType
 
 HOSTED_CLUSTER_PLATFORMS = (PlatformType.KWOK, PlatformType.NONE, PlatformType.CONTAINER)
@@ -56,7 +58,32 @@ def hosted_cluster_problems(hc: HostedCluster) -> list[str]:
     if "APIServer" not in services:
         problems.append("spec.services must publish the APIServer service")
     problems += _overlapping_networks(hc)
+    problems += _node_port_range(hc)
+    encryption = hc.spec.secret_encryption
+    if encryption is not None and encryption.type == SecretEncryptionType.KMS:
+        problems.append(KMS_NOT_SERVED)
     return problems
+
+
+KMS_NOT_SERVED = ("spec.secretEncryption type kms is not supported: hcp encrypts Secrets at rest with aescbc only "
+                  "(type aescbc, aescbc.activeKey), and does not serve a cluster that asks for encryption without it")
+"""Why a HostedCluster asking for KMS encryption is not served (its settings are HyperShift's, admitted and
+reported): said before anything is created, rather than as the control plane's render error."""
+
+
+def _node_port_range(hc: HostedCluster) -> list[str]:
+    """HyperShift's check of spec.configuration.network.serviceNodePortRange beyond its pattern (the hosted
+    kube-apiserver would not start with a range whose first port is above its last), in its words."""
+    configuration = hc.spec.configuration
+    network = configuration.network if configuration is not None else None
+    if network is None or not network.service_node_port_range:
+        return []
+    first, last = node_port_range(network.service_node_port_range)
+    if first <= last:
+        return []
+    return [f"spec.configuration.network.serviceNodePortRange: Invalid value: \"{network.service_node_port_range}\": "
+            f"invalid ServiceNodePortRange format: invalid range: minimum port {first} must be less than or equal "
+            f"to maximum port {last}"]
 
 
 def _overlapping_networks(hc: HostedCluster) -> list[str]:

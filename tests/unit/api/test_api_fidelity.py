@@ -198,3 +198,204 @@ def test_the_openshift_only_authentication_settings_are_reported_by_name():
     ]
     hypershift_defaults = with_authentication({"type": "", "oauthMetadata": {"name": ""}, "serviceAccountIssuer": ""})
     assert unhonoured_fields(HostedCluster.model_validate(hypershift_defaults).spec) == []
+
+
+# OpenShift's config/v1 specs, spec.networking.apiServer, spec.autoNode and spec.secretEncryption.kms.
+
+
+def with_spec(**changes) -> dict:
+    cluster = copy.deepcopy(HOSTED_CLUSTER)
+    cluster["spec"].update(copy.deepcopy(changes))
+    return cluster
+
+
+def with_configuration(**configuration) -> dict:
+    return with_spec(configuration=configuration)
+
+
+def with_api_server_networking(api_server: dict) -> dict:
+    return with_spec(networking={**HOSTED_CLUSTER["spec"]["networking"], "apiServer": api_server})
+
+
+def load_balanced_api_server(manifest: dict) -> dict:
+    manifest["spec"]["services"][0]["servicePublishingStrategy"] = {"type": "LoadBalancer"}
+    return manifest
+
+
+def karpenter(**karpenter_config) -> dict:
+    return {"provisionerConfig": {"name": "Karpenter", "karpenter": karpenter_config}}
+
+
+def kms(**provider) -> dict:
+    return {"type": "kms", "kms": provider}
+
+
+AWS_KMS = {"region": "us-east-1", "activeKey": {"arn": "arn:aws:kms:us-east-1:123456789012:key/k1"},
+           "auth": {"awsKms": "arn:aws:iam::123456789012:role/kms"}}
+AZURE_KEY = {"keyVaultName": "vault", "keyName": "key", "keyVersion": "1"}
+CLIENT_ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+IBM_KEY = {"crkID": "crk", "instanceID": "instance", "correlationID": "correlation",
+           "url": "https://us-south.kms.cloud.ibm.com", "keyVersion": 1}
+UUID_MESSAGE = ("the client ID of a managed identity must be a valid UUID. It should be 5 groups of hyphen separated "
+                "hexadecimal characters in the form 8-4-4-4-12.")
+
+
+@pytest.mark.parametrize(("manifest", "message"), [
+    (with_configuration(image={"registrySources": {"blockedRegistries": ["a.example.com"],
+                                                   "allowedRegistries": ["b.example.com"]}}),
+     "Only one of blockedRegistries or allowedRegistries may be set"),
+    (with_configuration(image={"registrySources": {"insecureRegistries": ["quay.io/openshift:latest"]}}),
+     "each registry must be a valid hostname[:port][/path] or wildcard *.hostname format without tags or digests"),
+    (with_configuration(image={"registrySources": {"allowedRegistries": ["quay.io/openshift@sha256:0123"]}}),
+     "each registry must be a valid hostname[:port][/path] or wildcard *.hostname format without tags or digests"),
+    (with_configuration(network={"networkDiagnostics": {"mode": "Disabled", "targetPlacement": {
+        "nodeSelector": {"kubernetes.io/os": "linux"}}}}),
+     "cannot set networkDiagnostics.sourcePlacement and networkDiagnostics.targetPlacement when "
+     "networkDiagnostics.mode is Disabled"),
+    (with_configuration(oauth={"tokenConfig": {"accessTokenInactivityTimeout": "4m59s"}}),
+     "spec.configuration.oauth.tokenConfig.accessTokenInactivityTimeout minimum acceptable token timeout value is "
+     "300 seconds"),
+    (with_api_server_networking({"allowedCIDRBlocks": ["10.0.0.0"]}),
+     "cidr must be a valid IPv4 or IPv6 CIDR notation (e.g., 192.168.1.0/24 or 2001:db8::/64)"),
+    (with_spec(autoNode={"provisionerConfig": {"name": "Karpenter"}}),
+     "karpenter is required when name is Karpenter, and forbidden otherwise"),
+    (with_spec(autoNode=karpenter(platform="AWS")), "aws is required when platform is AWS, and forbidden otherwise"),
+    (with_spec(autoNode=karpenter(platform="AWS", aws={"roleARN": "arn:aws:iam::123:role/short-account"})),
+     "roleARN must be a valid AWS IAM role ARN (e.g. arn:aws:iam::123456789012:role/MyRole)"),
+    (with_spec(secretEncryption=kms(provider="AWS", aws={**AWS_KMS, "activeKey": {"arn": "key/k1"}})),
+     "arn must start with 'arn:'"),
+    (with_spec(secretEncryption=kms(provider="IBMCloud", ibmcloud={
+        "region": "us-south", "auth": {"type": "Managed", "managed": {}},
+        "keyList": [{**IBM_KEY, "url": "http://us-south.kms.cloud.ibm.com"}]})),
+     "url must start with 'https://'"),
+    (with_spec(secretEncryption=kms(provider="Azure", azure={
+        "activeKey": AZURE_KEY, "workloadIdentity": {"clientID": CLIENT_ID},
+        "kms": {"objectEncoding": "utf-8", "credentialsSecretName": "kms-credentials"}})),
+     "kms and workloadIdentity are mutually exclusive"),
+    (with_spec(secretEncryption=kms(provider="Azure", azure={"activeKey": AZURE_KEY})),
+     "one of kms or workloadIdentity must be set"),
+    (with_spec(secretEncryption=kms(provider="Azure", azure={
+        "activeKey": AZURE_KEY, "backupKey": {**AZURE_KEY, "keyVaultName": "other-vault"},
+        "workloadIdentity": {"clientID": CLIENT_ID}})),
+     "backupKey.keyVaultName must match activeKey.keyVaultName; both keys must reside in the same Key Vault"),
+    (with_spec(secretEncryption=kms(provider="Azure", azure={
+        "activeKey": AZURE_KEY, "workloadIdentity": {"clientID": "z" * 36}})), UUID_MESSAGE),
+])
+def test_openshift_config_autonode_and_kms_are_refused_with_hypershifts_messages(manifest, message):
+    obj, invalid = parse(HostedCluster, manifest)
+    assert obj is None and message in invalid
+
+
+@pytest.mark.parametrize("manifest", [
+    with_configuration(oauth={"tokenConfig": {"accessTokenInactivityTimeout": "5m"}}),
+    with_configuration(image={"registrySources": {
+        "allowedRegistries": ["*.example.com", "registry.example.com:5000/a/b"]}}),
+    with_configuration(network={"serviceNodePortRange": "1-65535"}),
+    with_spec(secretEncryption=kms(provider="Azure", azure={
+        "activeKey": AZURE_KEY, "backupKey": {**AZURE_KEY, "keyVersion": "0"},
+        "kms": {"clientID": CLIENT_ID, "objectEncoding": "base64", "credentialsSecretName": "kms-credentials"},
+        "keyVaultType": "ManagedHSM", "keyVaultAccess": "Private"})),
+    with_spec(secretEncryption=kms(provider="IBMCloud", ibmcloud={
+        "region": "us-south", "auth": {"type": "Unmanaged", "unmanaged": {"credentials": {"name": "ibm-api-key"}}},
+        "keyList": [IBM_KEY]})),
+], ids=["timeout-5m", "registry-scopes", "whole-port-range", "azure-kms", "ibmcloud-kms"])
+def test_what_hypershift_admits_is_admitted_unchanged(manifest):
+    obj, invalid = parse(HostedCluster, copy.deepcopy(manifest))
+    assert invalid == ""
+    assert to_dict(obj, exclude_unset=True) == manifest
+    assert pruned_paths(manifest, schema_of("HostedCluster")) == []
+
+
+def test_service_node_port_range_is_checked_as_hypershift_checks_it():
+    obj, invalid = parse(HostedCluster, with_configuration(network={"serviceNodePortRange": "30000"}))
+    assert obj is None and "serviceNodePortRange" in invalid
+    backwards = HostedCluster.model_validate(with_configuration(network={"serviceNodePortRange": "32767-30000"}))
+    assert hosted_cluster_problems(backwards) == [
+        'spec.configuration.network.serviceNodePortRange: Invalid value: "32767-30000": invalid ServiceNodePortRange '
+        "format: invalid range: minimum port 32767 must be less than or equal to maximum port 30000"]
+
+
+def test_transition_rules_of_the_new_fields_carry_hypershifts_messages():
+    assert cel_messages("HostedCluster", ".spec.configuration.ingress.domain") == ["domain is immutable once set"]
+    assert cel_messages("HostedCluster", ".spec.networking.apiServer.advertiseAddress") == [
+        "advertiseAddress is immutable"]
+    assert cel_messages("HostedCluster", ".spec.networking.apiServer.port") == ["port is immutable"]
+    azure = cel_messages("HostedCluster", ".spec.secretEncryption.kms.azure")
+    assert "keyVaultType is immutable" in azure and "the KMS authentication mode is immutable once set" in azure
+    assert "secretEncryption cannot be removed once configured" in cel_messages("HostedControlPlane", ".spec")
+    assert cel_messages("HostedControlPlane", ".spec.networking.apiServer.port") == ["port is immutable"]
+
+
+@pytest.mark.parametrize(("manifest", "reported"), [
+    (with_configuration(image={"externalRegistryHostnames": ["registry.example.com"]}), ["spec.configuration.image"]),
+    (with_configuration(ingress={"appsDomain": "apps.example.com"}), ["spec.configuration.ingress"]),
+    (with_configuration(network={"networkType": "OVNKubernetes", "serviceNodePortRange": "30000-30999"}),
+     ["spec.configuration.network.networkType"]),
+    (with_configuration(oauth={"templates": {"login": {"name": "login"}}}), ["spec.configuration.oauth"]),
+    (with_configuration(operatorhub={"sources": [{"name": "community-operators", "disabled": True}]}),
+     ["spec.configuration.operatorhub"]),
+    (with_configuration(proxy={"httpsProxy": "http://proxy.example.com:3128"}), ["spec.configuration.proxy"]),
+    (with_configuration(scheduler={"profile": "NoScoring"}), ["spec.configuration.scheduler"]),
+    (with_configuration(scheduler={"mastersSchedulable": True}), ["spec.configuration.scheduler"]),
+    (with_api_server_networking({"advertiseAddress": "fd00::1"}), ["spec.networking.apiServer.advertiseAddress"]),
+    (with_api_server_networking({"port": 443}), ["spec.networking.apiServer.port"]),
+    (with_api_server_networking({"allowedCIDRBlocks": ["10.0.0.0/8"]}),
+     ["spec.networking.apiServer.allowedCIDRBlocks"]),
+    (load_balanced_api_server(with_api_server_networking({"allowedCIDRBlocks": ["10.0.0.0/8", "fd00::/8"]})),
+     ["spec.networking.apiServer.allowedCIDRBlocks"]),
+    (with_spec(autoNode=karpenter(platform="AWS", aws={"roleARN": "arn:aws:iam::123456789012:role/karpenter"})),
+     ["spec.autoNode"]),
+    (with_spec(secretEncryption={"type": "kms"}), ["spec.secretEncryption.kms"]),
+    (with_spec(secretEncryption={**HOSTED_CLUSTER["spec"]["secretEncryption"],
+                                 "kms": {"provider": "AWS", "aws": AWS_KMS}}),
+     ["spec.secretEncryption.kms"]),
+], ids=["image", "ingress", "network", "oauth", "operatorhub", "proxy", "scheduler-profile", "masters-schedulable",
+        "advertise-address", "port", "allowed-cidr-blocks", "allowed-cidr-blocks-load-balancer", "autonode", "kms-type", "kms-beside-aescbc"])
+def test_each_new_field_asking_for_something_is_reported_alone(manifest, reported):
+    assert unhonoured_fields(HostedCluster.model_validate(manifest).spec) == reported
+
+
+@pytest.mark.parametrize("manifest", [
+    # Go's zero values, which OpenShift's types write for their fields without omitempty.
+    with_configuration(scheduler={"policy": {"name": ""}, "profile": "", "profileCustomizations": {
+        "dynamicResourceAllocation": ""}, "defaultNodeSelector": "", "mastersSchedulable": False}),
+    with_configuration(image={"additionalTrustedCA": {"name": ""}, "registrySources": {}},
+                       proxy={"trustedCA": {"name": ""}}, operatorhub={"disableAllDefaultSources": False},
+                       ingress={}, oauth={"tokenConfig": {"accessTokenMaxAgeSeconds": 0}}),
+    # What hcp does anyway, or honours.
+    with_configuration(scheduler={"profile": "LowNodeUtilization"}),
+    with_configuration(network={"serviceNodePortRange": "30000-32767"}),
+    with_api_server_networking({"port": 6443, "allowedCIDRBlocks": []}),
+], ids=["scheduler-zero", "zero-values", "default-profile", "node-port-range", "default-port"])
+def test_new_fields_asking_for_nothing_or_honoured_are_not_reported(manifest):
+    obj, invalid = parse(HostedCluster, copy.deepcopy(manifest))
+    assert invalid == "" and pruned_paths(manifest, schema_of("HostedCluster")) == []
+    assert unhonoured_fields(obj.spec) == []
+
+
+def test_the_control_plane_of_the_hypershift_shaped_cluster_keeps_every_propagated_field():
+    """configuration, networking and secretEncryption go to the HostedControlPlane, whose schema must keep them."""
+    from hcp.api import HostedControlPlane
+    from hcp.operator.hostedcluster import control_plane_manifest
+
+    manifest = hosted_cluster_with_hypershift_only_fields()
+    hc = HostedCluster.model_validate({**manifest, "metadata": {**manifest["metadata"], "uid": "u-1"}})
+    control_plane = control_plane_manifest(hc, copy.deepcopy(manifest["spec"]), "clusters-fidelity-full")
+    obj, invalid = parse(HostedControlPlane, copy.deepcopy(control_plane))
+    assert invalid == ""
+    assert pruned_paths(control_plane, schema_of("HostedControlPlane")) == []
+    assert to_dict(obj, exclude_unset=True)["spec"]["configuration"] == manifest["spec"]["configuration"]
+
+
+def test_a_cluster_asking_for_kms_encryption_is_admitted_reported_and_not_served():
+    """hcp encrypts with aescbc only; it does not serve unencrypted a cluster that asks for encryption."""
+    from hcp.api.validation import KMS_NOT_SERVED
+
+    hc = HostedCluster.model_validate(with_spec(secretEncryption=kms(provider="AWS", aws=AWS_KMS)))
+    assert unhonoured_fields(hc.spec) == ["spec.secretEncryption.kms"]
+    assert hosted_cluster_problems(hc) == [KMS_NOT_SERVED]
+    assert "it is not served at all (ValidConfiguration)" in unsupported_fields_message(unhonoured_fields(hc.spec))
+    beside_aescbc = with_spec(secretEncryption={**HOSTED_CLUSTER["spec"]["secretEncryption"],
+                                                "kms": {"provider": "AWS", "aws": AWS_KMS}})
+    assert hosted_cluster_problems(HostedCluster.model_validate(beside_aescbc)) == []  # served with aescbc
+    assert "not served at all" not in unsupported_fields_message(["spec.autoNode"])

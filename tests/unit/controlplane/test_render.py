@@ -493,6 +493,14 @@ def test_load_balancer_publishing(ha_ctx):
     assert service["ports"] == [{"name": "client", "port": 6443, "protocol": "TCP", "targetPort": "client"}]
 
 
+def test_service_node_port_range_is_the_api_servers(single_ctx):
+    hcp = make_hcp(SINGLE_REPLICA, configuration={"network": {"serviceNodePortRange": "31000-31999"}})
+    rendered = args(render(make_context(hcp)), "Deployment/kube-apiserver", "kube-apiserver")
+    assert flag(rendered, "service-node-port-range") == "31000-31999"
+    default = args(render(single_ctx), "Deployment/kube-apiserver", "kube-apiserver")
+    assert flag(default, "service-node-port-range") is None  # the API server's 30000-32767, HyperShift's default
+
+
 def test_unsupported_publishing_is_a_render_error():
     hcp = make_hcp(SINGLE_REPLICA)
     hcp.spec.services[0].service_publishing_strategy.type = "Route"

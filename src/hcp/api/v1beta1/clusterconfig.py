@@ -7,6 +7,17 @@ from pydantic import ConfigDict, Field, model_validator
 
 from hcp.api.base import KubeModel
 from hcp.api.markers import Rule, kube_schema
+from hcp.api.v1beta1.openshiftconfig import (
+    ConfigMapNameReference,
+    ImageSpec,
+    IngressSpec,
+    NetworkSpec,
+    OAuthSpec,
+    OperatorHubSpec,
+    ProxySpec,
+    SchedulerSpec,
+    SecretNameReference,
+)
 
 _FEATURE_GATE_NAME = Annotated[str, Field(pattern=r"^([A-Za-z0-9-]+\.)*[A-Za-z0-9-]+\.?$")]
 
@@ -102,20 +113,6 @@ class AuthenticationType(StrEnum):
     OIDC = "OIDC"
     """An external OIDC provider whose tokens the kube-apiserver itself validates (oidcProviders)."""
     DEFAULT = ""
-
-
-class ConfigMapNameReference(KubeModel):
-    """A ConfigMap by name (config/v1 ConfigMapNameReference); "" names none."""
-
-    name: str
-    """Name of the ConfigMap, in the HostedCluster's namespace."""
-
-
-class SecretNameReference(KubeModel):
-    """A Secret by name (config/v1 SecretNameReference); "" names none."""
-
-    name: str
-    """Name of the Secret, in the HostedCluster's namespace."""
 
 
 class WebhookTokenAuthenticator(KubeModel):
@@ -291,7 +288,10 @@ class APIServerSpec(KubeModel):
 
 
 class ClusterConfiguration(KubeModel):
-    """Cluster-wide configuration of the hosted cluster's components."""
+    """Cluster-wide configuration of the hosted cluster's components: OpenShift's config/v1 specs, as HyperShift
+    embeds them. hcp honours apiServer.audit, authentication type OIDC, featureGate and
+    network.serviceNodePortRange; the rest configures OpenShift components hcp does not run and is reported
+    (hcp.api.v1beta1.clusteroptions.unhonoured_fields)."""
 
     api_server: APIServerSpec | None = None
     """Configuration of the hosted kube-apiserver (audit profile)."""
@@ -299,3 +299,17 @@ class ClusterConfiguration(KubeModel):
     """Who can authenticate to the hosted cluster: an external OIDC provider (type OIDC)."""
     feature_gate: FeatureGateSpec | None = None
     """Feature gates of the control plane components."""
+    image: ImageSpec | None = None
+    """Image registries policy of OpenShift's image streams and the nodes' container runtime (reported when set)."""
+    ingress: IngressSpec | None = None
+    """Domain and routes of OpenShift's ingress (reported when set)."""
+    network: NetworkSpec | None = None
+    """Cluster network; serviceNodePortRange is honoured, the rest reported when set."""
+    oauth: OAuthSpec | None = None
+    """OpenShift's integrated OAuth server (reported when set)."""
+    operatorhub: OperatorHubSpec | None = None
+    """OLM's default catalog sources (reported when set)."""
+    proxy: ProxySpec | None = None
+    """Cluster-wide egress proxy (reported when set)."""
+    scheduler: SchedulerSpec | None = None
+    """Scheduling profile and OpenShift's scheduling conventions (reported when set)."""

@@ -7,6 +7,10 @@ unchanged, and a malformed value is refused as HyperShift refuses it. Without a 
 server would prune them silently. hcp does not honour them; `unhonoured_fields` names those that
 are set to something that would matter, and the HostedCluster controller reports them in the
 SupportedConfiguration condition, so that nothing set is ignored without a word.
+
+`unhonoured_fields` also covers HyperShift fields modelled elsewhere: OpenShift's config/v1 specs in
+spec.configuration (openshiftconfig.py), spec.networking.apiServer (networking.py) and
+spec.secretEncryption.kms (kms.py).
 """
 
 import re
@@ -16,10 +20,14 @@ from typing import Annotated, Any, Self
 from pydantic import ConfigDict, Field, model_validator
 
 from hcp.api.base import KubeModel
-from hcp.api.v1beta1.clusterconfig import AuthenticationSpec, AuthenticationType
+from hcp.api.formats import pattern_check
 from hcp.api.markers import Checked, Rule, immutable, kube_schema
 from hcp.api.meta import LocalObjectReference
 from hcp.api.types import Int32
+from hcp.api.v1beta1.clusterconfig import AuthenticationSpec, AuthenticationType, ClusterConfiguration
+from hcp.api.v1beta1.common import SecretEncryptionType
+from hcp.api.v1beta1.networking import DEFAULT_API_SERVER_PORT
+from hcp.api.v1beta1.openshiftconfig import SchedulerProfile
 
 # --- spec.capabilities ------------------------------------------------------------------------
 
@@ -267,6 +275,79 @@ class ImageContentSource(KubeModel):
     """Mirror repositories of source."""
 
 
+# --- spec.autoNode ----------------------------------------------------------------------------
+
+
+class Provisioner(StrEnum):
+    """The provisioner of automatic node management."""
+
+    KARPENTER = "Karpenter"
+
+
+class KarpenterPlatform(StrEnum):
+    """The platform Karpenter provisions nodes on."""
+
+    AWS = "AWS"
+
+
+KARPENTER_ROLE_ARN = r"^arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/.+$"
+AWS_WITH_PLATFORM_AWS = Rule("self.platform == 'AWS' ? has(self.aws) : !has(self.aws)",
+                             "aws is required when platform is AWS, and forbidden otherwise")
+KARPENTER_WITH_KARPENTER = Rule("self.name == 'Karpenter' ? has(self.karpenter) : !has(self.karpenter)",
+                                "karpenter is required when name is Karpenter, and forbidden otherwise")
+
+
+class KarpenterAWSConfig(KubeModel):
+    """Karpenter's settings on AWS."""
+
+    role_arn: Annotated[str, Field(max_length=2048), pattern_check(
+        "roleARN must be a valid AWS IAM role ARN (e.g. arn:aws:iam::123456789012:role/MyRole)",
+        KARPENTER_ROLE_ARN)] = Field(alias="roleARN")
+    """IAM role Karpenter assumes to provision EC2 instances."""
+
+
+class KarpenterConfig(KubeModel):
+    """Karpenter's platform and its settings."""
+
+    model_config = ConfigDict(json_schema_extra=kube_schema(rules=[AWS_WITH_PLATFORM_AWS]))
+
+    platform: KarpenterPlatform = Field(json_schema_extra=kube_schema(keywords={"maxLength": 100}))
+    """The platform of the nodes (AWS)."""
+    aws: KarpenterAWSConfig | None = None
+    """Settings for platform AWS."""
+
+    @model_validator(mode="after")
+    def _aws_with_aws(self) -> Self:
+        if (self.platform == KarpenterPlatform.AWS) != (self.aws is not None):
+            raise ValueError(AWS_WITH_PLATFORM_AWS.message)
+        return self
+
+
+class ProvisionerConfig(KubeModel):
+    """The provisioner and its settings."""
+
+    model_config = ConfigDict(json_schema_extra=kube_schema(rules=[KARPENTER_WITH_KARPENTER]))
+
+    name: Provisioner
+    """The provisioner (Karpenter)."""
+    karpenter: KarpenterConfig | None = None
+    """Settings of Karpenter."""
+
+    @model_validator(mode="after")
+    def _karpenter_with_karpenter(self) -> Self:
+        if (self.name == Provisioner.KARPENTER) != (self.karpenter is not None):
+            raise ValueError(KARPENTER_WITH_KARPENTER.message)
+        return self
+
+
+class AutoNode(KubeModel):
+    """HyperShift's automatic node provisioning (Karpenter on AWS). hcp's platforms are not AWS and hcp runs no
+    Karpenter: NodePools size themselves (autoScaling.min/max), so the setting is reported when set."""
+
+    provisioner_config: ProvisionerConfig
+    """The provisioner of the nodes."""
+
+
 def _asks_for_something(value: KubeModel | None) -> bool:
     """Whether a setting holds anything beyond its defaults and empty objects."""
 
@@ -279,13 +360,34 @@ def _asks_for_something(value: KubeModel | None) -> bool:
     return value is not None and bool(pruned(value.model_dump(exclude_defaults=True, exclude_none=True)))
 
 
+def _go_zero(node: Any) -> bool:
+    """Whether a JSON value is Go's zero value once its zero members are dropped: None, "", False, 0, {} or []."""
+    if isinstance(node, dict):
+        return all(_go_zero(child) for child in node.values())
+    if isinstance(node, list):
+        return all(_go_zero(item) for item in node)
+    return node in (None, "", False, 0)
+
+
+def _sets_anything(value: KubeModel | None, *, ignore: tuple[str, ...] = ()) -> bool:
+    """Whether an OpenShift config/v1 setting holds anything beyond Go's zero values (which OpenShift's types
+    write for their fields without omitempty: `policy: {name: ""}`, `mastersSchedulable: false`), leaving out
+    the fields named in `ignore` (their JSON names)."""
+    if value is None:
+        return False
+    data = value.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return not _go_zero({key: child for key, child in data.items() if key not in ignore})
+
+
 def unhonoured_fields(spec: Any) -> list[str]:
     """The HyperShift fields of a HostedClusterSpec that are set to something hcp would have to act on
     and does not, as `spec.<field>` paths (empty: every field set is honoured).
 
     Values that ask for nothing are not reported: `capabilities: {}`, `autoscaling` with only its
     default scaling, `olmCatalogPlacement: management` (HyperShift's defaults, which its renderer writes),
-    and `disableMultiNetwork: false`.
+    `disableMultiNetwork: false`, `networking.apiServer.port: 6443`, the Go zero values OpenShift's config
+    types write (`policy: {name: ""}`, `mastersSchedulable: false`) and scheduler profile LowNodeUtilization
+    (upstream's default). Nor is `configuration.network.serviceNodePortRange`, which hcp honours.
     """
     fields = []
     if spec.capabilities is not None and (spec.capabilities.enabled or spec.capabilities.disabled):
@@ -310,9 +412,58 @@ def unhonoured_fields(spec: Any) -> list[str]:
         fields.append("spec.additionalTrustBundle")
     if spec.service_account_signing_key is not None and spec.service_account_signing_key.name:
         fields.append("spec.serviceAccountSigningKey")
+    fields += _unhonoured_api_server_networking(spec)
+    if spec.auto_node is not None:
+        fields.append("spec.autoNode")
+    encryption = spec.secret_encryption
+    if encryption is not None and (encryption.type == SecretEncryptionType.KMS or encryption.kms is not None):
+        fields.append("spec.secretEncryption.kms")
     configuration = spec.configuration
-    if configuration is not None and configuration.authentication is not None:
+    if configuration is not None:
+        fields += _unhonoured_configuration(configuration)
+    return fields
+
+
+def _unhonoured_api_server_networking(spec: Any) -> list[str]:
+    """What of spec.networking.apiServer hcp does not act on: the node-local endpoint of HyperShift (an
+    advertiseAddress, a port other than 6443) and allowedCIDRBlocks."""
+    networking = spec.networking.api_server if spec.networking is not None else None
+    if networking is None:
+        return []
+    path = "spec.networking.apiServer"
+    fields = []
+    if networking.advertise_address:
+        fields.append(f"{path}.advertiseAddress")
+    if networking.port is not None and networking.port != DEFAULT_API_SERVER_PORT:
+        fields.append(f"{path}.port")
+    if networking.allowed_cidr_blocks:
+        fields.append(f"{path}.allowedCIDRBlocks")
+    return fields
+
+
+def _unhonoured_configuration(configuration: ClusterConfiguration) -> list[str]:
+    """What of spec.configuration hcp does not act on (apiServer.audit, featureGate and
+    network.serviceNodePortRange are honoured; authentication in part)."""
+    path = "spec.configuration"
+    fields = []
+    if configuration.authentication is not None:
         fields += _unhonoured_authentication(configuration.authentication)
+    for name in ("image", "ingress"):
+        if _sets_anything(getattr(configuration, name)):
+            fields.append(f"{path}.{name}")
+    network = configuration.network
+    if network is not None:
+        data = network.model_dump(mode="json", by_alias=True, exclude_none=True)
+        fields += [f"{path}.network.{key}" for key, value in data.items()
+                   if key != "serviceNodePortRange" and not _go_zero(value)]
+    for name in ("oauth", "operatorhub", "proxy"):
+        if _sets_anything(getattr(configuration, name)):
+            fields.append(f"{path}.{name}")
+    scheduler = configuration.scheduler
+    if scheduler is not None and (
+            _sets_anything(scheduler, ignore=("profile",))
+            or scheduler.profile not in (None, SchedulerProfile.DEFAULT, SchedulerProfile.LOW_NODE_UTILIZATION)):
+        fields.append(f"{path}.scheduler")
     return fields
 
 
@@ -342,6 +493,7 @@ def _unhonoured_authentication(authentication: AuthenticationSpec) -> list[str]:
 
 
 __all__ = [
+    "AutoNode",
     "Capabilities",
     "ClusterAutoscaling",
     "ImageContentSource",

@@ -10,6 +10,7 @@ from hcp.api.formats import label_map, pattern_check
 from hcp.api.markers import Rule, immutable, immutable_once_set, kube_schema
 from hcp.api.meta import LocalObjectReference
 from hcp.api.types import Int32
+from hcp.api.v1beta1.kms import KMSSpec
 
 PAUSED_UNTIL = pattern_check(
     "PausedUntil must be a date in RFC3339 format or 'True', 'true', 'False' or 'false'",
@@ -108,10 +109,15 @@ class AESCBCSpec(KubeModel):
 
 
 class SecretEncryptionSpec(KubeModel):
-    """Encryption at rest of Secrets in the hosted cluster's etcd."""
+    """Encryption at rest of Secrets in the hosted cluster's etcd. hcp honours type aescbc; type kms is
+    HyperShift's (AWS, Azure, IBM Cloud key management services), accepted with its schema and reported, and a
+    cluster of that type is not served (hcp.api.validation). As in HyperShift, no rule ties `type` to the member that is set: the
+    kube-apiserver adapter refuses a type without its settings when it renders."""
 
     type: SecretEncryptionType
     """Encryption strategy: aescbc (a local key) or kms (an external key management service)."""
+    kms: KMSSpec | None = None
+    """Configuration of the kms strategy (HyperShift's; not honoured by hcp, reported when set)."""
     aescbc: AESCBCSpec | None = None
     """Configuration of the aescbc strategy."""
 

@@ -16,6 +16,7 @@ from hcp.api.v1beta1.clusteroptions import (
     CAPABILITIES_IMMUTABLE,
     DISABLE_MULTI_NETWORK_ONLY_WITH_OTHER,
     OVN_CONFIG_ONLY_WITH_OVN,
+    AutoNode,
     Capabilities,
     ClusterAutoscaling,
     ImageContentSource,
@@ -193,6 +194,8 @@ class HostedClusterSpec(KubeModel):
     """DNS name for a custom kubeconfig served with spec.configuration.apiServer.servingCerts (reported when set)."""
     autoscaling: ClusterAutoscaling | None = None
     """Cluster-autoscaler settings for all NodePools (reported when set beyond the default)."""
+    auto_node: AutoNode | None = None
+    """Automatic node provisioning with Karpenter on AWS (reported when set)."""
     operator_configuration: OperatorConfiguration | None = None
     """Settings of OpenShift operators hcp does not run (reported when set)."""
     image_content_sources: list[ImageContentSource] | None = Field(default=None, max_length=255)

@@ -144,6 +144,34 @@ class MachineNetworkEntry(KubeModel):
     """Address pool of the machines."""
 
 
+DEFAULT_API_SERVER_PORT = 6443
+"""HyperShift's port of the API server inside a node when spec.networking.apiServer.port is unset, and the port
+hcp's kube-apiserver listens on."""
+
+
+class APIServerNetworking(KubeModel):
+    """How the API server is exposed inside the hosted cluster's nodes, and who may reach it.
+
+    In HyperShift, advertiseAddress and port are where a proxy on every node's loopback forwards to the API
+    server; hcp runs no such proxy (nodes reach the published endpoint), so a set advertiseAddress and a
+    port other than 6443 are reported, not honoured. allowedCIDRBlocks is reported too: HyperShift makes them
+    the loadBalancerSourceRanges of a LoadBalancer publishing the API server, but hcp's operator reaches the
+    hosted API server through that published endpoint (the admin kubeconfig), from the management cluster's
+    pod network, which such ranges would shut out unless they name it.
+    """
+
+    advertise_address: str | None = Field(
+        default=None, max_length=255, json_schema_extra=kube_schema(rules=[immutable("advertiseAddress")]))
+    """Address on each node's loopback that pods use to reach the API server (HyperShift's 172.20.0.1 or fd00::1
+    when unset); not honoured."""
+    port: Int32 | None = Field(default=None, json_schema_extra=kube_schema(rules=[immutable("port")]))
+    """Port of the API server inside a node (6443 when unset); hcp's API server listens on 6443, and another
+    port is reported."""
+    allowed_cidr_blocks: list[CIDR] | None = Field(
+        default=None, alias="allowedCIDRBlocks", max_length=500, json_schema_extra=kube_schema(list_type="set"))
+    """Networks allowed to reach the API server (all when unset); not honoured."""
+
+
 ALLOCATE_NODE_CIDRS_ONLY_WITH_OTHER = Rule(
     "has(self.allocateNodeCIDRs) && self.allocateNodeCIDRs == 'Enabled' ? self.networkType == 'Other' : true",
     "allocateNodeCIDRs can only be set to Enabled when networkType is 'Other'",
@@ -202,6 +230,8 @@ class ClusterNetworking(KubeModel):
     """Service networks (one, or two for dual stack)."""
     network_type: NetworkType = NetworkType.OVN_KUBERNETES
     """The pod network provider; hcp deploys Flannel (with node pod CIDRs allocated), with Other the user brings one."""
+    api_server: APIServerNetworking | None = None
+    """How the API server is exposed inside the nodes, and the networks allowed to reach it."""
     allocate_node_cidrs: AllocateNodeCIDRsMode | None = Field(
         default=None,
         alias="allocateNodeCIDRs",

@@ -5,7 +5,9 @@ with the hosted cluster's etcd, networks, issuer and certificates, plus what
 real nodes need (static, in kube-apiserver.yaml): bootstrap-token
 authentication, the Node authorizer and NodeRestriction, a client certificate
 for kubelets and the root CA to verify their serving certificates. The Service
-is NodePort or LoadBalancer as spec.services says for APIServer. With
+is NodePort or LoadBalancer as spec.services says for APIServer, and
+spec.configuration.network.serviceNodePortRange becomes
+--service-node-port-range. With
 spec.secretEncryption aescbc, Secrets are encrypted at rest with the keys the
 controller read into `ctx.encryption_keys` (EncryptionConfiguration in the
 Secret kas-secret-encryption-config, as HyperShift names it).
@@ -127,6 +129,9 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
         f"--egress-selector-config-file={EGRESS_SELECTOR_MOUNT}/{EGRESS_SELECTOR_CONFIG_KEY}",
         *feature_gates(ctx),
     ]
+    node_ports = service_node_port_range(ctx)
+    if node_ports:
+        args.append(f"--service-node-port-range={node_ports}")
 
     proxy = container(pod["spec"], KONNECTIVITY_SERVER)
     proxy["image"] = ctx.image(KONNECTIVITY_SERVER)
@@ -202,6 +207,14 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
         # At most one API server down at a time; none for a single replica (it could only block drains).
         objects.append(templates["PodDisruptionBudget/kube-apiserver"])
     return objects
+
+
+def service_node_port_range(ctx: RenderContext) -> str:
+    """spec.configuration.network.serviceNodePortRange, the node ports of the hosted cluster's Services ("": the
+    API server's default, 30000-32767, which is HyperShift's too)."""
+    configuration = ctx.hcp.spec.configuration
+    network = configuration.network if configuration is not None else None
+    return (network.service_node_port_range or "") if network is not None else ""
 
 
 def egress_selector_config() -> str:
