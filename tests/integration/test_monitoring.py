@@ -7,7 +7,8 @@ questions go to Prometheus's HTTP API through the management API server's
 service proxy, as a user's `kubectl get --raw` would. Then: the cluster's metrics
 set switched on the HostedCluster changes what is kept; the Prometheus
 Operator's real ServiceMonitor CRD installed makes the operator emit
-ServiceMonitors into the control-plane namespace.
+ServiceMonitors into the control-plane namespace; the docs' `set env` switches
+(METRICS_SET=SRE with its ConfigMap, MONITORING_DASHBOARDS=1) do what they say.
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ from urllib.parse import urlencode
 import pytest
 import yaml
 
-from hcp.monitoring import NAMESPACE, PROMETHEUS, PROMETHEUS_PORT_NAME
+from hcp.monitoring import (
+    DASHBOARD_KEY, DASHBOARD_TEMPLATE_CONFIGMAP, METRICS_SET_ENV, MONITORING_DASHBOARDS_ENV, NAMESPACE, PROMETHEUS,
+    PROMETHEUS_PORT_NAME, SRE_CONFIG_KEY, SRE_CONFIGMAP,
+)
+from hcp.monitoring.dashboard import dashboard_name, template_configmap
+from hcp.operator.install import NAMESPACE as OPERATOR
 from hcp.upstream.binaries import go_module_dir
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, remove_hosted_cluster, wait_for
 
@@ -155,3 +161,49 @@ def test_with_the_prometheus_operators_crd_the_operator_emits_service_monitors(c
     # Each selects exactly one Service of the namespace.
     services = kubectl_json(cluster, "services", "-n", CONTROL_PLANE, "-l", "hcp.io/metrics")["items"]
     assert sorted(s["metadata"]["labels"]["hcp.io/metrics"] for s in services) == sorted(COMPONENTS)
+
+
+def test_the_docs_switches_metrics_set_sre_and_dashboards_on_the_operator(cluster):
+    """Docs 11.1 and 11.2 as written: `set env` METRICS_SET=SRE with ConfigMap sre-metric-set, and
+    MONITORING_DASHBOARDS=1 with the template ConfigMap; then both unset again."""
+    sre = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": SRE_CONFIGMAP, "namespace": OPERATOR},
+           "data": {SRE_CONFIG_KEY: yaml.safe_dump({"kubeAPIServer": [
+               {"action": "drop", "regex": "apiserver_request_total", "sourceLabels": ["__name__"]}]})}}
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(sre))
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(template_configmap(OPERATOR)))
+    dashboard = dashboard_name(CLUSTER_NAMESPACE, NAME)
+    try:
+        cluster.kubectl("set", "env", "-n", OPERATOR, "deployment/operator", f"{METRICS_SET_ENV}=SRE",
+                        f"{MONITORING_DASHBOARDS_ENV}=1")
+        cluster.kubectl("rollout", "status", "-n", OPERATOR, "deployment/operator", "--timeout=180s", timeout=200)
+
+        def kas_relabels() -> list[dict] | None:
+            jobs = {job["job_name"]: job for job in yaml.safe_load(
+                prometheus(cluster, "/api/v1/status/config")["yaml"])["scrape_configs"]}
+            relabels = jobs.get(f"{CONTROL_PLANE}/kube-apiserver", {}).get("metric_relabel_configs", [])
+            return relabels if any(r.get("regex") == "apiserver_request_total" for r in relabels) else None
+
+        relabels = wait_for(kas_relabels, 240, "Prometheus to load the SRE set's drop rule", interval=5.0)
+        assert relabels[0]["action"] == "drop"
+
+        def written() -> dict | None:
+            found = cluster.kubectl("get", "configmap", dashboard, "-n", NAMESPACE, "-o", "json", check=False)
+            return json.loads(found.stdout) if found.returncode == 0 else None
+
+        made = wait_for(written, 120, f"dashboard ConfigMap {dashboard}", interval=3.0)
+        rendered = json.loads(made["data"][DASHBOARD_KEY])
+        text = json.dumps(rendered)
+        assert f"Hosted cluster {CLUSTER_NAMESPACE}/{NAME}" == rendered["title"]
+        assert CONTROL_PLANE in text
+        assert not [p for p in ("__NAME__", "__NAMESPACE__", "__CONTROL_PLANE_NAMESPACE__", "__CLUSTER_ID__")
+                    if p in text]
+        assert made["metadata"]["labels"]["grafana_dashboard"] == "1"
+    finally:
+        cluster.kubectl("set", "env", "-n", OPERATOR, "deployment/operator", f"{METRICS_SET_ENV}-",
+                        f"{MONITORING_DASHBOARDS_ENV}-", check=False)
+        cluster.kubectl("rollout", "status", "-n", OPERATOR, "deployment/operator", "--timeout=180s", timeout=200,
+                        check=False)
+        cluster.kubectl("delete", "configmap", SRE_CONFIGMAP, DASHBOARD_TEMPLATE_CONFIGMAP, "-n", OPERATOR,
+                        "--ignore-not-found", check=False)
+    wait_for(lambda: cluster.kubectl("get", "configmap", dashboard, "-n", NAMESPACE, check=False).returncode != 0
+             or None, 120, "the dashboard to go once MONITORING_DASHBOARDS is unset", interval=3.0)

@@ -65,6 +65,15 @@ def _scratch_dirs() -> set[str]:
     return {p.name for p in Path(tempfile.gettempdir()).glob("hcp-verify-*")}
 
 
+@pytest.fixture(autouse=True)
+def own_temp_dir(tmp_path, monkeypatch):
+    """Scratch directories go under this test's own temp dir, so that another process verifying a snapshot at the
+    same time (a parallel test worker) neither adds to nor removes from what the test counts."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+
+
 def test_a_real_snapshot_restores_and_reports_its_revision_and_keys(real_snapshot):
     before = _scratch_dirs()
     report = verify.verify(str(real_snapshot), TOOLS["etcdutl"])
