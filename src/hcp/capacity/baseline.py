@@ -6,12 +6,15 @@ Defaults, per availability policy, and where each comes from:
   (`rendered_requests`), so they follow the manifests whenever a component's requests or
   replicas change. The sample is a KWOK-platform control plane, as `hcp create cluster kwok`
   and bench/hosted_control_plane.py make.
-- idle usage: measured by bench/hosted_control_plane.py for one idle SingleReplica control
-  plane (issue 13: ~290 MiB, ~23 mCPU; bench/results/sizing-defaults.json). HighlyAvailable
-  has not been measured here yet: its idle usage is the SingleReplica one scaled by the ratio
-  of the two policies' requests (an estimate, marked so in `sources`).
-- increment per 1000 QPS: not yet measured here; the docs' figure (2.2.3: 9 vCPU, 2.5 GiB)
-  until bench/sizing.py has been run and its result shipped.
+- idle usage and the increment per 1000 QPS: measured by bench/sizing.py (2026-12-07, medians of
+  3 runs, one SingleReplica KWOK control plane on the embedded management cluster with hcp's
+  Prometheus scraping it under the Telemetry set; loads of 100 and 200 QPS of GETs and LISTs,
+  the increment scaled to 1000 QPS; bench/results/sizing-defaults.json): 50.6 mCPU and 345 MiB
+  idle, +2.04 vCPU and +26 MiB per 1000 QPS. A 2-core machine cannot drive 1000 QPS, so the
+  increment is extrapolated linearly from 100 and 200 QPS. HighlyAvailable has not been
+  measured here yet: its idle usage is the SingleReplica one scaled by the ratio of the two
+  policies' requests, and its increment is the SingleReplica one (estimates, marked so in
+  `sources`).
 - load levels: the docs' 50 (low, their minimumQPSPerHCP), 1000 (medium) and 2000 (high) QPS.
 
 Overrides (later wins): the ConfigMap hypershift/hcp-sizing-baseline (BASELINE_CONFIGMAP), a
@@ -53,13 +56,18 @@ POLICY_PREFIXES = {"singleReplica": SINGLE_REPLICA, "highlyAvailable": HIGHLY_AV
 MEMORY_FIELDS = ("memory_request", "idle_memory", "memory_per_1k_qps")
 CPU_FIELDS = ("cpu_request", "idle_cpu", "cpu_per_1k_qps")
 
-IDLE_SOURCE = "measured: bench/hosted_control_plane.py, idle SingleReplica KWOK control plane (issue 13; " \
-              "bench/results/sizing-defaults.json)"
-IDLE_SINGLE_REPLICA_CPU = Fraction(23, 1000)
-IDLE_SINGLE_REPLICA_MEMORY = Fraction(290 * 2**20)
-PER_1K_QPS_SOURCE = "not yet measured here: docs' figure (2.2.3, OpenShift HighlyAvailable); run bench/sizing.py"
+IDLE_SOURCE = "measured: bench/sizing.py 2026-12-07, idle SingleReplica KWOK control plane, median of 3 runs " \
+              "(bench/results/sizing-defaults.json)"
+IDLE_SINGLE_REPLICA_CPU = Fraction(506, 10000)
+IDLE_SINGLE_REPLICA_MEMORY = Fraction(361521152)
+PER_1K_QPS_SOURCE = "measured: bench/sizing.py 2026-12-07, SingleReplica, 100 and 200 QPS scaled to 1000, median " \
+                    "of 3 runs (bench/results/sizing-defaults.json)"
+PER_1K_QPS_HA_SOURCE = "estimated, not measured: the SingleReplica increment (bench/sizing.py)"
+CPU_PER_1K_QPS = Fraction(2036, 1000)
+MEMORY_PER_1K_QPS = Fraction(27447083)
 DOCS_CPU_PER_1K_QPS = Fraction(9)
 DOCS_MEMORY_PER_1K_QPS = Fraction(5, 2) * GIB
+"""The docs' figures (2.2.3, OpenShift's HighlyAvailable control plane), for reference and the docs' worked example."""
 
 
 def _sample_control_plane(policy: str):
@@ -135,11 +143,12 @@ def default_baseline(policy: str) -> Baseline:
                        "scaled by the ratio of HighlyAvailable to SingleReplica requests")
     sources = {"cpu_request": rendered, "memory_request": rendered, "pods": rendered,
                "idle_cpu": idle_source, "idle_memory": idle_source,
-               "cpu_per_1k_qps": PER_1K_QPS_SOURCE, "memory_per_1k_qps": PER_1K_QPS_SOURCE,
+               "cpu_per_1k_qps": PER_1K_QPS_SOURCE if policy == SINGLE_REPLICA else PER_1K_QPS_HA_SOURCE,
+               "memory_per_1k_qps": PER_1K_QPS_SOURCE if policy == SINGLE_REPLICA else PER_1K_QPS_HA_SOURCE,
                "low_qps": "docs 2.2.3 (low load, minimumQPSPerHCP)", "medium_qps": "docs 2.2.3 (medium load)",
                "high_qps": "docs 2.2.3 (high load)"}
     return Baseline(cpu_request=cpu, memory_request=memory, pods=pods, idle_cpu=idle_cpu, idle_memory=idle_memory,
-                    cpu_per_1k_qps=DOCS_CPU_PER_1K_QPS, memory_per_1k_qps=DOCS_MEMORY_PER_1K_QPS, sources=sources)
+                    cpu_per_1k_qps=CPU_PER_1K_QPS, memory_per_1k_qps=MEMORY_PER_1K_QPS, sources=sources)
 
 
 def parse_value(field_name: str, value: Any) -> Fraction:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -92,10 +94,17 @@ def test_requests_follow_the_rendered_manifests():
 
 def test_default_sources_say_what_is_measured_and_what_is_not():
     single = default_baseline("SingleReplica")
-    assert single.idle_cpu == Fraction(23, 1000) and single.idle_memory == 290 * 2**20
+    # bench/results/sizing-defaults.json (bench/sizing.py, 2026-12-07): what hcp ships is what was measured.
+    measured = json.loads((Path(__file__).parents[3] / "bench" / "results" / "sizing-defaults.json").read_text())
+    assert single.idle_cpu == Fraction(str(measured["idle_cpu_cores"]))
+    assert single.idle_memory == measured["idle_memory_bytes"]
+    assert single.cpu_per_1k_qps == Fraction(str(measured["cpu_per_1k_qps_cores"]))
+    assert single.memory_per_1k_qps == measured["memory_per_1k_qps_bytes"]
     assert single.sources["idle_cpu"].startswith("measured:")
-    assert default_baseline("HighlyAvailable").sources["idle_cpu"].startswith("estimated, not measured")
-    assert single.sources["cpu_per_1k_qps"].startswith("not yet measured here: docs' figure")
+    assert single.sources["cpu_per_1k_qps"].startswith("measured: bench/sizing.py")
+    highly = default_baseline("HighlyAvailable")
+    assert highly.sources["idle_cpu"].startswith("estimated, not measured")
+    assert highly.sources["cpu_per_1k_qps"].startswith("estimated, not measured")
     assert (single.low_qps, single.medium_qps, single.high_qps) == (50, 1000, 2000)
 
 
