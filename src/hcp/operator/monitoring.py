@@ -93,6 +93,8 @@ class MonitoringController:
         self.operator_serving_secret = operator_serving_secret
         """The Secret of the operator's serving certificate (hcp.operator.serving); None: it serves plain HTTP."""
         self._sre: dict[str, list[RelabelConfig]] = {}
+        self._applied_monitors: dict[str, list[dict[str, Any]]] = {}
+        """Control-plane namespace -> the ServiceMonitors last applied there by this process."""
         self._sre_text: str | None = None
 
     async def reconcile(self, key: str) -> Result | None:
@@ -148,15 +150,22 @@ class MonitoringController:
 
     async def _apply_service_monitors(self, plane: ControlPlane, sre: dict[str, list[RelabelConfig]],
                                       owner: Any) -> None:
+        """Apply the control plane's ServiceMonitors unless this process applied the very same ones last time (a
+        pass every minute would otherwise patch every one of every control plane), and delete those it no longer
+        renders. After a restart, the first pass applies them all once."""
         wanted = service_monitors(plane, sre)
         for monitor in wanted:
             monitor["metadata"]["ownerReferences"] = [owner_reference(owner)]
             monitor["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "hcp"}
+        if self._applied_monitors.get(plane.namespace) == wanted:
+            return
+        for monitor in wanted:
             await apply(self.client, monitor)
         names = {monitor["metadata"]["name"] for monitor in wanted}
         for target in TARGETS:  # an etcd that became unmanaged is not scraped here any more
             if target.job not in names:
                 await delete_if_exists(self.client, ServiceMonitor, target.job, plane.namespace)
+        self._applied_monitors[plane.namespace] = wanted
 
     async def _write_prometheus_config(self, planes: list[ControlPlane], sre: dict[str, list[RelabelConfig]]) -> None:
         scraped = []

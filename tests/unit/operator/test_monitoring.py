@@ -147,3 +147,17 @@ def test_an_api_group_not_served_means_no_service_monitors():
     world = world_with_a_control_plane()
     asyncio.run(controller(world, client_class=GroupNotServed).reconcile(KEY))
     assert not world.of_kind("ServiceMonitor") and world.get("Secret", NAMESPACE, CONFIG_SECRET)
+
+
+def test_unchanged_service_monitors_are_not_applied_again():
+    world = world_with_a_control_plane()
+    monitoring = controller(world, client_class=FakeClient)
+    asyncio.run(monitoring.reconcile(KEY))
+    applied = [w for w in world.writes if w[1] == "ServiceMonitor"]
+    assert len(applied) == 5
+    asyncio.run(monitoring.reconcile(KEY))
+    assert [w for w in world.writes if w[1] == "ServiceMonitor"] == applied
+    cluster = world.get("HostedCluster", "clusters", "demo")
+    cluster["spec"]["monitoring"] = {"metricsSet": "All"}  # a change: applied again
+    asyncio.run(monitoring.reconcile(KEY))
+    assert len([w for w in world.writes if w[1] == "ServiceMonitor"]) == 10
