@@ -99,17 +99,16 @@ class MonitoringController:
 
     async def reconcile(self, key: str) -> Result | None:
         sre = await self._sre_config()
-        planes = [plane for live in self.control_planes.list()
-                  if not live.metadata.deletionTimestamp and (plane := self._plane(live)) is not None]
-        by_namespace = {live.metadata.namespace: live for live in self.control_planes.list()}
+        live = [each for each in self.control_planes.list() if not each.metadata.deletionTimestamp]
+        planes = [self._plane(each) for each in live]
         if await self._service_monitors_served():
-            for plane in planes:
-                await self._apply_service_monitors(plane, sre, by_namespace[plane.namespace])
+            for plane, owner in zip(planes, live):
+                await self._apply_service_monitors(plane, sre, owner)
         if self.prometheus_namespace:
             await self._write_prometheus_config(planes, sre)
         return Result(requeue_after=RECHECK)
 
-    def _plane(self, live: Any) -> ControlPlane | None:
+    def _plane(self, live: Any) -> ControlPlane:
         hcp = as_dict(live)
         spec = hcp.get("spec", {})
         cluster_key = (live.metadata.annotations or {}).get(CLUSTER_ANNOTATION, "")
