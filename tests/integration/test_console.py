@@ -116,8 +116,7 @@ def sign_in(driver, url: str, token: str) -> None:
     driver.get(f"{url}/login")
     driver.find_element(By.ID, "token").send_keys(token)
     driver.find_element(By.ID, "sign-in").click()
-    wait_for(lambda: driver.find_elements(By.ID, "sign-out") and driver.find_element(By.ID, "user").text, 30,
-             "the signed-in page")
+    wait_for(lambda: driver.find_elements(By.ID, "sign-out") and text(driver, "#user"), 30, "the signed-in page")
 
 
 def screenshot(driver, tmp_path: Path, name: str) -> None:
