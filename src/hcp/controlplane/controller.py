@@ -63,7 +63,7 @@ from hcp.controlplane.pki import (
     secret_data,
 )
 from hcp.controlplane.revocation_pass import RevocationPass
-from hcp.controlplane.ordering import by_component, is_workload, update_order, waiting_for
+from hcp.controlplane.ordering import by_component, held, is_workload, update_order, waiting_for
 from hcp.controlplane.labels import MANAGED_BY, MANAGED_BY_LABEL, RENDERED_BY_LABEL, stamp
 from hcp.controlplane.publishing import needs_node_addresses, published_endpoint, service_strategy
 from hcp.controlplane.render import KINDS, leftovers, render
@@ -364,7 +364,7 @@ class HostedControlPlaneController:
         rendered = render(ctx)
         grouped = by_component(rendered)
         settled: dict[str, bool] = {}  # per component applied so far: rolled out, available, not held
-        held: dict[str, tuple[str, ...]] = {}
+        holding: dict[str, tuple[str, ...]] = {}
         for component in UPDATE_ORDER:
             if not component.enabled(ctx):
                 continue  # renders nothing; a dependency on it has nothing to wait for
@@ -379,8 +379,8 @@ class HostedControlPlaneController:
                                                  obj["metadata"]["name"], namespace)
                 else:
                     existing = None
-                if waits and existing is not None:
-                    held[component.name] = waits  # updated once its dependencies are rolled out (docs 6.7)
+                if (is_workload(obj) or key in component.gates) and held(component, waits, existing is not None):
+                    holding[component.name] = waits  # updated once its dependencies are rolled out (docs 6.7)
                     continue
                 live = await apply(self.client, _owned(obj, owner))
                 if is_workload(obj) and not (workload_rolled_out(live) and workload_available(live)):
@@ -399,7 +399,7 @@ class HostedControlPlaneController:
         if not all(workload_rolled_out(w) for each in live_workloads.values() for w in each.values()):
             async for pod in self.client.list(Pod, namespace=namespace, labels={COMPONENT_LABEL: operators.exists()}):
                 pods.setdefault((pod.metadata.labels or {}).get(COMPONENT_LABEL, ""), []).append(as_dict(pod))
-        statuses = {name: component_status(name, workloads, pods.get(name, ()), held.get(name, ()))
+        statuses = {name: component_status(name, workloads, pods.get(name, ()), holding.get(name, ()))
                     for name, workloads in live_workloads.items()}
         restore_error = None
         managed = hcp.spec.etcd.managed

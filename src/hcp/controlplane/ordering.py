@@ -9,8 +9,11 @@ depends on is settled: its workloads rolled out on their current spec and
 available, and itself not waiting for its own dependencies (so a wait passes
 down the chain: while etcd rolls, kube-apiserver is held and so is everything
 after it). Until then it keeps the spec it runs and is "held", which the
-HostedControlPlane's status says. Workloads that do not exist yet are never
-held, so a new control plane starts all its components at once; objects
+HostedControlPlane's status says. Workloads that do not exist yet are not
+held, so a new control plane starts its components at once, except those
+that declare `starts_after_dependencies` (a program that would back off for
+long while its API server is not there yet), which are created once their
+dependencies are settled; objects
 other than workloads (Services, ConfigMaps, Secrets, PodDisruptionBudgets)
 are always applied. A dependency that is not enabled (an unmanaged etcd) has
 nothing to wait for.
@@ -72,6 +75,12 @@ def waiting_for(component: Component, settled: Mapping[str, bool]) -> tuple[str,
     a dependency missing from it is not enabled and has nothing to wait for.
     """
     return tuple(name for name in component.depends_on if not settled.get(name, True))
+
+
+def held(component: Component, waits: tuple[str, ...], exists: bool) -> bool:
+    """Whether a workload of `component` stays as it is this pass (or, not created yet, stays uncreated):
+    while it waits for dependencies (`waiting_for`), if it exists or the component starts after them."""
+    return bool(waits) and (exists or component.starts_after_dependencies)
 
 
 def by_component(rendered: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from hcp.controlplane.components import COMPONENTS
 from hcp.controlplane.components.contract import Component
 from hcp.controlplane.labels import RENDERED_BY_LABEL
-from hcp.controlplane.ordering import DependencyError, by_component, is_workload, update_order, waiting_for
+from hcp.controlplane.ordering import DependencyError, by_component, held, is_workload, update_order, waiting_for
 
 
 def component(name: str, *depends_on: str) -> Component:
@@ -52,6 +54,16 @@ def test_a_component_waits_for_its_dependencies_that_are_not_settled_and_not_for
     assert waiting_for(api, {"etcd": True}) == ()
     assert waiting_for(api, {}) == ()  # etcd not enabled (unmanaged): nothing to wait for
     assert waiting_for(component("kube-scheduler", "kube-apiserver"), {"etcd": False, "kube-apiserver": True}) == ()
+
+
+def test_an_existing_workload_is_held_while_waiting_and_a_new_one_only_if_it_starts_after_its_dependencies():
+    scheduler = component("kube-scheduler", "kube-apiserver")
+    kwok = dataclasses.replace(scheduler, name="kwok", starts_after_dependencies=True)
+    waits = ("kube-apiserver",)
+    assert held(scheduler, waits, exists=True) and held(kwok, waits, exists=True)
+    assert not held(scheduler, waits, exists=False)  # created at once, to have started when the API serves
+    assert held(kwok, waits, exists=False)  # created once kube-apiserver is settled
+    assert not held(kwok, (), exists=False) and not held(scheduler, (), exists=True)
 
 
 def test_the_render_is_grouped_by_component_in_render_order():

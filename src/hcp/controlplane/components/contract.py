@@ -17,6 +17,7 @@ without looking inside its manifests:
   this one's existing workloads are updated (hcp.controlplane.ordering), as
   kube-apiserver needs etcd and the controllers need kube-apiserver. A dependency
   that is disabled (an unmanaged etcd) is not waited for.
+- `starts_after_dependencies`: whether its workloads are also created only then.
 
 The model is HyperShift's control-plane-operator v2 (support/controlplane-component):
 a component there is manifests, adapt functions, a predicate and dependencies,
@@ -53,6 +54,11 @@ class Component:
     """The workloads whose rollout and availability are the component's; none for configuration only."""
     depends_on: tuple[str, ...] = ()
     """Names of the components updated before it (their workloads rolled out and available)."""
+    starts_after_dependencies: bool = False
+    """Whether its workloads are created only once its dependencies are settled, as HyperShift holds every
+    component: for a program that gives up or backs off for long when what it talks to is not there at its
+    start (kwok retries its first call after 1, 2, 4, 8 and 16 s). Others are created at once with their
+    dependencies, so that they have started by the time those serve."""
     enabled: Callable[[RenderContext], bool] = always
     """Whether this HostedControlPlane runs the component; a disabled one renders nothing."""
     gates: tuple[Workload, ...] = ()

@@ -196,6 +196,9 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
         each = container(pod["spec"], name)
         each["image"] = image
         each["resources"] = resources
+    for variable in container(pod["spec"], "reset-member")["env"]:
+        if variable["name"] == "ETCD_MEMBERS":
+            variable["value"] = str(replicas)
 
     container(pod["spec"], "etcd")["args"] = [
         "--name=$(POD_NAME)",

@@ -48,4 +48,4 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
 
 
 COMPONENT = Component(NAME, render, workloads=(("Deployment", NAME),), depends_on=("kube-apiserver",),
-                      enabled=enabled)
+                      starts_after_dependencies=True, enabled=enabled)
