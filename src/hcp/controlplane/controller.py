@@ -406,7 +406,15 @@ class HostedControlPlaneController:
         if "etcd" in statuses and not statuses["etcd"].rolled_out and managed and managed.storage.restore_snapshot_url:
             restore_error = restore_failure(pods.get("etcd", []))
         ca = secrets.get(ROOT_CA, {}).get("ca.crt")
-        api_ready, api_error = await _probe_readyz(endpoint, ca) if ca else (False, "no root CA yet")
+        # Asked only once the API server's pods serve: before, the answer is known, and the attempts' pauses
+        # would only hold this pass (and what it would notice next) back while a new control plane starts.
+        kas = statuses.get("kube-apiserver")
+        if not ca:
+            api_ready, api_error = False, "no root CA yet"
+        elif kas is not None and not kas.available:
+            api_ready, api_error = False, "kube-apiserver is not available"
+        else:
+            api_ready, api_error = await _probe_readyz(endpoint, ca)
         if revocation is not None:
             admin_name, admin_key = admin_kubeconfig_ref(hcp)
             await revocation.finish(pki_data[ROOT_CA][CA_CERT_KEY], pki_data[BREAK_GLASS_SIGNER],
