@@ -87,8 +87,6 @@ EGRESS_SELECTOR_MOUNT = "/etc/kubernetes/egress-selector"
 
 AUDIT_CONFIGMAP = "kas-audit-config"
 AUDIT_POLICY_KEY = "policy.yaml"
-WAIT_FOR_ETCD = "wait-for-etcd"
-"""The init container that starts the API server once etcd answers (see kube-apiserver.yaml)."""
 AUDIT_LOGS = "audit-logs"
 """The container streaming the audit log to its output."""
 AUDIT_LOGS_IMAGE = "etcd"
@@ -123,13 +121,8 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
     args = main["args"]
     if ctx.api_endpoint.host_is_ip:
         args.append(f"--advertise-address={ctx.api_endpoint.host}")
-    etcd_servers = etcd_url(ctx, pod)
-    wait = container(pod["spec"], WAIT_FOR_ETCD)
-    wait["image"] = ctx.image("etcd")
-    wait["resources"] = requests("5m", "10Mi")
-    next(variable for variable in wait["env"] if variable["name"] == "ETCD_SERVERS")["value"] = etcd_servers
     args += [
-        f"--etcd-servers={etcd_servers}",
+        f"--etcd-servers={etcd_url(ctx, pod)}",
         f"--service-account-issuer={ctx.issuer_url}",
         f"--service-cluster-ip-range={','.join(ctx.service_cidrs)}",
         f"--requestheader-allowed-names={AGGREGATOR_CLIENT_USER}",
