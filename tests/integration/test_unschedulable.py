@@ -37,7 +37,7 @@ def test_a_control_plane_that_cannot_be_scheduled_says_why(operator_installed):
         created = cluster.hcp("create", "cluster", "kwok", "--name", NAME, "--namespace", NAMESPACE,
                               "--node-pool-replicas", "0", "--etcd-storage-size", "1Gi", "--generate-ssh",
                               "--annotations", f"{OVERRIDE}=cpu=64,memory=50Mi",
-                              "--wait", "--timeout", "2m", *state, check=False)
+                              "--wait", "--timeout", "45s", *state, check=False)
         # The wait names the pod and the scheduler's reason while it waits, and in its timeout.
         assert created.returncode == 1, created.stderr
         assert "cannot be scheduled" in created.stderr and "Insufficient cpu" in created.stderr, created.stderr
