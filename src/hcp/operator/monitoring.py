@@ -104,6 +104,8 @@ class MonitoringController:
         if await self._service_monitors_served():
             for plane, owner in zip(planes, live):
                 await self._apply_service_monitors(plane, sre, owner)
+        present = {plane.namespace for plane in planes}  # a deleted control plane's entry goes with it
+        self._applied_monitors = {ns: monitors for ns, monitors in self._applied_monitors.items() if ns in present}
         if self.prometheus_namespace:
             await self._write_prometheus_config(planes, sre)
         return Result(requeue_after=RECHECK)
