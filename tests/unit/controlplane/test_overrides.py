@@ -7,6 +7,7 @@ import copy
 import pytest
 
 from hcp.controlplane import RenderError, render
+from hcp.controlplane.components.sizing import REQUESTS
 from hcp.controlplane.overrides import apply_overrides, resource_overrides
 from tests.unit.controlplane.conftest import SINGLE_REPLICA, make_context, make_hcp
 
@@ -26,12 +27,17 @@ def requests(objects: dict[str, dict], key: str, container: str) -> dict[str, st
     return found["resources"]["requests"]
 
 
+def default(workload: str, container: str) -> tuple[str, str]:
+    return REQUESTS[(workload, container)]
+
+
 def test_the_annotation_sets_the_requests_of_that_container_and_keeps_the_others():
     objects = rendered_with({f"{PREFIX}/kube-apiserver.kube-apiserver": "memory=3Gi,cpu=2000m",
                              f"{PREFIX}/etcd.etcd": "cpu=500m"})
     assert requests(objects, "Deployment/kube-apiserver", "kube-apiserver") == {"cpu": "2000m", "memory": "3Gi"}
-    assert requests(objects, "StatefulSet/etcd", "etcd") == {"cpu": "500m", "memory": "100Mi"}  # memory kept
-    assert requests(objects, "Deployment/kube-scheduler", "kube-scheduler") == {"cpu": "20m", "memory": "50Mi"}
+    assert requests(objects, "StatefulSet/etcd", "etcd") == {"cpu": "500m", "memory": default("etcd", "etcd")[1]}
+    assert requests(objects, "Deployment/kube-scheduler", "kube-scheduler") == dict(
+        zip(("cpu", "memory"), default("kube-scheduler", "kube-scheduler")))
 
 
 def test_without_annotations_the_render_is_unchanged():
@@ -43,7 +49,8 @@ def test_without_annotations_the_render_is_unchanged():
 def test_only_the_named_container_of_a_pod_changes():
     objects = rendered_with({f"{PREFIX}/kube-apiserver.konnectivity-server": "memory=64Mi"})
     assert requests(objects, "Deployment/kube-apiserver", "konnectivity-server")["memory"] == "64Mi"
-    assert requests(objects, "Deployment/kube-apiserver", "kube-apiserver") == {"cpu": "100m", "memory": "300Mi"}
+    assert requests(objects, "Deployment/kube-apiserver", "kube-apiserver") == dict(
+        zip(("cpu", "memory"), default("kube-apiserver", "kube-apiserver")))
 
 
 def test_values_are_read_as_hypershift_writes_them():
@@ -80,3 +87,15 @@ def test_only_workloads_are_changed_and_requests_are_added_where_there_were_none
     assert deployment["spec"]["template"]["spec"]["initContainers"] == [{"name": "c", "resources": {"requests": {"cpu": "1"}}}]
     assert deployment["spec"]["template"]["spec"]["containers"] == [{"name": "m"}]
     assert config == {"kind": "ConfigMap", "metadata": {"name": "d"}, "data": {}}
+
+
+def test_every_rendered_container_takes_its_requests_from_the_sizing_table():
+    """One table sizes every control-plane container (hcp.controlplane.components.sizing), so that the
+    documented sizes are the rendered ones; a container missing from it would fail the render (KeyError)."""
+    for key, obj in rendered_with({}).items():
+        if obj["kind"] not in ("Deployment", "StatefulSet"):
+            continue
+        spec = obj["spec"]["template"]["spec"]
+        for each in [*spec.get("initContainers", ()), *spec["containers"]]:
+            assert requests(rendered_with({}), key, each["name"]) == dict(
+                zip(("cpu", "memory"), REQUESTS[(obj["metadata"]["name"], each["name"])])), (key, each["name"])

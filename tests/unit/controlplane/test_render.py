@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+from fractions import Fraction
 from typing import Any
 
 import pytest
 import yaml
 
 from hcp.controlplane import Endpoint, RenderError, pki_secrets, render, secret_data
+from hcp.capacity.baseline import workload_requests
 from hcp.controlplane.components import COMPONENTS
+from hcp.controlplane.components.sizing import REQUESTS
 from hcp.controlplane.components.kube_apiserver.adapter import fnv1_32
 from hcp.controlplane.labels import HOSTED_CONTROL_PLANE_LABEL, MANAGED_BY_LABEL
 from hcp.controlplane.pki import fingerprints
@@ -191,16 +194,14 @@ def test_pods_run_unprivileged(fixture, request):
             assert set(container["resources"]["requests"]) == {"cpu", "memory"}
 
 
-def test_requests_are_sized_for_a_laptop(single_ctx):
-    objects = render(single_ctx)
-    sizes = {
-        ("StatefulSet/etcd", "etcd"): {"cpu": "50m", "memory": "100Mi"},
-        ("Deployment/kube-apiserver", "kube-apiserver"): {"cpu": "100m", "memory": "300Mi"},
-        ("Deployment/kube-controller-manager", "kube-controller-manager"): {"cpu": "50m", "memory": "100Mi"},
-        ("Deployment/kube-scheduler", "kube-scheduler"): {"cpu": "20m", "memory": "50Mi"},
-    }
-    for (key, name), wanted in sizes.items():
-        assert main_container(objects, key, name)["resources"] == {"requests": wanted}
+def test_thirty_single_replica_control_planes_fit_a_two_core_node_by_requests(single_ctx):
+    """Requests are sized from measured idle usage (hcp.controlplane.components.sizing), so that the
+    scheduler, not a guess, bounds density: 30 SingleReplica control planes beside the management
+    cluster's own pods (operator, Prometheus, CoreDNS, the provisioner: 160m) on a 2-core, 24 GiB node."""
+    cpu, memory, pods = workload_requests(render(single_ctx))
+    assert 30 * cpu + Fraction(160, 1000) <= 2
+    assert 30 * memory <= 20 * 2**30
+    assert pods == 5
 
 
 def test_node_selector_tolerations_and_labels_come_from_the_spec(ha_ctx, single_ctx):
@@ -599,7 +600,7 @@ def test_konnectivity_server_runs_beside_each_api_server(fixture, replicas, requ
     # Not /readyz, which waits for an agent: the pod must be ready before any agent can reach it.
     for probe in (server["readinessProbe"], server["livenessProbe"]):
         assert probe["httpGet"] == {"path": "/healthz", "port": "proxy-health", "scheme": "HTTP"}
-    assert server["resources"] == {"requests": {"cpu": "10m", "memory": "30Mi"}}
+    assert server["resources"] == {"requests": dict(zip(("cpu", "memory"), REQUESTS[("kube-apiserver", "konnectivity-server")]))}
     # The socket is in an emptyDir both containers mount at the same place.
     socket = flag(arguments, "uds-name")
     volumes = {v["name"]: v for v in pod["volumes"]}

@@ -25,6 +25,7 @@ from hcp.api.v1beta1.clusterconfig import FeatureSet
 from hcp.api.names import RESTART_DATE_ANNOTATION
 from hcp.controlplane.context import RenderContext, RenderError
 from hcp.controlplane.featuresets import UnknownFeatureSetVersion, preview_gates
+from hcp.controlplane.components.sizing import default_requests
 from hcp.controlplane.labels import HOSTED_CONTROL_PLANE_LABEL
 
 COMPONENT_LABEL = "hypershift.openshift.io/control-plane-component"
@@ -69,10 +70,6 @@ def container(pod_spec: dict[str, Any], name: str) -> dict[str, Any]:
         if candidate["name"] == name:
             return candidate
     raise KeyError(f"the pod template has no container {name}")
-
-
-def requests(cpu: str, memory: str) -> dict[str, Any]:
-    return {"requests": {"cpu": cpu, "memory": memory}}
 
 
 def adapt_pod(
@@ -235,8 +232,7 @@ def set_config_hash(ctx: RenderContext, pod: dict[str, Any], *config: Any) -> No
         pod["metadata"].setdefault("annotations", {})[CONFIG_HASH_ANNOTATION] = config_hash(*hashed)
 
 
-def leader_elected_deployment(ctx: RenderContext, package: str, name: str, *, cpu: str, memory: str,
-                              ha_replicas: int = 2) -> tuple[dict[str, Any], dict[str, Any]]:
+def leader_elected_deployment(ctx: RenderContext, package: str, name: str, *, ha_replicas: int = 2) -> tuple[dict[str, Any], dict[str, Any]]:
     """The Deployment of a controller that elects a leader when it has replicas, and its main container.
 
     Without leader election (one replica) two copies must never overlap, so
@@ -253,7 +249,7 @@ def leader_elected_deployment(ctx: RenderContext, package: str, name: str, *, cp
     adapt_pod(ctx, pod, component=name, replicas=replicas)
     main = container(pod["spec"], name)
     main["image"] = ctx.image(name)
-    main["resources"] = requests(cpu, memory)
+    main["resources"] = default_requests(name, name)
     main["args"] += [*leader_election(replicas), *feature_gates(ctx)]
     # Client certificates embedded in kubeconfigs are read at start: a renewal rolls the pods.
     set_config_hash(ctx, pod)

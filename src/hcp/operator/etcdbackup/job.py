@@ -24,7 +24,8 @@ from typing import Any
 import yaml
 
 from hcp.api import HCPEtcdBackup, HostedControlPlane
-from hcp.controlplane.components.component import adapt_pod, container, requests
+from hcp.controlplane.components.component import adapt_pod, container
+from hcp.controlplane.components.sizing import requests
 from hcp.controlplane.context import RenderContext
 from hcp.controlplane.labels import stamp
 from hcp.controlplane.pki import ETCD_CLIENT_TLS

@@ -33,7 +33,8 @@ from __future__ import annotations
 from typing import Any
 
 from hcp.api.v1beta1.etcd import DEFAULT_ETCD_STORAGE_SIZE, EtcdManagementType
-from hcp.controlplane.components.component import adapt_pod, container, load, requests
+from hcp.controlplane.components.component import adapt_pod, container, load
+from hcp.controlplane.components.sizing import default_requests
 from hcp.backup.termination import TERMINATION_LOG
 from hcp.controlplane.components.contract import Component
 from hcp.controlplane.context import RenderContext, RenderError
@@ -135,7 +136,7 @@ def _restore_containers(ctx: RenderContext, url: str, image: str, replicas: int)
             f"--snapshot={RESTORE_SNAPSHOT_FILE}",
             f"--credentials-dir={RESTORE_CREDENTIALS_DIR}",
         ],
-        "resources": requests("10m", "100Mi"),
+        "resources": default_requests(NAME, RESTORE_FETCH),
         "volumeMounts": [
             {"name": "data", "mountPath": "/var/lib"},
             {"name": "cluster-state", "mountPath": "/etc/etcd/clusterstate", "readOnly": True},
@@ -148,7 +149,7 @@ def _restore_containers(ctx: RenderContext, url: str, image: str, replicas: int)
         "command": ["/bin/sh", "-c", RESTORE_SCRIPT, "etcdutl"],
         "args": restore_args(ctx, replicas),
         "env": [pod_name],
-        "resources": requests("10m", "100Mi"),
+        "resources": default_requests(NAME, RESTORE_SNAPSHOT),
         "volumeMounts": [{"name": "data", "mountPath": "/var/lib"}],
     }
     return [fetch, restore]
@@ -192,10 +193,10 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
         pod["spec"]["volumes"].append({"name": "restore-credentials",
                                        "secret": {"secretName": RESTORE_CREDENTIALS_SECRET, "optional": True}})
     adapt_pod(ctx, pod, component=NAME, replicas=replicas, fs_group_change_policy="OnRootMismatch")
-    for name, resources in (("reset-member", requests("10m", "20Mi")), ("etcd", requests("50m", "100Mi"))):
+    for name in ("reset-member", NAME):
         each = container(pod["spec"], name)
         each["image"] = image
-        each["resources"] = resources
+        each["resources"] = default_requests(NAME, name)
     for variable in container(pod["spec"], "reset-member")["env"]:
         if variable["name"] == "ETCD_MEMBERS":
             variable["value"] = str(replicas)

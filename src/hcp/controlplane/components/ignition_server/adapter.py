@@ -25,9 +25,9 @@ from hcp.controlplane.components.component import (
     adapt_pod,
     container,
     load,
-    requests,
     set_config_hash,
 )
+from hcp.controlplane.components.sizing import default_requests
 from hcp.controlplane.components.contract import Component
 from hcp.controlplane.context import RenderContext, dns_service_ip
 from hcp.controlplane.pki import CLUSTER_DOMAIN
@@ -72,10 +72,10 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
     set_config_hash(ctx, pod, config["data"])  # also rolls the pod when a certificate it reads at start is renewed
     main = container(pod["spec"], NAME)
     main["image"] = ctx.operator_image
-    main["resources"] = requests("5m", "40Mi")
+    main["resources"] = default_requests(NAME, NAME)
     kubelet = container(pod["spec"], "kubelet")
     kubelet["image"] = ctx.image("kubelet")
-    kubelet["resources"] = requests("5m", "20Mi")
+    kubelet["resources"] = default_requests(NAME, "kubelet")
     return [*objects, config, deployment]
 
 

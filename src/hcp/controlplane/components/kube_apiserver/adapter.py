@@ -54,9 +54,9 @@ from hcp.controlplane.components.component import (
     container,
     feature_gates,
     load,
-    requests,
     set_config_hash,
 )
+from hcp.controlplane.components.sizing import default_requests
 from hcp.controlplane.components.contract import Component
 from hcp.controlplane.components.kube_apiserver import authentication
 from hcp.controlplane.components.kube_apiserver.audit import audit_config, logs_anything, policy_yaml
@@ -116,7 +116,7 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
     adapt_pod(ctx, pod, component=NAME, replicas=replicas)
     main = container(pod["spec"], NAME)
     main["image"] = ctx.image(NAME)
-    main["resources"] = requests("100m", "300Mi")
+    main["resources"] = default_requests(NAME, NAME)
 
     args = main["args"]
     if ctx.api_endpoint.host_is_ip:
@@ -135,7 +135,7 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
 
     proxy = container(pod["spec"], KONNECTIVITY_SERVER)
     proxy["image"] = ctx.image(KONNECTIVITY_SERVER)
-    proxy["resources"] = requests("10m", "30Mi")
+    proxy["resources"] = default_requests(NAME, KONNECTIVITY_SERVER)
     proxy["args"] += [f"--uds-name={KONNECTIVITY_SOCKET}", f"--server-count={replicas}"]
 
     egress = egress_selector_config()
@@ -151,7 +151,7 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
     tail = container(pod["spec"], AUDIT_LOGS)
     if logs_anything(audit):
         tail["image"] = ctx.image(AUDIT_LOGS_IMAGE)
-        tail["resources"] = requests("5m", "10Mi")
+        tail["resources"] = default_requests(NAME, AUDIT_LOGS)
     else:  # profile None: nothing would ever be written to follow
         pod["spec"]["containers"].remove(tail)
     webhook = audit_webhook(ctx)

@@ -27,7 +27,7 @@ NAME = "kube-controller-manager"
 
 
 def render(ctx: RenderContext) -> list[dict[str, Any]]:
-    deployment, main = leader_elected_deployment(ctx, __package__, NAME, cpu="50m", memory="100Mi")
+    deployment, main = leader_elected_deployment(ctx, __package__, NAME)
     networking = ctx.networking
     main["args"] += [
         f"--cluster-cidr={','.join(ctx.cluster_cidrs)}",

@@ -12,7 +12,7 @@ NAME = "kube-scheduler"
 
 
 def render(ctx: RenderContext) -> list[dict[str, Any]]:
-    deployment, _ = leader_elected_deployment(ctx, __package__, NAME, cpu="20m", memory="50Mi")
+    deployment, _ = leader_elected_deployment(ctx, __package__, NAME)
     return [load(__package__, f"{NAME}.yaml")[f"Service/{NAME}"], deployment]
 
 

@@ -17,9 +17,9 @@ from hcp.controlplane.components.component import (
     adapt_pod,
     container,
     load,
-    requests,
     set_config_hash,
 )
+from hcp.controlplane.components.sizing import default_requests
 from hcp.controlplane.components.contract import Component
 from hcp.controlplane.context import RenderContext
 
@@ -42,7 +42,7 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
     set_config_hash(ctx, pod, config["data"])  # also rolls the pod when a certificate it reads at start is renewed
     main = container(pod["spec"], NAME)
     main["image"] = ctx.image(NAME)
-    main["resources"] = requests("20m", "50Mi")
+    main["resources"] = default_requests(NAME, NAME)
     main["args"].append(f"--cidr={ctx.cluster_cidrs[0]}")
     return [config, deployment]
 
