@@ -147,6 +147,29 @@ def taints_update(current: Sequence[Mapping[str, Any]], applied: Sequence[Mappin
     return result if len(result) != len(current) or added else None
 
 
+def pod_event_pools(pod: Any, node: Any | None, autoscaled: Callable[[], Sequence[str]]) -> list[str]:
+    """The pools of a hosted cluster whose next pass may decide otherwise because this pod changed.
+
+    Only three things in a pass read pods: a drain (removal or in-place update) waits for the pods of
+    its Nodes to leave; an autoscaled pool counts the unschedulable pods it would serve, and marks its
+    Nodes without pods unneeded. So a pod bound to `node` concerns that Node's pool if the pool is
+    autoscaled or the Node is being drained or updated; an unschedulable pod concerns the cluster's
+    autoscaled pools (`autoscaled`, asked only then); any other pod none. A pool of a fixed size
+    is not reconciled for each of its pods' events: with thousands of pods coming and going that
+    was a full pass over every machine and pod per event, for nothing. A drain that misses an event
+    while the Node's mark is not yet in the cache looks again by itself (drain.WAIT_RECHECK).
+    """
+    if pod.spec is not None and pod.spec.nodeName:
+        pool = ((node.metadata.labels or {}).get(NODE_POOL_LABEL) if node is not None else None)
+        if not pool:
+            return []
+        annotations = node.metadata.annotations or {}
+        if DRAINING_ANNOTATION in annotations or UPDATING_ANNOTATION in annotations or pool in autoscaled():
+            return [pool]
+        return []
+    return list(autoscaled()) if unschedulable(pod) else []
+
+
 def _setting(pool: NodePool, cluster: Any, key: str) -> str | None:
     """An annotation of the NodePool, else of its HostedCluster (HyperShift's precedence)."""
     value = (pool.metadata.annotations or {}).get(key)
@@ -259,17 +282,27 @@ class NodePoolController:
                 keys.append(make_key(namespace, pool))
         return keys
 
-    def _hosted_event_handler(self, namespace: str, cluster: str) -> Callable[[str, Any], None]:
-        """Node events concern the Node's pool; pod events every pool of the cluster (drains, autoscaling)."""
+    def _autoscaled_pools(self, namespace: str, cluster: str) -> list[str]:
+        return [p.metadata.name for p in self.node_pools.list(namespace)
+                if (p.spec or {}).get("clusterName") == cluster and (p.spec or {}).get("autoScaling")]
+
+    def _hosted_event_handler(self, namespace: str, cluster: str,
+                              node: Callable[[str], Any | None]) -> Callable[[str, Any], None]:
+        """Node events concern the Node's pool; pod events only the pools that read pods (pod_event_pools).
+
+        `node` finds a Node of the hosted cluster in the operator's cache by name.
+        """
 
         def handle(event: str, obj: Any) -> None:
             if isinstance(obj, Node):
                 pool = (obj.metadata.labels or {}).get(NODE_POOL_LABEL)
-                keys = [make_key(namespace, pool)] if pool else []
+                pools = [pool] if pool else []
             else:
-                keys = self._pool_keys(namespace, cluster)
-            for key in keys:
-                self.controller.queue.add(key)
+                bound = obj.spec.nodeName if obj.spec else None
+                pools = pod_event_pools(obj, node(bound) if bound else None,
+                                        lambda: self._autoscaled_pools(namespace, cluster))
+            for pool in pools:
+                self.controller.queue.add(make_key(namespace, pool))
 
         return handle
 
@@ -359,7 +392,13 @@ class NodePoolController:
     def _watch(self, key: str, kubeconfig: bytes) -> HostedAccess:
         namespace, cluster = split_key(key)
         log.info("watching the hosted cluster's nodes and pods", extra={"cluster": key})
-        return HostedAccess(key, kubeconfig, self._hosted_event_handler(namespace, cluster))
+        access: HostedAccess | None = None
+
+        def node(name: str) -> Any | None:  # events flow only once the informers run, after `access` is set
+            return access.nodes.get(None, name) if access is not None else None
+
+        access = HostedAccess(key, kubeconfig, self._hosted_event_handler(namespace, cluster, node))
+        return access
 
     async def _release_unused_access(self) -> None:
         """Stop watching hosted clusters no NodePool refers to any more."""
@@ -616,7 +655,8 @@ class _Pass:
         wake = await _remove(self.owner.events, self.live, self.pool, provider, access, draining, now) if draining else None
         updated = await self.update_in_place(access, provider, views, decided, target, now)
 
-        self.report(observe(await provider.machines(name), access), decided, target)
+        # The status reads the Nodes only: no need to go through every pod of the cluster again.
+        self.report(observe(await provider.machines(name), access, pods=False), decided, target)
         waits = [(t - now).total_seconds() + 1 for t in decided.wake_at]
         waits += [w for w in (wake, updated) if w is not None]
         if more:

@@ -128,10 +128,11 @@ def unschedulable(pod: Any) -> bool:
                for c in pod.status.conditions or ())
 
 
-def observe(machines: Sequence[Machine], access: HostedAccess) -> list[MachineView]:
-    """The machines with their Nodes and evictable pods, from the hosted cluster's caches."""
+def observe(machines: Sequence[Machine], access: HostedAccess, *, pods: bool = True) -> list[MachineView]:
+    """The machines with their Nodes and evictable pods, from the hosted cluster's caches; without `pods`,
+    with no pods (a look at the Nodes only, which need not go through every pod of the cluster)."""
     pods_by_node: dict[str, list[Any]] = {}
-    for pod in access.pods.list():
+    for pod in access.pods.list() if pods else ():
         if pod.spec.nodeName and evictable(pod):
             pods_by_node.setdefault(pod.spec.nodeName, []).append(pod)
     return [MachineView(m, access.nodes.get(None, m.node_name) if m.node_name else None,
