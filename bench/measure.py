@@ -102,6 +102,33 @@ def operator_usage(before: dict[str, float], after: dict[str, float], seconds: f
     return {"cpu_m": cpu, "rss_mib": _round(rss / MIB) if rss is not None else None}
 
 
+def labelled_value(text: str, name: str, labels: dict[str, str]) -> float | None:
+    """The value of series `name` whose labels include `labels` in a Prometheus text exposition; None if absent."""
+    for line in text.splitlines():
+        if not line.startswith(name + "{"):
+            continue
+        series, _, rest = line.partition("} ")
+        found = dict(part.split("=", 1) for part in series[len(name) + 1:].split(",") if "=" in part)
+        if all(found.get(key) == f'"{value}"' for key, value in labels.items()):
+            try:
+                return float(rest.split()[0])
+            except (IndexError, ValueError):
+                return None
+    return None
+
+
+def reconcile_window(before: str, after: str, controller: str) -> dict[str, float | int | None]:
+    """A controller's reconciles between two scrapes of controller_runtime_reconcile_time_seconds: how many,
+    their mean and total seconds (mean None when there were none)."""
+    def read(text: str, suffix: str) -> float:
+        return labelled_value(text, f"controller_runtime_reconcile_time_seconds_{suffix}",
+                              {"controller": controller}) or 0.0
+
+    count = int(read(after, "count") - read(before, "count"))
+    total = read(after, "sum") - read(before, "sum")
+    return {"passes": count, "mean_s": round(total / count, 4) if count > 0 else None, "total_s": round(total, 2)}
+
+
 def per_control_plane(baseline: dict[str, float | None], final: dict[str, float | None],
                       count: int) -> dict[str, float | None]:
     """(final − baseline) / count for each of cpu_m and memory_mib; None where either is unknown or count is 0."""
@@ -172,9 +199,13 @@ def operator_pod(kubectl: Kubectl) -> str:
     return pods[0]
 
 
+def operator_metrics_text(kubectl: Kubectl, pod: str) -> str:
+    """The operator's /metrics (Prometheus text) through the API server's pod proxy."""
+    return kubectl("get", "--raw", f"/api/v1/namespaces/hypershift/pods/https:{pod}:9000/proxy/metrics").stdout
+
+
 def operator_metrics(kubectl: Kubectl, pod: str) -> dict[str, float]:
-    text = kubectl("get", "--raw", f"/api/v1/namespaces/hypershift/pods/https:{pod}:9000/proxy/metrics").stdout
-    return prometheus_values(text)
+    return prometheus_values(operator_metrics_text(kubectl, pod))
 
 
 def idle_usage(kubectl: Kubectl, seconds: float, interval: float = 10.0) -> dict[str, Any]:

@@ -6,11 +6,11 @@ import time
 from collections.abc import Callable
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> float:
-    """The monotonic time at which `predicate` first held."""
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.25) -> float:
+    """The monotonic time at which `predicate` first held (looked at every `interval` seconds)."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if predicate():
             return time.monotonic()
-        time.sleep(0.25)
+        time.sleep(interval)
     raise SystemExit(f"timed out after {timeout:.0f}s waiting for {what}")

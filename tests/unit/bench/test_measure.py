@@ -91,3 +91,30 @@ def test_create_times_of_a_series():
     assert measure.create_times([40.0, 44.0, 41.0, 60.0]) == {"first": 40.0, "last": 60.0, "median": 42.5,
                                                               "ratio_last_to_first": 1.5}
     assert measure.create_times([]) == {"first": None, "last": None, "median": None, "ratio_last_to_first": None}
+
+
+HISTOGRAM = """# TYPE controller_runtime_reconcile_time_seconds histogram
+controller_runtime_reconcile_time_seconds_bucket{controller="hostedcluster",le="0.005"} 1.0
+controller_runtime_reconcile_time_seconds_sum{controller="hostedcluster"} 9.0
+controller_runtime_reconcile_time_seconds_count{controller="hostedcluster"} 3.0
+controller_runtime_reconcile_time_seconds_bucket{controller="nodepool",le="0.005"} 2.0
+controller_runtime_reconcile_time_seconds_sum{controller="nodepool"} 1.5
+controller_runtime_reconcile_time_seconds_count{controller="nodepool"} 10.0
+"""
+
+
+def test_a_labelled_series_is_found_by_a_subset_of_its_labels():
+    assert measure.labelled_value(HISTOGRAM, "controller_runtime_reconcile_time_seconds_sum",
+                                  {"controller": "nodepool"}) == 1.5
+    assert measure.labelled_value(HISTOGRAM, "controller_runtime_reconcile_time_seconds_bucket",
+                                  {"controller": "nodepool"}) == 2.0
+    assert measure.labelled_value(HISTOGRAM, "controller_runtime_reconcile_time_seconds_sum",
+                                  {"controller": "other"}) is None
+
+
+def test_reconciles_of_a_controller_between_two_scrapes():
+    after = HISTOGRAM.replace('_sum{controller="nodepool"} 1.5', '_sum{controller="nodepool"} 3.5').replace(
+        '_count{controller="nodepool"} 10.0', '_count{controller="nodepool"} 18.0')
+    assert measure.reconcile_window(HISTOGRAM, after, "nodepool") == {"passes": 8, "mean_s": 0.25, "total_s": 2.0}
+    assert measure.reconcile_window(HISTOGRAM, HISTOGRAM, "nodepool") == {"passes": 0, "mean_s": None,
+                                                                          "total_s": 0.0}
