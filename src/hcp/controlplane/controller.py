@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import logging
 import ssl
 from dataclasses import dataclass, field
@@ -64,13 +65,14 @@ from hcp.controlplane.pki import (
 )
 from hcp.controlplane.revocation_pass import RevocationPass
 from hcp.controlplane.ordering import by_component, held, is_workload, update_order, waiting_for
-from hcp.controlplane.labels import MANAGED_BY, MANAGED_BY_LABEL, RENDERED_BY_LABEL, stamp
+from hcp.controlplane.labels import RENDERED_BY_LABEL, stamp
 from hcp.controlplane.publishing import needs_node_addresses, published_endpoint, service_strategy
 from hcp.controlplane.render import KINDS, leftovers, render
 from hcp.controlplane.status import (
     UNSCHEDULABLE, ComponentStatus, component_status, degraded_condition, workload_available, workload_rolled_out,
 )
 from hcp.ignition.join import RegistryMirror
+from hcp.kube.applied import AppliedObjects
 from hcp.kube.apply import apply, apply_status, delete_if_exists, get_or_none, owner_reference
 from hcp.kube.conditions import find_condition, refused_status, set_condition
 from hcp.kube.controller import Result
@@ -222,8 +224,10 @@ def derived_conditions(observed: Observed) -> dict[str, tuple[bool, str, str]]:
 
 class HostedControlPlaneController:
     def __init__(self, client: AsyncClient, releases: Releases, events: EventRecorder, *,
-                 control_planes: Informer, workloads: dict[str, Informer],
+                 control_planes: Informer, owned: dict[str, Informer],
                  settings: ControlPlaneSettings = ControlPlaneSettings(), revocations: Informer | None = None):
+        """`owned`: a cache per kind of render.KINDS of the objects hcp manages (its managed-by label), which
+        this controller must watch: an unchanged object found there is not applied again (hcp.kube.applied)."""
         self.client = client
         self.revocations = revocations
         """CertificateRevocationRequests (hcp.controlplane.revocation_pass); None: not served."""
@@ -231,12 +235,14 @@ class HostedControlPlaneController:
         self.releases = releases
         self.events = events
         self.control_planes = control_planes
-        self.workloads = workloads
+        self.owned = owned
+        self.applied = AppliedObjects()
 
     async def reconcile(self, key: str) -> Result | None:
         namespace, name = split_key(key)
         live = self.control_planes.get(namespace, name)
         if live is None or live.metadata.deletionTimestamp:
+            self.applied.forget(namespace)
             return None
         refused = await self._not_servable(live)
         if refused:
@@ -332,7 +338,7 @@ class HostedControlPlaneController:
         if self.settings.pull_secret:  # before any pod that pulls with it
             wanted = pull_secret(namespace, self.settings.pull_secret)
             if secret_data(wanted) != secrets.get(PULL_SECRET):
-                await apply(self.client, _owned(wanted, owner))
+                await self._apply(_owned(wanted, owner))
         provisional = context(Endpoint("0.0.0.0", 6443), {})
         endpoints = await self._publish(hcp, render(provisional), owner)
         endpoint = endpoints[ServiceType.API_SERVER]
@@ -355,7 +361,7 @@ class HostedControlPlaneController:
                           ignition_host=ignition.host if ignition else None, validity=validity)
         for secret in pki:
             if secret_data(secret) != secrets.get(secret["metadata"]["name"]):
-                await apply(self.client, _owned(secret, owner))
+                await self._apply(_owned(secret, owner))
         pki_data = {secret["metadata"]["name"]: secret_data(secret) for secret in pki}
         break_glass = pki_data[BREAK_GLASS_SIGNER][CA_CERT_KEY]
         trusted = revocation.trusted(break_glass) if revocation is not None else [break_glass]
@@ -372,17 +378,11 @@ class HostedControlPlaneController:
             ok = not waits
             for obj in grouped.get(component.name, ()):
                 key = (obj["kind"], obj["metadata"]["name"])
-                if is_workload(obj):
-                    existing = self.workloads[obj["kind"]].get(namespace, obj["metadata"]["name"])
-                elif waits and key in component.gates:
-                    existing = await get_or_none(self.client, resource_registry.load("v1", obj["kind"]),
-                                                 obj["metadata"]["name"], namespace)
-                else:
-                    existing = None
+                existing = self.owned[obj["kind"]].get(namespace, obj["metadata"]["name"])
                 if (is_workload(obj) or key in component.gates) and held(component, waits, existing is not None):
                     holding[component.name] = waits  # updated once its dependencies are rolled out (docs 6.7)
                     continue
-                live = await apply(self.client, _owned(obj, owner))
+                live = await self._apply(_owned(obj, owner), existing)
                 if is_workload(obj) and not (workload_rolled_out(live) and workload_available(live)):
                     ok = False
             settled[component.name] = ok
@@ -392,7 +392,7 @@ class HostedControlPlaneController:
         # not waited for. The pods are listed once, and only while something rolls: a workload whose pods all
         # run fine is rolled out, so a steady control plane costs no list.
         present = {(obj["kind"], obj["metadata"]["name"]) for obj in rendered if is_workload(obj)}
-        live_workloads = {component.name: {(kind, name): self.workloads[kind].get(namespace, name)
+        live_workloads = {component.name: {(kind, name): self.owned[kind].get(namespace, name)
                                             for kind, name in component.workloads if (kind, name) in present}
                           for component in UPDATE_ORDER if component.enabled(ctx)}
         pods: dict[str, list[dict[str, Any]]] = {}
@@ -431,15 +431,12 @@ class HostedControlPlaneController:
         control plane runs either way, and the next pass tries again.
         """
         namespace = hcp.metadata.namespace
-        selector = {RENDERED_BY_LABEL: operators.exists(), MANAGED_BY_LABEL: MANAGED_BY}
         resources = {kind: resource_registry.load(api_version, kind) for api_version, kind in KINDS}
         removed: list[str] = []
         try:
-            live = [LiveObject((kind, namespace, obj.metadata.name),
-                               (obj.metadata.labels or {}).get(RENDERED_BY_LABEL, ""))
-                    for kind, resource in resources.items()
-                    async for obj in self.client.list(resource, namespace=namespace, labels=selector)
-                    if not obj.metadata.deletionTimestamp]
+            live = [LiveObject((kind, namespace, obj.metadata.name), (obj.metadata.labels or {})[RENDERED_BY_LABEL])
+                    for kind in resources for obj in self.owned[kind].list(namespace)
+                    if RENDERED_BY_LABEL in (obj.metadata.labels or {}) and not obj.metadata.deletionTimestamp]
             for obj in leftovers({object_key(o) for o in rendered}, live):
                 kind, _, name = obj.key
                 await delete_if_exists(self.client, resources[kind], name, namespace)
@@ -477,10 +474,20 @@ class HostedControlPlaneController:
         endpoints: dict[ServiceType, Endpoint | None] = {service_type: None for service_type, _ in PUBLISHED_SERVICES}
         for service_type, name in rendered:
             service = services[name]
-            live_service = await apply(self.client, _owned(service, owner))
+            live_service = await self._apply(_owned(service, owner), self.owned["Service"].get(
+                hcp.metadata.namespace, name))
             endpoints[service_type] = published_endpoint(strategies[service_type], as_dict(live_service),
                                                          node_addresses)
         return endpoints
+
+    async def _apply(self, body: dict[str, Any], cached: Any = None) -> Any:
+        """Apply `body` unless the cache shows it as this controller last left it (hcp.kube.applied); returns the
+        live object (the cached one when skipped)."""
+        if cached is not None and self.applied.unchanged(body, cached):
+            return cached
+        live = await apply(self.client, body)
+        self.applied.remember(body, live)
+        return live
 
     async def _node_addresses(self) -> list[str]:
         """The management nodes' InternalIPs, where a NodePort without an address is reached."""
@@ -523,6 +530,13 @@ PROBE_ATTEMPTS = 5
 PROBE_INTERVAL = 0.3
 
 
+@functools.lru_cache(maxsize=256)
+def _trusting(ca_pem: bytes) -> ssl.SSLContext:
+    """A client TLS context trusting `ca_pem`, made once per CA: loading the CA is most of a probe's own work,
+    and a context serves any number of connections."""
+    return ssl.create_default_context(cadata=ca_pem.decode())
+
+
 async def _probe_readyz(endpoint: Endpoint, ca_pem: bytes) -> tuple[bool, str]:
     """Whether the published endpoint answers /readyz, as a client outside would see it.
 
@@ -531,7 +545,7 @@ async def _probe_readyz(endpoint: Endpoint, ca_pem: bytes) -> tuple[bool, str]:
     it still serves, and the Service may route one probe to it; the API is available if any replica says
     it is ready.
     """
-    context = ssl.create_default_context(cadata=ca_pem.decode())
+    context = _trusting(ca_pem)
     problem = ""
     for attempt in range(PROBE_ATTEMPTS):
         if attempt:

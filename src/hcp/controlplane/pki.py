@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import hashlib
 import ipaddress
 from collections.abc import Iterable, Mapping
@@ -469,11 +470,16 @@ def _secret(namespace: str, name: str, data: Mapping[str, bytes]) -> dict[str, A
 
 # Whether what exists can be kept.
 
+_memoized = functools.lru_cache(maxsize=8192)
+"""For the pure checks below, of PEM bytes and parsed certificates: every pass of every control plane asks them
+again of the same Secrets, and parsing and verifying each certificate was most of a steady pass's own work."""
+
 
 def _has(data: Mapping[str, bytes], *keys: str | None) -> bool:
     return all(data.get(key) for key in keys if key)
 
 
+@_memoized
 def _load_cert(pem: bytes) -> x509.Certificate | None:
     try:
         return x509.load_pem_x509_certificate(pem)
@@ -485,6 +491,7 @@ def _public_bytes(key: Any) -> bytes:
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
+@_memoized
 def _key_matches(cert: x509.Certificate, key_pem: bytes) -> bool:
     try:
         key = serialization.load_pem_private_key(key_pem, password=None)
@@ -493,6 +500,7 @@ def _key_matches(cert: x509.Certificate, key_pem: bytes) -> bool:
     return _public_bytes(key.public_key()) == _public_bytes(cert.public_key())
 
 
+@_memoized
 def _issued_by(cert: x509.Certificate, ca_pem: bytes) -> bool:
     ca = _load_cert(ca_pem)
     if ca is None:
@@ -556,6 +564,7 @@ def _current(cert_pem: bytes, validity: datetime.timedelta, now: datetime.dateti
     return now < renew_at(cert) and life <= validity + CLOCK_SKEW + datetime.timedelta(seconds=1)
 
 
+@_memoized
 def _ec_key(key_pem: bytes | None) -> bool:
     """Whether `key_pem` is a private key a certificate may be renewed for."""
     if not key_pem:
@@ -567,22 +576,23 @@ def _ec_key(key_pem: bytes | None) -> bool:
     return isinstance(key, ec.EllipticCurvePrivateKey)
 
 
-def _leaf_certificates(value: bytes) -> list[x509.Certificate]:
+@_memoized
+def _leaf_certificates(value: bytes) -> tuple[x509.Certificate, ...]:
     """The non-CA certificate a Secret value holds: a PEM certificate, or a kubeconfig's client certificate."""
     if value.startswith(b"-----BEGIN CERTIFICATE-----"):
         cert = _load_cert(value)
     elif b"client-certificate-data" in value:
         cert = kubeconfig.client_certificate(value)
     else:
-        return []
+        return ()
     if cert is None:
-        return []
+        return ()
     try:
         if cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
-            return []
+            return ()
     except x509.ExtensionNotFound:
         pass
-    return [cert]
+    return (cert,)
 
 
 def _usable_service_account_key(data: Mapping[str, bytes]) -> bool:

@@ -17,7 +17,7 @@ import socket
 from pathlib import Path
 
 from lightkube.operators import exists
-from lightkube.resources.apps_v1 import Deployment, StatefulSet
+from lightkube.codecs import resource_registry
 from lightkube.resources.batch_v1 import Job
 from lightkube import ApiError
 from lightkube.resources.core_v1 import ConfigMap, Node, Pod
@@ -28,6 +28,7 @@ from hcp.api.types import parse_duration
 from hcp.api import HCPEtcdBackup, HostedCluster, HostedControlPlane, NodePool
 from hcp.api.certificates.v1alpha1 import CertificateRevocationRequest
 from hcp.controlplane.controller import ControlPlaneSettings, HostedControlPlaneController
+from hcp.controlplane.render import KINDS as CONTROL_PLANE_KINDS
 from hcp.ignition.join import RegistryMirror
 from hcp.dataplane.controller import DataPlaneController
 from hcp.kube.apply import apply, resource_of
@@ -144,8 +145,11 @@ async def run(options: argparse.Namespace) -> None:
     clusters = Informer(client, resource_of(HostedCluster))
     control_planes = Informer(client, resource_of(HostedControlPlane))
     node_pools = Informer(client, resource_of(NodePool))
-    workloads = {"Deployment": Informer(client, Deployment, labels=MANAGED_BY),
-                 "StatefulSet": Informer(client, StatefulSet, labels=MANAGED_BY)}
+    # Every kind a control plane renders, as cached for the HostedControlPlane controller: what it finds there
+    # unchanged since it applied it is not applied again (hcp.kube.applied), a change brings a pass.
+    owned = {kind: Informer(client, resource_registry.load(api_version, kind), labels=MANAGED_BY)
+             for api_version, kind in CONTROL_PLANE_KINDS}
+    workloads = {kind: owned[kind] for kind in ("Deployment", "StatefulSet")}
 
     hosted_clusters = HostedClusterController(client, releases, events, clusters=clusters,
                                               control_planes=control_planes, node_pools=node_pools)
@@ -165,14 +169,14 @@ async def run(options: argparse.Namespace) -> None:
     # PKI and of the API server's client CA bundle; each step also re-publishes the admin kubeconfig.
     revocations = Informer(client, resource_of(CertificateRevocationRequest))
     hosted_control_planes = HostedControlPlaneController(client, releases, events, control_planes=control_planes,
-                                                         workloads=workloads,
+                                                         owned=owned,
                                                          settings=control_plane_settings(options),
                                                          revocations=revocations)
     control_plane_controller = Controller("hostedcontrolplane", hosted_control_planes.reconcile, workers=2)
     control_plane_controller.watch(control_planes)
     control_plane_controller.watch(revocations, same_namespace_keys(control_planes))
     cluster_controller.watch(revocations, same_namespace_keys(control_planes, CLUSTER_ANNOTATION))
-    for informer in workloads.values():
+    for informer in owned.values():
         control_plane_controller.watch(informer, owner_keys("HostedControlPlane"))
 
     # Node identity and trust inside each hosted cluster: bootstrap RBAC and tokens, kubelet serving CSRs.

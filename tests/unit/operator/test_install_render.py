@@ -285,7 +285,8 @@ def test_secrets_are_never_replaced_and_nodes_only_read(documents):
     # Deleted: what a control-plane component no longer renders and copies the HostedCluster no longer
     # names; the admission policy confines deletes outside control-plane namespaces to the Opaque
     # Secrets a HostedCluster owns, so a user's own Secrets are never deleted.
-    assert verbs["secrets"] == {"get", "list", "create", "patch", "delete"}
+    # Watched: the control planes' own (label managed-by hcp), so that an unchanged one is not applied again.
+    assert verbs["secrets"] == {"get", "list", "watch", "create", "patch", "delete"}
     assert verbs["nodes"] == {"get", "list", "watch"}  # watch: the capacity gauges' Node cache
     # No update or patch: machines are not changed. Watched: a machine pod that goes is replaced at once.
     assert verbs["pods"] == {"get", "list", "watch", "create", "delete"}
