@@ -411,6 +411,8 @@ class DataPlaneController:
         until the next pass this needs. A failure (of the hosted API for one component, of a render, of the
         endpoint) is logged and recorded and leaves the rest to go on; the pass then comes back with backoff."""
         state = self._cluster_state(key, live, access)
+        if not hosted_config.published_for(hcp.spec.platform.type):
+            return RESYNC  # nothing runs the components (KWOK): nothing to apply, no ConfigMap to wait for
         ok = True
         try:
             config = await self._hosted_config(live)

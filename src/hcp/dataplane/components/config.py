@@ -27,10 +27,18 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from hcp.api.v1beta1.platform import PlatformType
 from hcp.controlplane.context import Endpoint
 
 NAME = "hosted-cluster-config"
 """The ConfigMap, in the control-plane namespace (the HostedControlPlane's)."""
+
+
+def published_for(platform: PlatformType | str) -> bool:
+    """Whether the control plane of a cluster on `platform` publishes the ConfigMap: not for KWOK, whose
+    simulated nodes run none of the hosted components that read it (so the data-plane controller does not
+    wait for it either)."""
+    return platform != PlatformType.KWOK
 KEY = "config.json"
 
 API_SERVER, KONNECTIVITY, KUBERNETES_VERSION, IMAGES = "apiServer", "konnectivity", "kubernetesVersion", "images"

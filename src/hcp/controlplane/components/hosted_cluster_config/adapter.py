@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from hcp.api.v1beta1.platform import PlatformType
 from hcp.controlplane.components.contract import Component
 from hcp.controlplane.context import HOSTED_COMPONENT_IMAGES, RenderContext
 from hcp.dataplane.components import config
@@ -22,8 +21,7 @@ NAME = config.NAME
 
 
 def enabled(ctx: RenderContext) -> bool:
-    """KWOK's simulated nodes run none of the hosted components that read it."""
-    return ctx.hcp.spec.platform.type != PlatformType.KWOK
+    return config.published_for(ctx.hcp.spec.platform.type)
 
 
 def render(ctx: RenderContext) -> list[dict[str, Any]]:
