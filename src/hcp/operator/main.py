@@ -212,7 +212,7 @@ async def run(options: argparse.Namespace) -> None:
 
     # What Prometheus scrapes: its configuration Secret (with --prometheus-namespace) and ServiceMonitors (where the
     # Prometheus Operator's CRD exists), under each cluster's metrics set (docs 11.1).
-    monitoring = MonitoringController(client, control_planes=control_planes, clusters=clusters,
+    monitoring = MonitoringController(client, control_planes=control_planes, clusters=clusters, secrets=owned["Secret"],
                                       operator_namespace=options.namespace, metrics_set=metrics_set(),
                                       prometheus_namespace=options.prometheus_namespace,
                                       operator_serving_secret=options.serving_secret)

@@ -53,7 +53,8 @@ def world_with_a_control_plane(metrics_set: str | None = None) -> World:
 
 def controller(world: World, client_class=NoServiceMonitors, **kwargs) -> MonitoringController:
     return MonitoringController(client_class(world), control_planes=FakeInformer(world, "HostedControlPlane"),
-                                clusters=FakeInformer(world, "HostedCluster"), operator_namespace="hypershift",
+                                clusters=FakeInformer(world, "HostedCluster"), secrets=FakeInformer(world, "Secret"),
+                                operator_namespace="hypershift",
                                 metrics_set=kwargs.pop("metrics_set", MetricsSet.TELEMETRY), **kwargs)
 
 
