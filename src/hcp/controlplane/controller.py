@@ -3,7 +3,9 @@
 Every pass recomputes the whole desired state: resolve the release, publish
 the API server and the konnectivity server, keep the PKI, render every
 component and apply it all with server-side apply, owned by the
-HostedControlPlane so that deleting it removes everything, then delete
+HostedControlPlane so that deleting it removes everything (an object the
+watch-fed caches show as this controller left it is not sent again,
+hcp.kube.applied: a change by anyone is a watch event and a pass), then delete
 what a component rendered before and renders no more (the EncryptionConfiguration
 once spec.secretEncryption is gone: hcp.controlplane.render.leftovers). Status is
 derived from what is observed, never remembered: each enabled component
