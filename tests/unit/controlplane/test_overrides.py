@@ -92,10 +92,11 @@ def test_only_workloads_are_changed_and_requests_are_added_where_there_were_none
 def test_every_rendered_container_takes_its_requests_from_the_sizing_table():
     """One table sizes every control-plane container (hcp.controlplane.components.sizing), so that the
     documented sizes are the rendered ones; a container missing from it would fail the render (KeyError)."""
-    for key, obj in rendered_with({}).items():
+    objects = rendered_with({})
+    for key, obj in objects.items():
         if obj["kind"] not in ("Deployment", "StatefulSet"):
             continue
         spec = obj["spec"]["template"]["spec"]
         for each in [*spec.get("initContainers", ()), *spec["containers"]]:
-            assert requests(rendered_with({}), key, each["name"]) == dict(
+            assert requests(objects, key, each["name"]) == dict(
                 zip(("cpu", "memory"), REQUESTS[(obj["metadata"]["name"], each["name"])])), (key, each["name"])
