@@ -32,7 +32,7 @@ def pruned_paths(value, schema: dict, path: str = "") -> list[str]:
         if isinstance(schema.get("additionalProperties"), dict):
             return [p for key, child in value.items()
                     for p in pruned_paths(child, schema["additionalProperties"], f"{path}.{key}")]
-        return [] if path == ".metadata" else [f"{path}.*"]
+        return [] if path == ".metadata" or not value else [f"{path}.*"]  # {} has nothing to prune
     if isinstance(value, list):
         return [p for i, item in enumerate(value) for p in pruned_paths(item, schema["items"], f"{path}[{i}]")]
     return []
@@ -399,3 +399,122 @@ def test_a_cluster_asking_for_kms_encryption_is_admitted_reported_and_not_served
                                                 "kms": {"provider": "AWS", "aws": AWS_KMS}})
     assert hosted_cluster_problems(HostedCluster.model_validate(beside_aescbc)) == []  # served with aescbc
     assert "not served at all" not in unsupported_fields_message(["spec.autoNode"])
+
+
+# spec.configuration.apiServer: every field of OpenShift's config/v1 APIServerSpec.
+
+VAULT = {"kmsPluginImage": "quay.io/openshift/vault-kms-plugin@sha256:" + "0" * 64,
+         "vaultAddress": "https://vault.example.com:8200", "vaultNamespace": "team-a",
+         "tls": {"caBundle": {"name": "vault-ca"}, "serverName": "vault.example.com"},
+         "authentication": {"type": "AppRole", "appRole": {"secret": {"name": "vault-approle"}}},
+         "vaultKeyPath": "transit/keys/hcp"}
+FULL_API_SERVER = {
+    "servingCerts": {"namedCertificates": [{"names": ["api.example.com", "*.example.com"],
+                                            "servingCertificate": {"name": "api-cert"}}]},
+    "clientCA": {"name": "client-ca"},
+    "additionalCORSAllowedOrigins": [r"//console\.example\.com(:|$)", r"//127\.0\.0\.1(:|$)"],
+    "encryption": {"type": "KMS", "kms": {"type": "Vault", "vault": VAULT}},
+    "tlsSecurityProfile": {"type": "Custom", "custom": {"ciphers": ["ECDHE-RSA-AES128-GCM-SHA256"],
+                                                       "minTLSVersion": "VersionTLS12"}},
+    "audit": {"profile": "WriteRequestBodies"},
+}
+API_SERVER_PATH = "spec.configuration.apiServer"
+ENCRYPTION_REPORTED = f"{API_SERVER_PATH}.encryption (hcp encrypts Secrets as spec.secretEncryption says)"
+
+
+@pytest.mark.parametrize("api_server", [
+    FULL_API_SERVER,
+    # What OpenShift's Go types write for an APIServerSpec with only the TLS profile set.
+    {"servingCerts": {}, "clientCA": {"name": ""}, "encryption": {}, "audit": {"profile": "Default"},
+     "tlsSecurityProfile": {"type": "Modern", "modern": {}}},
+    {"tlsSecurityProfile": {"type": "Old", "old": {}}, "encryption": {"type": "aesgcm"}},
+    {"tlsSecurityProfile": {"type": "Intermediate", "intermediate": {}}, "encryption": {"type": "identity"}},
+    {"servingCerts": {"namedCertificates": [{"servingCertificate": {"name": "api-cert"}}]}},
+], ids=["every-field", "go-zero-values", "old", "intermediate", "cert-without-names"])
+def test_an_api_server_spec_written_for_hypershift_is_accepted_unchanged(api_server):
+    manifest = with_configuration(apiServer=api_server)
+    obj, invalid = parse(HostedCluster, copy.deepcopy(manifest))
+    assert invalid == ""
+    assert to_dict(obj, exclude_unset=True) == manifest
+    assert pruned_paths(manifest, schema_of("HostedCluster")) == []
+    control_plane_configuration = schema_of("HostedControlPlane")["properties"]["spec"]["properties"]["configuration"]
+    assert pruned_paths(manifest["spec"]["configuration"], control_plane_configuration) == []
+
+
+def test_the_api_server_enums_are_openshifts():
+    api_server = schema_of("HostedCluster")["properties"]["spec"]["properties"]["configuration"]["properties"][
+        "apiServer"]["properties"]
+    tls = api_server["tlsSecurityProfile"]["properties"]
+    assert tls["type"]["enum"] == ["Old", "Intermediate", "Modern", "Custom"]
+    assert tls["custom"]["properties"]["minTLSVersion"]["enum"] == [
+        "VersionTLS10", "VersionTLS11", "VersionTLS12", "VersionTLS13"]
+    assert all(tls[name].get("nullable") for name in ("old", "intermediate", "modern", "custom"))
+    assert api_server["encryption"]["properties"]["type"]["enum"] == ["", "identity", "aescbc", "aesgcm", "KMS"]
+    assert api_server["servingCerts"]["properties"]["namedCertificates"]["maxItems"] == 32
+    assert api_server["additionalCORSAllowedOrigins"]["x-kubernetes-list-type"] == "atomic"
+
+
+@pytest.mark.parametrize(("api_server", "message"), [
+    ({"tlsSecurityProfile": {"type": "Ancient"}}, "'Old', 'Intermediate', 'Modern' or 'Custom'"),
+    ({"tlsSecurityProfile": {"type": "Custom", "custom": {"minTLSVersion": "VersionTLS14"}}},
+     "'VersionTLS10', 'VersionTLS11', 'VersionTLS12' or 'VersionTLS13'"),
+    ({"encryption": {"type": "aes"}}, "'', 'identity', 'aescbc', 'aesgcm' or 'KMS'"),
+    ({"encryption": {"type": "KMS"}}, "kms config is required when encryption type is KMS, and forbidden otherwise"),
+    ({"encryption": {"type": "aescbc", "kms": {"type": "Vault", "vault": VAULT}}},
+     "kms config is required when encryption type is KMS, and forbidden otherwise"),
+    ({"encryption": {"type": "KMS", "kms": {"type": "Vault"}}},
+     "vault config is required when kms provider type is Vault, and forbidden otherwise"),
+    ({"encryption": {"type": "KMS", "kms": {"type": "Vault", "vault": {**VAULT, "authentication": {
+        "type": "AppRole"}}}}}, "appRole config is required when authentication type is AppRole, and forbidden otherwise"),
+    ({"encryption": {"type": "KMS", "kms": {"type": "Vault", "vault": {**VAULT, "vaultAddress": "http://vault:8200"}}}},
+     "must use the 'https' scheme"),
+    ({"encryption": {"type": "KMS", "kms": {"type": "Vault", "vault": {**VAULT, "vaultNamespace": "root"}}}},
+     "vaultNamespace cannot be a reserved string (root, sys, audit, auth, cubbyhole, identity)"),
+    ({"encryption": {"type": "KMS", "kms": {"type": "Vault", "vault": {**VAULT, "vaultKeyPath": "transit/hcp-key"}}}},
+     "vaultKeyPath must follow the format <mount>/keys/<key-name>"),
+    ({"servingCerts": {"namedCertificates": [{"names": ["a.example.com"]}] * 33}}, "at most 32 items"),
+], ids=["tls-type", "min-tls-version", "encryption-type", "kms-missing", "kms-without-type-kms", "vault-missing",
+        "approle-missing", "vault-http", "vault-namespace-reserved", "vault-key-path", "too-many-certificates"])
+def test_a_bad_api_server_spec_is_refused_with_openshifts_values_and_messages(api_server, message):
+    obj, invalid = parse(HostedCluster, with_configuration(apiServer=api_server))
+    assert obj is None and message in invalid
+
+
+def test_the_api_server_rules_carry_openshifts_messages():
+    path = ".spec.configuration.apiServer.encryption"
+    assert cel_messages("HostedCluster", path) == [
+        "kms config is required when encryption type is KMS, and forbidden otherwise"]
+    assert cel_messages("HostedCluster", f"{path}.kms") == [
+        "vault config is required when kms provider type is Vault, and forbidden otherwise"]
+
+
+def test_each_unhonoured_api_server_field_is_reported_by_name():
+    hc = HostedCluster.model_validate(with_configuration(apiServer=FULL_API_SERVER))
+    assert unhonoured_fields(hc.spec) == [
+        f"{API_SERVER_PATH}.servingCerts.namedCertificates", f"{API_SERVER_PATH}.clientCA", ENCRYPTION_REPORTED]
+    assert "spec.secretEncryption" in unsupported_fields_message(unhonoured_fields(hc.spec))
+
+
+@pytest.mark.parametrize(("api_server", "reported"), [
+    ({"servingCerts": {"namedCertificates": [{"servingCertificate": {"name": "api-cert"}}]}},
+     [f"{API_SERVER_PATH}.servingCerts.namedCertificates"]),
+    ({"clientCA": {"name": "client-ca"}}, [f"{API_SERVER_PATH}.clientCA"]),
+    ({"encryption": {"type": "aescbc"}}, [ENCRYPTION_REPORTED]),
+    ({"encryption": {"type": "aesgcm"}}, [ENCRYPTION_REPORTED]),
+    ({"encryption": {"type": "KMS", "kms": {"type": "Vault", "vault": VAULT}}}, [ENCRYPTION_REPORTED]),
+], ids=["named-certificates", "client-ca", "aescbc", "aesgcm", "kms"])
+def test_each_unhonoured_api_server_field_asking_for_something_is_reported_alone(api_server, reported):
+    assert unhonoured_fields(HostedCluster.model_validate(with_configuration(apiServer=api_server)).spec) == reported
+
+
+@pytest.mark.parametrize("api_server", [
+    {},
+    {"servingCerts": {}, "clientCA": {"name": ""}, "encryption": {}, "additionalCORSAllowedOrigins": []},
+    {"servingCerts": {"namedCertificates": []}, "encryption": {"type": ""}},
+    {"encryption": {"type": "identity"}},
+    # Honoured.
+    {"additionalCORSAllowedOrigins": [r"//console\.example\.com(:|$)"], "audit": {"profile": "AllRequestBodies"},
+     "tlsSecurityProfile": {"type": "Custom", "custom": {"ciphers": [], "minTLSVersion": "VersionTLS13"}}},
+], ids=["empty", "go-zero-values", "empty-lists", "identity", "honoured"])
+def test_api_server_fields_asking_for_nothing_or_honoured_are_not_reported(api_server):
+    assert unhonoured_fields(HostedCluster.model_validate(with_configuration(apiServer=api_server)).spec) == []

@@ -1,12 +1,14 @@
 """Configuration of the hosted cluster's components (a subset of OpenShift's config/v1 specs)."""
 
+import re
 from enum import StrEnum
 from typing import Annotated, Self
+from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field, model_validator
 
 from hcp.api.base import KubeModel
-from hcp.api.markers import Rule, kube_schema
+from hcp.api.markers import Checked, Rule, cel_string, kube_schema
 from hcp.api.v1beta1.openshiftconfig import (
     ConfigMapNameReference,
     ImageSpec,
@@ -276,25 +278,304 @@ class AuthenticationSpec(KubeModel):
     """The OIDC provider (at most one), with type OIDC."""
 
 
-class APIServerSpec(KubeModel):
-    """Configuration of the hosted kube-apiserver (the part of OpenShift's config/v1 APIServerSpec hcp honours).
+class APIServerNamedServingCert(KubeModel):
+    """A serving certificate for the DNS names a client asks for (config/v1 APIServerNamedServingCert)."""
 
-    Only `audit` is modelled: the other fields of OpenShift's APIServerSpec are
-    refused by the schema rather than accepted and ignored.
+    names: list[str] | None = Field(default=None, max_length=64, json_schema_extra=kube_schema(list_type="atomic"))
+    """DNS names (leading wildcards allowed) served with this certificate; unset: those in the certificate."""
+    serving_certificate: SecretNameReference | None = None
+    """kubernetes.io/tls Secret (tls.crt, tls.key) with the certificate."""
+
+
+class APIServerServingCerts(KubeModel):
+    """Certificates the API server serves besides its own (config/v1 APIServerServingCerts)."""
+
+    named_certificates: list[APIServerNamedServingCert] | None = Field(
+        default=None, max_length=32, json_schema_extra=kube_schema(list_type="atomic"))
+    """Certificates per server name (SNI); hcp serves its own certificate only (reported when set)."""
+
+
+class EncryptionType(StrEnum):
+    """How OpenShift encrypts resources in etcd (config/v1 EncryptionType); "" is identity."""
+
+    DEFAULT = ""
+    IDENTITY = "identity"
+    AESCBC = "aescbc"
+    AESGCM = "aesgcm"
+    KMS = "KMS"
+    """Keys in an external KMS (OpenShift's feature gate KMSEncryption)."""
+
+
+class KMSProviderType(StrEnum):
+    VAULT = "Vault"
+
+
+class VaultAuthenticationType(StrEnum):
+    APP_ROLE = "AppRole"
+
+
+_DNS_SUBDOMAIN = r"^[a-z0-9]([a-z0-9\-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9\-]*[a-z0-9])?)*$"
+
+
+def _dns_subdomain(message: str) -> Checked:
+    return Checked(Rule(f"self.matches({cel_string(_DNS_SUBDOMAIN)})", message),
+                   lambda text: "\n" not in text and re.match(_DNS_SUBDOMAIN, text) is not None)
+
+
+_VAULT_NAME = Annotated[str, Field(min_length=1, max_length=253), _dns_subdomain(
+    "name must be a valid DNS subdomain name: contain no more than 253 characters, contain only lowercase "
+    "alphanumeric characters, '-' or '.', and start and end with an alphanumeric character")]
+_RESERVED_VAULT_NAMESPACES = ("root", "sys", "audit", "auth", "cubbyhole", "identity")
+
+
+def _vault_namespace(field: str) -> object:
+    return Annotated[
+        str, Field(min_length=1, max_length=4096),
+        Checked(Rule("!self.endsWith('/')", f"{field} cannot end with a forward slash"),
+                lambda text: not text.endswith("/")),
+        Checked(Rule("!self.contains(' ')", f"{field} cannot contain spaces"), lambda text: " " not in text),
+        Checked(Rule("!(self in ['root', 'sys', 'audit', 'auth', 'cubbyhole', 'identity'])",
+                     f"{field} cannot be a reserved string (root, sys, audit, auth, cubbyhole, identity)"),
+                lambda text: text not in _RESERVED_VAULT_NAMESPACES)]
+
+
+_IMAGE_DIGEST = r"^sha256:[a-f0-9]{64}$"
+_IMAGE_NAME = r"^([a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+(:[0-9]{2,5})?(/[a-zA-Z0-9-_.]+)+$"
+_KMS_PLUGIN_IMAGE = Annotated[
+    str, Field(min_length=75, max_length=447),
+    Checked(Rule(f"(self.split('@').size() == 2 && self.split('@')[1].matches({cel_string(_IMAGE_DIGEST)}))",
+                 "the OCI Image reference must end with a valid '@sha256:<digest>' suffix, where '<digest>' is 64 "
+                 "characters long"),
+            lambda text: text.count("@") == 1 and re.fullmatch(_IMAGE_DIGEST[1:-1], text.split("@")[1]) is not None),
+    Checked(Rule(f"(self.split('@')[0].matches({cel_string(_IMAGE_NAME)}))",
+                 "the OCI Image name should follow the host[:port][/namespace]/name format, resembling a valid URL "
+                 "without the scheme. Short names are not allowed, the registry hostname must be included."),
+            lambda text: re.fullmatch(_IMAGE_NAME[1:-1], text.split("@")[0]) is not None)]
+_VAULT_KEY_PATH = r"^[a-zA-Z0-9._~-]+(/[a-zA-Z0-9._~-]+)*/keys/[a-zA-Z0-9_]([a-zA-Z0-9_.-]*[a-zA-Z0-9_])?$"
+_VAULT_KEY_PATH_TYPE = Annotated[
+    str, Field(min_length=8, max_length=1542),
+    Checked(Rule("!self.startsWith('/')", "vaultKeyPath cannot start with a forward slash"),
+            lambda text: not text.startswith("/")),
+    Checked(Rule("!self.endsWith('/')", "vaultKeyPath cannot end with a forward slash"),
+            lambda text: not text.endswith("/")),
+    Checked(Rule("!self.contains('//')", "vaultKeyPath cannot contain consecutive forward slashes"),
+            lambda text: "//" not in text),
+    Checked(Rule("self.matches('^[a-zA-Z0-9._~/-]+$')",
+                 "vaultKeyPath must only contain RFC 3986 unreserved characters (alphanumeric, hyphen, period, "
+                 "underscore, tilde) and forward slashes"),
+            lambda text: re.fullmatch(r"[a-zA-Z0-9._~/-]+", text) is not None),
+    Checked(Rule("self.split('/').filter(s, s == '.' || s == '..').size() == 0",
+                 "vaultKeyPath must not contain '.' or '..' path segments"),
+            lambda text: not {".", ".."} & set(text.split("/"))),
+    Checked(Rule(f"self.matches({cel_string(_VAULT_KEY_PATH)})",
+                 "vaultKeyPath must follow the format <mount>/keys/<key-name> where the key name starts and ends with "
+                 "an alphanumeric character or underscore and may contain alphanumeric characters, underscores, "
+                 "hyphens, and periods"),
+            lambda text: re.fullmatch(_VAULT_KEY_PATH[1:-1], text) is not None)]
+
+
+_VAULT_ADDRESS = Annotated[
+    str, Field(min_length=1, max_length=512),
+    Checked(Rule("isURL(self)", "must be a valid URL"), lambda text: bool(urlsplit(text).scheme)),
+    Checked(Rule("isURL(self) && url(self).getScheme() == 'https'", "must use the 'https' scheme"),
+            lambda text: urlsplit(text).scheme == "https"),
+    Checked(Rule("isURL(self) && (url(self).getEscapedPath() == '' || url(self).getEscapedPath() == '/')",
+                 "must not contain a path"), lambda text: urlsplit(text).path in ("", "/")),
+    Checked(Rule("isURL(self) && url(self).getQuery() == {}", "must not have a query"),
+            lambda text: not urlsplit(text).query),
+    Checked(Rule("self.find('#(.+)$') == ''", "must not have a fragment"),
+            lambda text: re.search("#(.+)$", text) is None),
+    Checked(Rule("self.find('@') == ''", "must not have user info"), lambda text: "@" not in text)]
+
+
+class VaultSecretReference(KubeModel):
+    name: _VAULT_NAME
+    """Name of the Secret, in openshift-config in OpenShift."""
+
+
+class VaultConfigMapReference(KubeModel):
+    name: _VAULT_NAME
+    """Name of the ConfigMap, in openshift-config in OpenShift."""
+
+
+class VaultAppRoleAuthentication(KubeModel):
+    secret: VaultSecretReference
+    """Secret with the AppRole's roleID and secretID."""
+
+
+VAULT_APP_ROLE_RULE = Rule("self.type == 'AppRole' ? has(self.appRole) : !has(self.appRole)",
+                           "appRole config is required when authentication type is AppRole, and forbidden otherwise")
+
+
+class VaultAuthentication(KubeModel):
+    """How the KMS plugin authenticates to Vault."""
+
+    model_config = ConfigDict(json_schema_extra=kube_schema(rules=[VAULT_APP_ROLE_RULE]))
+
+    type: VaultAuthenticationType
+    app_role: VaultAppRoleAuthentication | None = None
+
+    @model_validator(mode="after")
+    def _app_role_with_type(self) -> Self:
+        if (self.type == VaultAuthenticationType.APP_ROLE) != (self.app_role is not None):
+            raise ValueError(VAULT_APP_ROLE_RULE.message)
+        return self
+
+
+class VaultTLSConfig(KubeModel):
+    """How the KMS plugin verifies Vault's TLS."""
+
+    model_config = ConfigDict(json_schema_extra=kube_schema(keywords={"minProperties": 1}))
+
+    ca_bundle: VaultConfigMapReference | None = None
+    server_name: Annotated[str, Field(min_length=1, max_length=253), _dns_subdomain(
+        "serverName must be a valid DNS hostname: contain no more than 253 characters, contain only lowercase "
+        "alphanumeric characters, '-' or '.', and start and end with an alphanumeric character")] | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Self:
+        if self.ca_bundle is None and self.server_name is None:
+            raise ValueError("tls must have at least 1 property")
+        return self
+
+
+class VaultKMSPluginConfig(KubeModel):
+    """HashiCorp Vault as OpenShift's KMS (config/v1 VaultKMSPluginConfig)."""
+
+    kms_plugin_image: _KMS_PLUGIN_IMAGE
+    vault_address: _VAULT_ADDRESS
+    vault_namespace: _vault_namespace("vaultNamespace") | None = None
+    vault_auth_namespace: _vault_namespace("vaultAuthNamespace") | None = None
+    tls: VaultTLSConfig | None = None
+    authentication: VaultAuthentication
+    vault_key_path: _VAULT_KEY_PATH_TYPE
+
+
+KMS_VAULT_RULE = Rule("self.type == 'Vault' ? has(self.vault) : !has(self.vault)",
+                      "vault config is required when kms provider type is Vault, and forbidden otherwise")
+
+
+class KMSPluginConfig(KubeModel):
+    """The external KMS of encryption type KMS (config/v1 KMSPluginConfig)."""
+
+    model_config = ConfigDict(json_schema_extra=kube_schema(rules=[KMS_VAULT_RULE]))
+
+    type: KMSProviderType
+    vault: VaultKMSPluginConfig | None = None
+
+    @model_validator(mode="after")
+    def _vault_with_type(self) -> Self:
+        if (self.type == KMSProviderType.VAULT) != (self.vault is not None):
+            raise ValueError(KMS_VAULT_RULE.message)
+        return self
+
+
+ENCRYPTION_KMS_RULE = Rule("has(self.type) && self.type == 'KMS' ?  has(self.kms) : !has(self.kms)",
+                           "kms config is required when encryption type is KMS, and forbidden otherwise")
+
+
+class APIServerEncryption(KubeModel):
+    """OpenShift's encryption of resources in etcd (config/v1 APIServerEncryption). hcp's is spec.secretEncryption
+    (aescbc), which is honoured; this one is reported when it asks for encryption."""
+
+    model_config = ConfigDict(json_schema_extra=kube_schema(rules=[ENCRYPTION_KMS_RULE]))
+
+    type: EncryptionType | None = None
+    """identity, aescbc, aesgcm or KMS; "" is identity."""
+    kms: KMSPluginConfig | None = None
+    """The external KMS, with type KMS only."""
+
+    @model_validator(mode="after")
+    def _kms_with_type(self) -> Self:
+        if (self.type == EncryptionType.KMS) != (self.kms is not None):
+            raise ValueError(ENCRYPTION_KMS_RULE.message)
+        return self
+
+
+class TLSProfileType(StrEnum):
+    """A TLS security profile (config/v1 TLSProfileType), after Mozilla's Server Side TLS configurations."""
+
+    OLD = "Old"
+    INTERMEDIATE = "Intermediate"
+    MODERN = "Modern"
+    CUSTOM = "Custom"
+
+
+class TLSProtocolVersion(StrEnum):
+    """A TLS protocol version, named as Go's crypto/tls and kube-apiserver's --tls-min-version name it."""
+
+    TLS10 = "VersionTLS10"
+    TLS11 = "VersionTLS11"
+    TLS12 = "VersionTLS12"
+    TLS13 = "VersionTLS13"
+
+
+class OldTLSProfile(KubeModel):
+    """Mozilla's Old profile: TLS 1.0 and its ciphers; no settings."""
+
+
+class IntermediateTLSProfile(KubeModel):
+    """Mozilla's Intermediate profile: TLS 1.2 and AEAD ciphers; no settings."""
+
+
+class ModernTLSProfile(KubeModel):
+    """Mozilla's Modern profile: TLS 1.3 only; no settings."""
+
+
+class CustomTLSProfile(KubeModel):
+    """User-chosen ciphers and minimum version (config/v1 CustomTLSProfile)."""
+
+    ciphers: list[str] | None = Field(default=None, json_schema_extra=kube_schema(list_type="atomic"))
+    """Cipher suites in OpenSSL's names (ECDHE-RSA-AES128-GCM-SHA256, ...); those Go does not have are dropped."""
+    min_tls_version: TLSProtocolVersion | None = Field(default=None, alias="minTLSVersion")
+    """The lowest TLS version negotiated."""
+
+
+class TLSSecurityProfile(KubeModel):
+    """The TLS settings of the API server's serving port (config/v1 TLSSecurityProfile)."""
+
+    type: TLSProfileType | None = None
+    """Old, Intermediate, Modern or Custom (with custom)."""
+    old: OldTLSProfile | None = Field(default=None, json_schema_extra=kube_schema(nullable=True))
+    intermediate: IntermediateTLSProfile | None = Field(default=None, json_schema_extra=kube_schema(nullable=True))
+    modern: ModernTLSProfile | None = Field(default=None, json_schema_extra=kube_schema(nullable=True))
+    custom: CustomTLSProfile | None = Field(default=None, json_schema_extra=kube_schema(nullable=True))
+    """The ciphers and minimum version of type Custom."""
+
+
+class APIServerSpec(KubeModel):
+    """Configuration of the hosted kube-apiserver: OpenShift's config/v1 APIServerSpec, every field of it.
+
+    hcp honours audit (the audit policy), additionalCORSAllowedOrigins (--cors-allowed-origins) and
+    tlsSecurityProfile (--tls-min-version, --tls-cipher-suites). servingCerts.namedCertificates, clientCA and
+    encryption are accepted and reported when set (hcp.api.v1beta1.clusteroptions.unhonoured_fields): hcp serves
+    its own certificate, trusts its own client signers, and encrypts Secrets as spec.secretEncryption says.
     """
 
+    serving_certs: APIServerServingCerts | None = None
+    """Named serving certificates (reported when set)."""
+    client_ca: ConfigMapNameReference | None = Field(default=None, alias="clientCA")
+    """ConfigMap (ca-bundle.crt) of further client certificate signers (reported when it names one)."""
+    additional_cors_allowed_origins: list[str] | None = Field(
+        default=None, alias="additionalCORSAllowedOrigins", json_schema_extra=kube_schema(list_type="atomic"))
+    """Regular expressions (Go's syntax) of the origins allowed by CORS: the API server's --cors-allowed-origins."""
+    encryption: APIServerEncryption | None = None
+    """OpenShift's encryption at rest (reported when it asks for encryption; hcp's is spec.secretEncryption)."""
+    tls_security_profile: TLSSecurityProfile | None = None
+    """TLS profile of the serving port: --tls-min-version and --tls-cipher-suites. Unset: the API server's own
+    defaults (Go's: TLS 1.2 and its secure suites), no flags; OpenShift's default would be Intermediate."""
     audit: Audit = Audit()
     """Audit policy of the API server; the Default profile when unset."""
 
 
 class ClusterConfiguration(KubeModel):
     """Cluster-wide configuration of the hosted cluster's components: OpenShift's config/v1 specs, as HyperShift
-    embeds them. hcp honours apiServer.audit, authentication type OIDC, featureGate and
-    network.serviceNodePortRange; the rest configures OpenShift components hcp does not run and is reported
+    embeds them. hcp honours apiServer.audit, apiServer.additionalCORSAllowedOrigins,
+    apiServer.tlsSecurityProfile, authentication type OIDC, featureGate and network.serviceNodePortRange; the rest configures OpenShift components hcp does not run and is reported
     (hcp.api.v1beta1.clusteroptions.unhonoured_fields)."""
 
     api_server: APIServerSpec | None = None
-    """Configuration of the hosted kube-apiserver (audit profile)."""
+    """Configuration of the hosted kube-apiserver: audit, CORS origins, TLS profile (the rest reported)."""
     authentication: AuthenticationSpec | None = None
     """Who can authenticate to the hosted cluster: an external OIDC provider (type OIDC)."""
     feature_gate: FeatureGateSpec | None = None

@@ -24,7 +24,9 @@ from hcp.api.formats import pattern_check
 from hcp.api.markers import Checked, Rule, immutable, kube_schema
 from hcp.api.meta import LocalObjectReference
 from hcp.api.types import Int32
-from hcp.api.v1beta1.clusterconfig import AuthenticationSpec, AuthenticationType, ClusterConfiguration
+from hcp.api.v1beta1.clusterconfig import (
+    APIServerSpec, AuthenticationSpec, AuthenticationType, ClusterConfiguration, EncryptionType,
+)
 from hcp.api.v1beta1.common import SecretEncryptionType
 from hcp.api.v1beta1.networking import DEFAULT_API_SERVER_PORT
 from hcp.api.v1beta1.openshiftconfig import SchedulerProfile
@@ -442,10 +444,12 @@ def _unhonoured_api_server_networking(spec: Any) -> list[str]:
 
 
 def _unhonoured_configuration(configuration: ClusterConfiguration) -> list[str]:
-    """What of spec.configuration hcp does not act on (apiServer.audit, featureGate and
-    network.serviceNodePortRange are honoured; authentication in part)."""
+    """What of spec.configuration hcp does not act on (featureGate and network.serviceNodePortRange are
+    honoured; apiServer and authentication in part)."""
     path = "spec.configuration"
     fields = []
+    if configuration.api_server is not None:
+        fields += _unhonoured_api_server(configuration.api_server)
     if configuration.authentication is not None:
         fields += _unhonoured_authentication(configuration.authentication)
     for name in ("image", "ingress"):
@@ -464,6 +468,24 @@ def _unhonoured_configuration(configuration: ClusterConfiguration) -> list[str]:
             _sets_anything(scheduler, ignore=("profile",))
             or scheduler.profile not in (None, SchedulerProfile.DEFAULT, SchedulerProfile.LOW_NODE_UTILIZATION)):
         fields.append(f"{path}.scheduler")
+    return fields
+
+
+def _unhonoured_api_server(api_server: APIServerSpec) -> list[str]:
+    """What of spec.configuration.apiServer hcp does not act on: named serving certificates, a further client CA
+    and OpenShift's encryption at rest (hcp's is spec.secretEncryption). audit, additionalCORSAllowedOrigins and
+    tlsSecurityProfile are honoured; Go's zero values (`servingCerts: {}`, `clientCA: {name: ""}`,
+    `encryption: {}`) and encryption type identity ask for nothing."""
+    path = "spec.configuration.apiServer"
+    fields = []
+    if api_server.serving_certs is not None and api_server.serving_certs.named_certificates:
+        fields.append(f"{path}.servingCerts.namedCertificates")
+    if api_server.client_ca is not None and api_server.client_ca.name:
+        fields.append(f"{path}.clientCA")
+    encryption = api_server.encryption
+    if encryption is not None and (encryption.type not in (None, EncryptionType.DEFAULT, EncryptionType.IDENTITY)
+                                   or encryption.kms is not None):
+        fields.append(f"{path}.encryption (hcp encrypts Secrets as spec.secretEncryption says)")
     return fields
 
 
