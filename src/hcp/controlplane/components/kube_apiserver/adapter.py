@@ -7,8 +7,11 @@ authentication, the Node authorizer and NodeRestriction, a client certificate
 for kubelets and the root CA to verify their serving certificates. The Service
 is NodePort or LoadBalancer as spec.services says for APIServer, and
 spec.configuration.network.serviceNodePortRange becomes
---service-node-port-range. With
-spec.secretEncryption aescbc, Secrets are encrypted at rest with the keys the
+--service-node-port-range. Of spec.configuration.apiServer, additionalCORSAllowedOrigins
+becomes --cors-allowed-origins (the regular expressions comma-joined, as OpenShift passes them) and
+tlsSecurityProfile --tls-min-version and --tls-cipher-suites (tls_profile.py; neither flag when unset, which
+leaves the API server's defaults). Being flags of the pod template, a change of either rolls the API servers.
+With spec.secretEncryption aescbc, Secrets are encrypted at rest with the keys the
 controller read into `ctx.encryption_keys` (EncryptionConfiguration in the
 Secret kas-secret-encryption-config, as HyperShift names it).
 
@@ -45,6 +48,7 @@ from typing import Any
 
 import yaml
 
+from hcp.api.v1beta1.clusterconfig import APIServerSpec
 from hcp.api.v1beta1.common import SecretEncryptionType
 from hcp.api.v1beta1.hostedcluster import AUDIT_WEBHOOK_KUBECONFIG_KEY
 from hcp.api.v1beta1.etcd import EtcdManagementType
@@ -60,6 +64,7 @@ from hcp.controlplane.components.sizing import default_requests
 from hcp.controlplane.components.contract import Component
 from hcp.controlplane.components.kube_apiserver import authentication
 from hcp.controlplane.components.kube_apiserver.audit import audit_config, logs_anything, policy_yaml
+from hcp.controlplane.components.kube_apiserver.tls_profile import tls_args
 from hcp.controlplane.context import RenderContext, RenderError
 from hcp.controlplane.pki import (
     AGGREGATOR_CLIENT_USER, CLIENT_CA_BUNDLE_KEY, ETCD_CLIENT_SERVICE, KONNECTIVITY_SERVICE, TOTAL_CLIENT_CA,
@@ -132,6 +137,11 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
     node_ports = service_node_port_range(ctx)
     if node_ports:
         args.append(f"--service-node-port-range={node_ports}")
+    api_server = api_server_config(ctx)
+    if api_server is not None:
+        if api_server.additional_cors_allowed_origins:
+            args.append(f"--cors-allowed-origins={','.join(api_server.additional_cors_allowed_origins)}")
+        args += tls_args(api_server.tls_security_profile)
 
     proxy = container(pod["spec"], KONNECTIVITY_SERVER)
     proxy["image"] = ctx.image(KONNECTIVITY_SERVER)
@@ -207,6 +217,12 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
         # At most one API server down at a time; none for a single replica (it could only block drains).
         objects.append(templates["PodDisruptionBudget/kube-apiserver"])
     return objects
+
+
+def api_server_config(ctx: RenderContext) -> APIServerSpec | None:
+    """spec.configuration.apiServer, or None when unset."""
+    configuration = ctx.hcp.spec.configuration
+    return configuration.api_server if configuration is not None else None
 
 
 def service_node_port_range(ctx: RenderContext) -> str:
