@@ -2,7 +2,7 @@
 
 import re
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Self, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field, model_validator
@@ -21,6 +21,7 @@ from hcp.api.v1beta1.openshiftconfig import (
     SecretNameReference,
 )
 
+_Model = TypeVar("_Model", bound=KubeModel)
 _FEATURE_GATE_NAME = Annotated[str, Field(pattern=r"^([A-Za-z0-9-]+\.)*[A-Za-z0-9-]+\.?$")]
 
 
@@ -388,6 +389,13 @@ _VAULT_ADDRESS = Annotated[
     Checked(Rule("self.find('@') == ''", "must not have user info"), lambda text: "@" not in text)]
 
 
+def _member_iff(model: _Model, selected: bool, member: object, rule: Rule) -> _Model:
+    """`model`, if its union `member` is set exactly when the discriminator selects it; else `rule`'s message."""
+    if selected != (member is not None):
+        raise ValueError(rule.message)
+    return model
+
+
 class VaultSecretReference(KubeModel):
     name: _VAULT_NAME
     """Name of the Secret, in openshift-config in OpenShift."""
@@ -417,9 +425,7 @@ class VaultAuthentication(KubeModel):
 
     @model_validator(mode="after")
     def _app_role_with_type(self) -> Self:
-        if (self.type == VaultAuthenticationType.APP_ROLE) != (self.app_role is not None):
-            raise ValueError(VAULT_APP_ROLE_RULE.message)
-        return self
+        return _member_iff(self, self.type == VaultAuthenticationType.APP_ROLE, self.app_role, VAULT_APP_ROLE_RULE)
 
 
 class VaultTLSConfig(KubeModel):
@@ -465,9 +471,7 @@ class KMSPluginConfig(KubeModel):
 
     @model_validator(mode="after")
     def _vault_with_type(self) -> Self:
-        if (self.type == KMSProviderType.VAULT) != (self.vault is not None):
-            raise ValueError(KMS_VAULT_RULE.message)
-        return self
+        return _member_iff(self, self.type == KMSProviderType.VAULT, self.vault, KMS_VAULT_RULE)
 
 
 ENCRYPTION_KMS_RULE = Rule("has(self.type) && self.type == 'KMS' ?  has(self.kms) : !has(self.kms)",
@@ -487,9 +491,7 @@ class APIServerEncryption(KubeModel):
 
     @model_validator(mode="after")
     def _kms_with_type(self) -> Self:
-        if (self.type == EncryptionType.KMS) != (self.kms is not None):
-            raise ValueError(ENCRYPTION_KMS_RULE.message)
-        return self
+        return _member_iff(self, self.type == EncryptionType.KMS, self.kms, ENCRYPTION_KMS_RULE)
 
 
 class TLSProfileType(StrEnum):
