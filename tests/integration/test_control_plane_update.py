@@ -109,16 +109,19 @@ def test_ha_update_in_order_without_failed_requests_and_a_refused_then_forced_do
         caller.start()
 
         set_release(cluster, "kubernetes")
-        kas_done = kcm_changed = None
+        kcm_changed = False
+        kas_first: bool | None = None
         unavailable: list[str] = []
 
         def observe() -> bool:
-            nonlocal kas_done, kcm_changed
-            if kas_done is None and NEW in image_of(cluster, "deployment", "kube-apiserver") \
-                    and rolled_out(cluster, "kube-apiserver"):
-                kas_done = time.monotonic()
-            if kcm_changed is None and NEW in image_of(cluster, "deployment", "kube-controller-manager"):
-                kcm_changed = time.monotonic()
+            nonlocal kcm_changed, kas_first
+            if not kcm_changed and NEW in image_of(cluster, "deployment", "kube-controller-manager"):
+                kcm_changed = True
+                # Looked at only after kube-controller-manager's change was seen: kube-apiserver, updated
+                # first, must have rolled out by then. (Timing each from the polls instead raced: one poll
+                # could find kube-apiserver still rolling and, a kubectl call later, the new kcm.)
+                kas_first = NEW in image_of(cluster, "deployment", "kube-apiserver") \
+                    and rolled_out(cluster, "kube-apiserver")
             hc = hosted_cluster(cluster)
             if condition(hc, "Available").get("status") != "True":
                 unavailable.append(condition(hc, "Available").get("message", ""))
@@ -128,8 +131,8 @@ def test_ha_update_in_order_without_failed_requests_and_a_refused_then_forced_do
         caller.stop.set()
         caller.join(10)
         print(f"hosted API calls during the update: {caller.calls}, failed: {len(caller.failures)}")
-        assert kas_done is not None and kcm_changed is not None
-        assert kcm_changed >= kas_done, "kube-controller-manager was updated before kube-apiserver had rolled out"
+        assert kcm_changed
+        assert kas_first, "kube-controller-manager was updated before kube-apiserver had rolled out"
         assert not caller.failures, f"{len(caller.failures)} of {caller.calls} calls failed: {caller.failures[:3]}"
         assert not unavailable, f"the HostedCluster was not Available during the update: {unavailable}"
         history = hosted_cluster(cluster)["status"]["version"]["history"]
