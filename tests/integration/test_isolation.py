@@ -140,7 +140,7 @@ def dial(cluster: ManagementCluster, host: str, port: int) -> bool:
                     "securityContext": {"runAsNonRoot": True, "runAsUser": 65532,
                                         "seccompProfile": {"type": "RuntimeDefault"}},
                     "containers": [{"name": "dial", "image": cluster.image("hcp/busybox"),
-                                    "command": ["nc", "-z", "-w", "5", host, str(port)],
+                                    "command": ["nc", "-w", "5", host, str(port)],  # busybox 1.35 (Debian static) has no -z
                                     "securityContext": {"allowPrivilegeEscalation": False,
                                                         "capabilities": {"drop": ["ALL"]}}}]}}
     cluster.kubectl("create", "-f", "-", input=json.dumps(pod))
