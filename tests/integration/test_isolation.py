@@ -7,11 +7,13 @@ PodSecurity admission plugin of the management cluster's API server (on by defau
 PodSecurity warning, so every control-plane pod meets `restricted`; a privileged pod is refused with
 PodSecurity's own message.
 
-The NetworkPolicies are checked to exist as rendered. Whether they are enforced depends on the
-management cluster's network plugin: the embedded cluster's (the CNI bridge, host-local and portmap
-plugins) does not enforce NetworkPolicy, so the reachability tests skip there, naming what is missing;
-on a management cluster that runs a policy enforcer they dial etcd from another namespace (refused)
-and the API server (reached).
+The NetworkPolicies are checked to exist as rendered, and enforced: a pod in another namespace dials
+etcd (refused) and the API server (reached). Enforcement is the management cluster's network plugin's
+job. The embedded cluster's CNI (the bridge, host-local and portmap plugins) has no policy engine of its
+own; beside it the node runs kube-router's firewall as a host process (hcp.management.host_processes),
+which this module finds healthy in the supervisor's report, with its chains in the node's iptables. On
+another management cluster a known enforcer's DaemonSet is looked for. Where none runs, the
+reachability test skips, naming what is missing.
 
 Run: `pytest tests/integration/test_isolation.py -m integration` (as root, like every integration test:
 it starts a management cluster of its own).
@@ -20,10 +22,13 @@ it starts a management cluster of its own).
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 
 import pytest
 
+from hcp.management.cluster import component_status
+from hcp.management.layout import Layout
 from tests.integration.conftest import ManagementCluster, hosted_cluster_manifest, remove_hosted_cluster, wait_for
 from tests.integration.test_hosted_control_plane import wait_available
 
@@ -115,27 +120,49 @@ def test_the_network_policies_are_rendered_into_the_namespace(isolated):
 
 
 def enforcer(cluster: ManagementCluster) -> str | None:
-    """The name of a DaemonSet that enforces NetworkPolicy on this management cluster, if any runs."""
-    for daemonset in get_json(cluster, "daemonsets", "--all-namespaces")["items"]:
-        if daemonset["metadata"]["name"] in ENFORCERS:
-            return daemonset["metadata"]["name"]
-    return None
+    """What enforces NetworkPolicy on this management cluster, if anything that does runs: the embedded
+    node's kube-router host process, or a known enforcer's DaemonSet."""
+    return embedded_enforcer(cluster) or next(
+        (daemonset["metadata"]["name"] for daemonset in get_json(cluster, "daemonsets", "--all-namespaces")["items"]
+         if daemonset["metadata"]["name"] in ENFORCERS), None)
+
+
+def embedded_enforcer(cluster: ManagementCluster) -> str | None:
+    """The embedded node's kube-router, if it runs and works: healthy in the supervisor's report (its caches
+    synced, its policy controller syncing) and its chains hooked into the node's filter table."""
+    layout = Layout(cluster.state_dir)
+    config = layout.load_config()
+    if config is None or not any(status.name == "kube-router" and status.healthy
+                                 for status in component_status(layout, config)):
+        return None
+    rules = subprocess.run(["ip", "netns", "exec", config.netns, "iptables", "-t", "filter", "-S", "FORWARD"],
+                           capture_output=True, text=True)
+    if "-j KUBE-ROUTER-FORWARD" not in rules.stdout:
+        return None
+    return "kube-router (the embedded node's host process)"
 
 
 @pytest.fixture
 def enforced(isolated):
     if enforcer(isolated) is None:
-        pytest.skip("NetworkPolicy is not enforced on this management cluster: the embedded cluster's CNI "
-                    "(bridge, host-local, portmap) accepts policies but has no policy engine, and no known "
-                    f"enforcer ({', '.join(ENFORCERS)}) runs as a DaemonSet; reachability cannot be tested")
+        pytest.skip("NetworkPolicy is not enforced on this management cluster: neither the embedded node's "
+                    "kube-router runs healthy with its chains in place, nor a known enforcer "
+                    f"({', '.join(ENFORCERS)}) as a DaemonSet; reachability cannot be tested")
     return isolated
 
 
-def dial(cluster: ManagementCluster, host: str, port: int) -> bool:
-    """Whether a pod in a namespace of its own (not a control plane's) opens a TCP connection to host:port."""
-    cluster.kubectl("create", "namespace", PROBE_NAMESPACE, check=False)
+def dial(cluster: ManagementCluster, host: str, port: int, namespace: str = PROBE_NAMESPACE,
+         labels: dict[str, str] | None = None) -> bool:
+    """Whether a pod (by default in a namespace of its own, not a control plane's) opens a TCP connection
+    to host:port.
+
+    With busybox's `nc` (1.35, Debian's static build: it has no `-z`) and no stdin: it exits 0 once
+    connected, 1 when refused (a policy's REJECT) or timed out.
+    """
+    cluster.kubectl("create", "namespace", namespace, check=False)
     name = f"dial-{uuid.uuid4().hex[:8]}"
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": PROBE_NAMESPACE},
+    pod = {"apiVersion": "v1", "kind": "Pod",
+           "metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
            "spec": {"restartPolicy": "Never", "automountServiceAccountToken": False,
                     "securityContext": {"runAsNonRoot": True, "runAsUser": 65532,
                                         "seccompProfile": {"type": "RuntimeDefault"}},
@@ -146,15 +173,21 @@ def dial(cluster: ManagementCluster, host: str, port: int) -> bool:
     cluster.kubectl("create", "-f", "-", input=json.dumps(pod))
 
     def finished() -> str | None:
-        phase = get_json(cluster, "pod", name, "-n", PROBE_NAMESPACE)["status"].get("phase")
+        phase = get_json(cluster, "pod", name, "-n", namespace)["status"].get("phase")
         return phase if phase in ("Succeeded", "Failed") else None
 
     phase = wait_for(finished, 120, f"the dial pod {name} to finish")
-    cluster.kubectl("delete", "pod", name, "-n", PROBE_NAMESPACE, "--wait=false", check=False)
+    cluster.kubectl("delete", "pod", name, "-n", namespace, "--wait=false", check=False)
     return phase == "Succeeded"
 
 
 def test_another_namespace_reaches_the_api_server_but_not_etcd(enforced):
+    etcd = {2379: f"etcd-client.{CONTROL_PLANE}.svc", 2380: f"etcd-0.etcd-discovery.{CONTROL_PLANE}.svc"}
     assert dial(enforced, f"kube-apiserver.{CONTROL_PLANE}.svc", 6443)
-    assert not dial(enforced, f"etcd-client.{CONTROL_PLANE}.svc", 2379)
-    assert not dial(enforced, f"etcd-0.etcd-discovery.{CONTROL_PLANE}.svc", 2380)
+    for port, host in etcd.items():
+        assert not dial(enforced, host, port), port
+    # etcd serves both ports: a pod of the control plane (policy same-control-plane) is let in. So the
+    # refusals above are the policies' doing.
+    control_plane_pod = {"hypershift.openshift.io/control-plane-component": "isolation-probe"}
+    for port, host in etcd.items():
+        assert dial(enforced, host, port, namespace=CONTROL_PLANE, labels=control_plane_pod), port

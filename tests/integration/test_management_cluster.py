@@ -35,7 +35,7 @@ def namespace(management_cluster, request):
 def test_status_reports_every_component_healthy(management_cluster):
     output = management_cluster.mc("status").stdout
     for component in ("containerd", "etcd", "registry", "object-store", "kube-apiserver", "kube-controller-manager",
-                      "kube-scheduler", "kubelet", "kube-proxy"):
+                      "kube-scheduler", "kubelet", "kube-proxy", "kube-router"):
         line = next(l for l in output.splitlines() if l.startswith(component + " "))
         assert line.split()[1:3] == ["yes", "yes"], line
 

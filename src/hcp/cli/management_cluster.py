@@ -67,7 +67,8 @@ def management_cluster() -> None:
 
     The node is a network namespace on this host running etcd, kube-apiserver,
     kube-controller-manager, kube-scheduler, kubelet with containerd and runc,
-    kube-proxy and a local OCI registry, with CoreDNS and a default
+    kube-proxy, kube-router's firewall (it enforces NetworkPolicies) and a
+    local OCI registry, with CoreDNS and a default
     StorageClass as add-ons. Needs root.
     """
 

@@ -35,6 +35,7 @@ Log = Callable[[str], None]
 HOST_TOOLS = {
     "ip": "iproute2", "nsenter": "util-linux", "unshare": "util-linux", "mount": "mount",
     "iptables": "iptables", "conntrack": "conntrack", "containerd": "containerd", "runc": "runc",
+    "ipset": "ipset",  # kube-router's firewall matches pods by ipsets (host_processes.kube_router_process)
 }
 CNI_PLUGINS = ("bridge", "host-local", "portmap", "loopback")
 COMPONENT_TIMEOUT = 180.0
@@ -92,10 +93,17 @@ def component_status(layout: Layout, config: ClusterConfig) -> list[ComponentSta
     ]
 
 
-def _wait_components(layout: Layout, config: ClusterConfig, log: Log) -> None:
+def _wait_components(layout: Layout, config: ClusterConfig, log: Log,
+                     when_healthy: dict[str, Callable[[], None]] | None = None) -> None:
+    """Wait until the supervisor reports every host process healthy.
+
+    `when_healthy` maps a process's name to what to do as soon as it is first seen healthy, while the
+    rest start (an action that cannot reach the API server yet is tried again at the next pass).
+    """
     started = time.monotonic()
     deadline = started + COMPONENT_TIMEOUT
     reported: set[str] = set()
+    pending = dict(when_healthy or {})
     while True:
         if supervisor_pid(layout, config) is None and time.monotonic() > started + 5:
             raise ClusterError(f"the node supervisor is not running; see {layout.log('supervisor')}")
@@ -104,6 +112,12 @@ def _wait_components(layout: Layout, config: ClusterConfig, log: Log) -> None:
             if status.healthy and status.name not in reported:
                 reported.add(status.name)
                 log(f"{status.name} is healthy")
+            if status.healthy and status.name in pending:
+                try:
+                    pending[status.name]()
+                    del pending[status.name]
+                except httpx2.HTTPError:
+                    pass
         if statuses and all(s.healthy for s in statuses):
             return
         if time.monotonic() > deadline:
@@ -200,18 +214,28 @@ def up(layout: Layout, name: str, log: Log) -> ClusterConfig:
         cgroups.create(config)
         supervisor.launch(layout, config)
         log("node starting: containerd, etcd, registry, object-store, kube-apiserver, kube-controller-manager, "
-            "kube-scheduler, kubelet, kube-proxy")
+            "kube-scheduler, kubelet, kube-proxy, kube-router")
     else:
         log(f"management cluster {config.name} is running")
-    _wait_components(layout, config, log)
+    # kube-router, started last, can sync its caches only with its read rights: granted as soon as the API
+    # server serves, long before the supervisor gets to kube-router.
+    _wait_components(layout, config, log, when_healthy={"kube-apiserver": lambda: _grant_kube_router(layout)})
+    if not any(status.name == "kube-router" for status in component_status(layout, config)):
+        log("this node does not enforce NetworkPolicies (it was started by an older hcp, without kube-router); "
+            "run `hcp management-cluster down` and `up` to add it")
 
     with RegistryClient(config.registry_url, ca_file=layout.pki_dir / "ca.crt") as registry:
         images.publish(registry, log)
         release.publish(registry, config.registry, log)
-    manifests = addons.render(layout, config) + _object_store(layout, config, log)
+    manifests = [*addons.render(layout, config), *host_processes.kube_router_rbac(),
+                 *_object_store(layout, config, log)]
     apply_all(client_for(layout.admin_kubeconfig), manifests)
     _wait_ready(layout, config, log)
     return config
+
+
+def _grant_kube_router(layout: Layout) -> None:
+    apply_all(client_for(layout.admin_kubeconfig), host_processes.kube_router_rbac())
 
 
 def _object_store(layout: Layout, config: ClusterConfig, log: Log) -> list[dict]:

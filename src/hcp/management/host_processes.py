@@ -32,6 +32,9 @@ from hcp.management.layout import (
 
 CNI_BIN_DIR = "/usr/lib/cni"
 CAP_SYS_RESOURCE = 24
+KUBE_ROUTER_HEALTH_PORT = 20244
+"""kube-router's own default; bound on the node's loopback, so every management cluster (each in its own
+network namespace) uses the same port without two of them meeting."""
 
 
 def _has_capability(bit: int) -> bool:
@@ -70,6 +73,8 @@ class Binaries:
     pause_image: str
     versitygw: Path
     """The directory of the versitygw toolset (the embedded S3 object store)."""
+    kube_router: Path
+    """The directory of the kube-router toolset (NetworkPolicy enforcement, see `kube_router_process`)."""
 
 
 def _pki(layout: Layout, name: str, suffix: str) -> str:
@@ -394,7 +399,79 @@ def processes(layout: Layout, config: ClusterConfig, binaries: Binaries,
             [str(kube / "kube-proxy"), "--config", str(layout.config_dir / "kube-proxy.yaml")],
             HealthCheck(url="http://127.0.0.1:10256/livez"),
         ),
+        kube_router_process(layout, config, binaries.kube_router),
     ]
+
+
+def kube_router_process(layout: Layout, config: ClusterConfig, kube_router: Path) -> HostProcess:
+    """kube-router's network policy controller alone: what makes the node enforce NetworkPolicy.
+
+    The CNI bridge plugin gives pods their addresses but has no policy engine; kube-router's firewall
+    (`--run-firewall`) is one that works beside any CNI that puts pods on a Linux bridge, as here. Its
+    routing (BGP) and service proxy (IPVS) stay off: the bridge routes and kube-proxy serves Services.
+    It runs in the node's network namespace like kube-proxy and writes the same kind of rules: iptables
+    (the host's `iptables`, nf_tables variant, as kube-proxy's) matching pods by ipsets (Debian package
+    ipset), chains KUBE-ROUTER-INPUT/FORWARD/OUTPUT and one KUBE-NWPLCY-* / KUBE-POD-FW-* chain per policy and
+    pod. Both the rules and the ipsets belong to the namespace and go with it at `down`.
+
+    Connections from the node itself (kubelet's probes, every host process) are let through to any pod
+    (kube-router's "from local node" rule), which the NetworkPolicy API leaves to the implementation.
+
+    It reads the API as user `hcp:kube-router` (its kubeconfig from `pki.ensure`), with read-only rights
+    (`kube_router_rbac`), and its node object (`--hostname-override`) for the node's addresses. Healthy
+    means its caches are synced and its policy controller has synced since (kube-router's own /healthz).
+    """
+    return HostProcess(
+        "kube-router",
+        [
+            str(kube_router / "kube-router"),
+            "--run-firewall=true",
+            "--run-router=false",
+            "--run-service-proxy=false",
+            "--kubeconfig", str(layout.kubeconfig("kube-router")),
+            "--hostname-override", config.node_name,
+            "--service-cluster-ip-range", SERVICE_CIDR,
+            "--health-addr", "127.0.0.1",
+            "--health-port", str(KUBE_ROUTER_HEALTH_PORT),
+        ],
+        HealthCheck(url=f"http://127.0.0.1:{KUBE_ROUTER_HEALTH_PORT}/healthz"),
+    )
+
+
+KUBE_ROUTER_USER = "hcp:kube-router"
+"""The user (client certificate CN) kube-router's kubeconfig names, and the name of its ClusterRole(Binding)."""
+
+
+def kube_router_rbac() -> list[dict]:
+    """The ClusterRole and ClusterRoleBinding kube-router's firewall needs, and nothing more.
+
+    Read-only: kube-router's firewall-only mode watches pods, namespaces and NetworkPolicies (the
+    policies' inputs), nodes (its own node's addresses: a get at start, a watch after) and, because its
+    informer set is shared with the service proxy and started whole, Services and EndpointSlices. It
+    writes nothing to the API. Upstream's DaemonSet manifests grant more (endpoints, leases, services/status,
+    the old extensions group), for the router, the load-balancer allocator and old clusters, none of which
+    runs here.
+    """
+    read = ["list", "watch"]
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": KUBE_ROUTER_USER},
+        "rules": [
+            {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", *read]},
+            {"apiGroups": [""], "resources": ["namespaces", "pods", "services"], "verbs": read},
+            {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": read},
+            {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": read},
+        ],
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": KUBE_ROUTER_USER},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": KUBE_ROUTER_USER},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": KUBE_ROUTER_USER}],
+    }
+    return [role, binding]
 
 
 def _object_store_process(layout: Layout, binaries: Binaries, credentials: Credentials) -> HostProcess:

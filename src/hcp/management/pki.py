@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from hcp.backup import objectstore
+from hcp.management.host_processes import KUBE_ROUTER_USER
 from hcp.management.layout import (
     CLUSTER_DOMAIN,
     KUBERNETES_SERVICE_IP,
@@ -74,6 +75,7 @@ def ensure(layout: Layout, config: ClusterConfig) -> None:
         "kube-scheduler": ("system:kube-scheduler", ()),
         "kubelet": (f"system:node:{config.node_name}", ("system:nodes",)),
         "kube-proxy": ("system:kube-proxy", ()),
+        "kube-router": (KUBE_ROUTER_USER, ()),
     }
     for component, (user, groups) in users.items():
         path = layout.admin_kubeconfig if component == "admin" else layout.kubeconfig(component)

@@ -98,6 +98,7 @@ def resolve_binaries(config: ClusterConfig) -> Binaries:
         containerd=binaries.host_binary("containerd", "containerd"),
         pause_image=f"{config.registry}/hcp/pause:{binaries.TOOLSETS['kubernetes'].version}",
         versitygw=directory(objectstore.TOOLSET),
+        kube_router=directory("kube-router"),
     )
 
 

@@ -250,3 +250,11 @@ def test_a_source_only_toolset_is_never_built():
     assert binaries.TOOLSETS["prometheus-operator"].commands == {}
     with pytest.raises(binaries.BuildError, match="builds nothing"):
         binaries.ensure("prometheus-operator")
+
+
+def test_kube_router_builds_carry_their_version_as_its_makefile_sets_it():
+    toolset = binaries.TOOLSETS["kube-router"]
+    assert toolset.commands == {"kube-router": "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"}
+    assert toolset.version_flags(toolset.version) == [
+        f"-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version={toolset.version}"]
+    assert not toolset.on_demand and not toolset.cgo  # a management cluster runs it; static, pure Go

@@ -1,10 +1,12 @@
+import base64
 import tomllib
 from pathlib import Path
 
 import yaml
+from cryptography import x509
 
 from hcp.backup.objectstore import Credentials
-from hcp.management import host_processes
+from hcp.management import host_processes, pki
 from hcp.management.host_processes import Binaries
 from hcp.management.layout import ClusterConfig, Layout
 
@@ -12,7 +14,7 @@ CONFIG = ClusterConfig(name="t", subnet_index=1)
 LAYOUT = Layout(Path("/state"))
 BINARIES = Binaries(kubernetes=Path("/k"), etcd=Path("/e"), registry=Path("/r"),
                     containerd=Path("/usr/bin/containerd"), pause_image="registry.hcp.internal:5000/hcp/pause:v1",
-                    versitygw=Path("/v"))
+                    versitygw=Path("/v"), kube_router=Path("/kr"))
 STORE_KEYS = Credentials("hcp-0123456789abcdef", "s3cr3t-root-key")
 
 
@@ -31,7 +33,7 @@ def _argv(name):
 def test_processes_start_in_dependency_order():
     names = [p.name for p in _processes()]
     assert names == ["containerd", "etcd", "registry", "object-store", "kube-apiserver", "kube-controller-manager",
-                     "kube-scheduler", "kubelet", "kube-proxy"]
+                     "kube-scheduler", "kubelet", "kube-proxy", "kube-router"]
 
 
 def test_the_object_store_serves_tls_on_the_node_with_its_keys_in_the_environment_only():
@@ -47,6 +49,49 @@ def test_the_object_store_serves_tls_on_the_node_with_its_keys_in_the_environmen
     assert store.health.ca_file == Path("/state/pki/ca.crt") and not store.health.insecure
     assert CONFIG.object_store_url == "https://172.30.1.2:7070"
     assert LAYOUT.object_store_credentials == Path("/state/pki/object-store-credentials.json")
+
+
+def test_kube_router_runs_its_firewall_only_as_its_own_user_on_the_nodes_loopback():
+    kube_router = _process("kube-router")
+    assert kube_router.argv == [
+        "/kr/kube-router", "--run-firewall=true", "--run-router=false", "--run-service-proxy=false",
+        "--kubeconfig", "/state/config/kube-router.kubeconfig", "--hostname-override", CONFIG.node_name,
+        "--service-cluster-ip-range", "10.96.0.0/16", "--health-addr", "127.0.0.1", "--health-port", "20244",
+    ]
+    assert kube_router.health.url == "http://127.0.0.1:20244/healthz"
+    assert kube_router.env == {}
+    # The Service range it lets pods reach is the API server's.
+    apiserver = _argv("kube-apiserver")
+    assert apiserver[apiserver.index("--service-cluster-ip-range") + 1] == "10.96.0.0/16"
+
+
+def test_kube_router_may_only_read_what_its_firewall_watches():
+    role, binding = host_processes.kube_router_rbac()
+    assert role["kind"] == "ClusterRole" and role["metadata"]["name"] == "hcp:kube-router"
+    granted = {(group, resource, verb) for rule in role["rules"] for group in rule["apiGroups"]
+               for resource in rule["resources"] for verb in rule["verbs"]}
+    watched = {("", "pods"), ("", "namespaces"), ("", "nodes"), ("", "services"),
+               ("networking.k8s.io", "networkpolicies"), ("discovery.k8s.io", "endpointslices")}
+    assert granted == {(group, resource, verb) for group, resource in watched for verb in ("list", "watch")} | {
+        ("", "nodes", "get")}
+    assert binding["kind"] == "ClusterRoleBinding"
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                  "name": "hcp:kube-router"}
+    assert binding["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                                    "name": "hcp:kube-router"}]
+
+
+def test_kube_router_gets_a_kubeconfig_of_its_own_user_with_no_groups(tmp_path):
+    layout = Layout(tmp_path)
+    pki.ensure(layout, CONFIG)
+    document = yaml.safe_load(layout.kubeconfig("kube-router").read_text())
+    assert document["clusters"][0]["cluster"]["server"] == CONFIG.api_server_url
+    user = document["users"][0]["user"]
+    certificate = x509.load_pem_x509_certificate(base64.b64decode(user["client-certificate-data"]))
+    subject = certificate.subject
+    assert subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "hcp:kube-router"
+    assert subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME) == []
+    assert layout.kubeconfig("kube-router").stat().st_mode & 0o777 == 0o600
 
 
 def test_etcd_and_api_server_speak_tls_only():

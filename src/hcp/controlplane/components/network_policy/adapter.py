@@ -22,8 +22,11 @@ reach nothing of another hosted cluster's but what is published, backups and
 restores reach object storage wherever it is, and an audit webhook may be anywhere.
 
 A NetworkPolicy is only as good as the management cluster's network plugin: one
-that does not enforce policies (the embedded cluster's bridge plugin) accepts and
-ignores them. docs/configuration.md ("Isolation") says what is enforced where.
+that does not enforce policies accepts and ignores them. The embedded cluster's
+bridge plugin has no policy engine; kube-router's firewall beside it enforces
+them (hcp.management.host_processes.kube_router_process), and
+tests/integration/test_isolation.py dials through them. docs/configuration.md
+("Isolation") says what is enforced where.
 """
 
 from __future__ import annotations
