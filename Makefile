@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 HCP := $(VENV)/bin/hcp
 KUBECTL = $$($(VENV)/bin/python -c "from hcp.upstream.binaries import binary; print(binary('kubernetes', 'kubectl'))")
-DEBIAN_PACKAGES := containerd runc containernetworking-plugins iptables ipset conntrack iproute2 \
+DEBIAN_PACKAGES := containerd runc containernetworking-plugins iptables ipset nftables conntrack iproute2 \
 	util-linux mount busybox-static gcc libc6-dev
 # Only for the tests: the web console's browser test drives Debian's headless Chromium through its chromedriver.
 TEST_DEBIAN_PACKAGES := chromium chromium-driver

@@ -35,6 +35,7 @@ Log = Callable[[str], None]
 HOST_TOOLS = {
     "ip": "iproute2", "nsenter": "util-linux", "unshare": "util-linux", "mount": "mount",
     "iptables": "iptables", "conntrack": "conntrack", "containerd": "containerd", "runc": "runc",
+    "nft": "nftables",  # kube-proxy's nftables mode (host_processes.kube_proxy_config)
     "ipset": "ipset",  # kube-router's firewall matches pods by ipsets (host_processes.kube_router_process)
 }
 CNI_PLUGINS = ("bridge", "host-local", "portmap", "loopback")

@@ -215,12 +215,22 @@ def kubelet_config(layout: Layout, config: ClusterConfig) -> dict:
 
 
 def kube_proxy_config(layout: Layout, config: ClusterConfig) -> dict:
+    """kube-proxy in nftables mode: its rules in nf_tables tables of its own (`ip kube-proxy`).
+
+    Not iptables mode, because kube-router's firewall (`kube_router_process`) rewrites the whole iptables
+    filter table on each sync (iptables-save, edit, iptables-restore without --noflush; upstream
+    cloudnativelabs/kube-router#1372): a change kube-proxy made to that table in between is undone.
+    kube-proxy's filter rules include the REJECT of a Service that has no endpoints yet; restored after
+    the endpoints came, it refused connections to a fresh Service until kube-proxy's next full sync.
+    In tables of its own kube-proxy's rules are out of kube-router's reach. nftables mode serves
+    NodePorts on the node's primary address (the one the host and other nodes use here), not on loopback.
+    """
     return {
         "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
         "kind": "KubeProxyConfiguration",
         "clientConnection": {"kubeconfig": str(layout.kubeconfig("kube-proxy"))},
         "hostnameOverride": config.node_name,
-        "mode": "iptables",
+        "mode": "nftables",
         "clusterCIDR": POD_CIDR,
         "bindAddress": config.node_ip,
         "healthzBindAddress": "127.0.0.1:10256",

@@ -135,7 +135,7 @@ def test_write_configs_renders_every_file(tmp_path):
         "config/cni/10-hcp.conflist", "config/containerd.toml", "config/kube-proxy.yaml", "config/kubelet.yaml",
         "config/registry-hosts/registry.hcp.internal:5000/hosts.toml", "config/registry.yaml",
     ]
-    assert yaml.safe_load((tmp_path / "config/kube-proxy.yaml").read_text())["mode"] == "iptables"
+    assert yaml.safe_load((tmp_path / "config/kube-proxy.yaml").read_text())["mode"] == "nftables"
 
 
 # Every top-level field of kubelet.config.k8s.io/v1beta1 KubeletConfiguration in Kubernetes v1.37
