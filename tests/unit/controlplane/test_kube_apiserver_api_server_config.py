@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 from hcp.api.v1beta1.clusterconfig import CustomTLSProfile, TLSProfileType, TLSSecurityProfile
-from hcp.controlplane.components.kube_apiserver.tls_profile import (
-    OPENSSL_TO_IANA, PROFILES, TLS13_CIPHERS, iana_cipher_suites, tls_args,
-)
+from hcp.api.v1beta1.tlsprofile import OPENSSL_TO_IANA, PROFILES, TLS13_CIPHERS
+from hcp.controlplane.tls_flags import kubernetes_tls_args
 
 from tests.unit.controlplane.test_audit import main_args, pod_of, rendered, with_spec
 
@@ -84,9 +83,10 @@ def test_a_new_profile_or_origin_rolls_the_api_servers(single_ctx):
 
 def test_only_ciphers_go_can_configure_are_mapped():
     assert not set(OPENSSL_TO_IANA) & set(TLS13_CIPHERS)
-    assert iana_cipher_suites(["DHE-RSA-AES256-GCM-SHA384", "AES256-SHA256", "ECDHE-RSA-AES256-SHA384"]) == []
-    assert iana_cipher_suites(list(TLS13_CIPHERS)) == []
+    for ciphers in (["DHE-RSA-AES256-GCM-SHA384", "AES256-SHA256", "ECDHE-RSA-AES256-SHA384"], list(TLS13_CIPHERS)):
+        custom = TLSSecurityProfile(type=TLSProfileType.CUSTOM, custom=CustomTLSProfile(ciphers=ciphers))
+        assert kubernetes_tls_args(custom) == []
     assert set(PROFILES) == {TLSProfileType.OLD, TLSProfileType.INTERMEDIATE, TLSProfileType.MODERN}
     custom = TLSSecurityProfile(type=TLSProfileType.CUSTOM, custom=CustomTLSProfile(ciphers=["AES128-SHA"]))
-    assert tls_args(custom) == ["--tls-cipher-suites=TLS_RSA_WITH_AES_128_CBC_SHA"]
-    assert tls_args(None) == []
+    assert kubernetes_tls_args(custom) == ["--tls-cipher-suites=TLS_RSA_WITH_AES_128_CBC_SHA"]
+    assert kubernetes_tls_args(None) == []

@@ -9,14 +9,19 @@ is NodePort or LoadBalancer as spec.services says for APIServer, and
 spec.configuration.network.serviceNodePortRange becomes
 --service-node-port-range. Of spec.configuration.apiServer, additionalCORSAllowedOrigins
 becomes --cors-allowed-origins (the regular expressions comma-joined, as OpenShift passes them) and
-tlsSecurityProfile --tls-min-version and --tls-cipher-suites (tls_profile.py; neither flag when unset, which
-leaves the API server's defaults). Being flags of the pod template, a change of either rolls the API servers.
+tlsSecurityProfile --tls-min-version and --tls-cipher-suites (hcp.controlplane.tls_flags; neither flag when
+unset, which leaves the API server's defaults). Being flags of the pod template, a change of either rolls the
+API servers.
 With spec.secretEncryption aescbc, Secrets are encrypted at rest with the keys the
 controller read into `ctx.encryption_keys` (EncryptionConfiguration in the
 Secret kas-secret-encryption-config, as HyperShift names it).
 
 Each pod also runs the konnectivity server, published by the Service
-konnectivity-server as spec.services says for Konnectivity. Real nodes join
+konnectivity-server as spec.services says for Konnectivity. Its agent port takes the
+TLS security profile as --cipher-suites, its only TLS flag: it has no minimum-version
+flag (TLS 1.2 and up; a TLS 1.3 minimum is had with TLS 1.3 suites alone) and refuses
+Go's insecure suites, and what it cannot take SupportedConfiguration reports
+(hcp.api.v1beta1.tlsprofile). Real nodes join
 from other networks, so the API server's `cluster` egress (kubelets, pods,
 Services: logs, exec, port-forward, webhooks, aggregated APIs) goes through
 it over a Unix socket in the pod, to the agents the nodes run; `controlplane`
@@ -64,12 +69,12 @@ from hcp.controlplane.components.sizing import default_requests
 from hcp.controlplane.components.contract import Component
 from hcp.controlplane.components.kube_apiserver import authentication
 from hcp.controlplane.components.kube_apiserver.audit import audit_config, logs_anything, policy_yaml
-from hcp.controlplane.components.kube_apiserver.tls_profile import tls_args
 from hcp.controlplane.context import RenderContext, RenderError
 from hcp.controlplane.pki import (
     AGGREGATOR_CLIENT_USER, CLIENT_CA_BUNDLE_KEY, ETCD_CLIENT_SERVICE, KONNECTIVITY_SERVICE, TOTAL_CLIENT_CA,
 )
 from hcp.controlplane.publishing import publish
+from hcp.controlplane.tls_flags import konnectivity_tls_args, kubernetes_tls_args
 
 NAME = "kube-apiserver"
 HA_REPLICAS = 3
@@ -141,12 +146,13 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
     if api_server is not None:
         if api_server.additional_cors_allowed_origins:
             args.append(f"--cors-allowed-origins={','.join(api_server.additional_cors_allowed_origins)}")
-        args += tls_args(api_server.tls_security_profile)
+        args += kubernetes_tls_args(api_server.tls_security_profile)
 
     proxy = container(pod["spec"], KONNECTIVITY_SERVER)
     proxy["image"] = ctx.image(KONNECTIVITY_SERVER)
     proxy["resources"] = default_requests(NAME, KONNECTIVITY_SERVER)
-    proxy["args"] += [f"--uds-name={KONNECTIVITY_SOCKET}", f"--server-count={replicas}"]
+    proxy["args"] += [f"--uds-name={KONNECTIVITY_SOCKET}", f"--server-count={replicas}",
+                      *konnectivity_tls_args(api_server.tls_security_profile if api_server else None)]
 
     egress = egress_selector_config()
     egress_configmap = templates[f"ConfigMap/{EGRESS_SELECTOR_CONFIGMAP}"]
