@@ -22,6 +22,11 @@ refreshed separately) is answered 503, which machines retry: a Node never
 registers without its pool's taints.
 A refused request gets a body that is itself a shell script printing the
 error, so `curl ... | sh` fails with a message a user can act on.
+
+TLS is 1.2 and up with Python's default suites, or what the cluster's
+spec.configuration.apiServer.tlsSecurityProfile gives it (--tls-min-version,
+--tls-ciphers: hcp.api.v1beta1.tlsprofile decides, hcp.controlplane.tls_flags
+renders). TLS 1.3 suites are OpenSSL's, all three, whatever the list says.
 """
 
 from __future__ import annotations
@@ -48,6 +53,9 @@ log = logging.getLogger("hcp.ignition")
 
 HEALTH_PATH = "/healthz"
 PORT = 9090
+TLS_VERSIONS = {"VersionTLS12": ssl.TLSVersion.TLSv1_2, "VersionTLS13": ssl.TLSVersion.TLSv1_3}
+"""The minimum versions --tls-min-version takes, in the API's names (OpenSSL's default security level
+allows nothing below TLS 1.2)."""
 
 
 @dataclass(frozen=True)
@@ -226,10 +234,24 @@ def handler(paths: Paths) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve(paths: Paths, port: int = PORT) -> None:
+def server_context(cert: Path, key: Path, min_version: str | None = None, ciphers: str | None = None) -> ssl.SSLContext:
+    """The serving TLS context: TLS 1.2 and up with Python's default suites, or `min_version` (a key of
+    TLS_VERSIONS) and the TLS 1.2 suites `ciphers` names (OpenSSL's cipher list, colon-separated). A list
+    OpenSSL can offer none of leaves TLS 1.3 only, as Go's servers have it with a list holding no TLS 1.2 suite:
+    never suites the list does not name."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(paths.cert, paths.key)
+    context.minimum_version = TLS_VERSIONS[min_version] if min_version else ssl.TLSVersion.TLSv1_2
+    if ciphers:
+        try:
+            context.set_ciphers(ciphers)
+        except ssl.SSLError:
+            log.warning("OpenSSL offers none of the TLS 1.2 ciphers %s: serving TLS 1.3 only", ciphers)
+            context.minimum_version = ssl.TLSVersion.TLSv1_3
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def serve(paths: Paths, context: ssl.SSLContext, port: int = PORT) -> None:
     server = ThreadingHTTPServer(("", port), handler(paths))
     # The handshake happens in the request thread, so one slow client cannot stall the others.
     server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
@@ -237,7 +259,7 @@ def serve(paths: Paths, port: int = PORT) -> None:
     server.serve_forever()
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="hcp-ignition-server", description=__doc__.splitlines()[0])
     parser.add_argument("--tokens-dir", type=Path, required=True)
     parser.add_argument("--pools-dir", type=Path, required=True)
@@ -247,10 +269,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--key", type=Path, required=True)
     parser.add_argument("--kubelet", type=Path, required=True)
     parser.add_argument("--port", type=int, default=PORT)
-    options = parser.parse_args(argv)
+    parser.add_argument("--tls-min-version", choices=sorted(TLS_VERSIONS))
+    parser.add_argument("--tls-ciphers", help="TLS 1.2 ciphers in OpenSSL's names, colon-separated")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = parse_arguments(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    context = server_context(options.cert, options.key, options.tls_min_version, options.tls_ciphers)
     serve(Paths(tokens=options.tokens_dir, pools=options.pools_dir, config=options.config, ca=options.ca,
-                cert=options.cert, key=options.key, kubelet=options.kubelet), options.port)
+                cert=options.cert, key=options.key, kubelet=options.kubelet), context, options.port)
 
 
 if __name__ == "__main__":

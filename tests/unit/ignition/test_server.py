@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import ssl
 import subprocess
 import threading
@@ -18,7 +19,7 @@ from hcp.pki import issue, new_ca
 from hcp.ignition.join import RegistryMirror
 from hcp.ignition.nodeconfig import NodeConfig, digest
 from hcp.ignition.server import (
-    Paths, Registration, handler, pool_registration, registration_document, settings_document,
+    Paths, Registration, handler, pool_registration, registration_document, server_context, settings_document,
 )
 
 TOKEN = "abcdef.0123456789abcdef"
@@ -49,8 +50,7 @@ def server(tmp_path: Path):
                   ca=tmp_path / "ca.crt", cert=tmp_path / "tls.crt", key=tmp_path / "tls.key",
                   kubelet=tmp_path / "kubelet")
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler(paths))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(paths.cert, paths.key)
+    context = server_context(paths.cert, paths.key)
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -156,3 +156,74 @@ def test_the_registration_document_round_trips(tmp_path):
         {"a": "1", "b": "2"}, ({"key": "k", "effect": "NoSchedule"}, {"key": "x", "value": "y", "effect": "NoExecute"}),
         NodeConfig(), digest(NodeConfig()))
     assert pool_registration(tmp_path, "missing") is None
+
+
+def handshake(server: ssl.SSLContext, client: ssl.SSLContext) -> tuple[str, str] | None:
+    """The version and cipher a client and a server agree on over a local socket, or None when they do not."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        def accept() -> None:
+            connection, _ = listener.accept()
+            try:
+                with server.wrap_socket(connection, server_side=True):
+                    pass
+            except (ssl.SSLError, OSError):
+                connection.close()
+
+        thread = threading.Thread(target=accept, daemon=True)
+        thread.start()
+        try:
+            with client.wrap_socket(socket.create_connection(listener.getsockname(), timeout=5)) as tls:
+                agreed = tls.version(), tls.cipher()[0]
+        except (ssl.SSLError, OSError):
+            agreed = None
+        thread.join(5)
+    return agreed
+
+
+def any_client() -> ssl.SSLContext:
+    """A client as OpenSSL's are by default: TLS 1.2 and 1.3, preferring 1.3 (the server is not verified here)."""
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client.check_hostname, client.verify_mode = False, ssl.CERT_NONE
+    return client
+
+
+def tls12_client(ciphers: str | None = None) -> ssl.SSLContext:
+    client = any_client()
+    client.maximum_version = ssl.TLSVersion.TLSv1_2
+    if ciphers:
+        client.set_ciphers(ciphers)
+    return client
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    leaf = issue(new_ca("root-ca"), "ignition-server", ip_addresses=("127.0.0.1",), server=True)
+    (tmp_path / "tls.crt").write_bytes(leaf.cert_pem)
+    (tmp_path / "tls.key").write_bytes(leaf.key_pem)
+    return tmp_path / "tls.crt", tmp_path / "tls.key"
+
+
+def test_without_a_profile_tls12_and_tls13_are_served(certificate):
+    server = server_context(*certificate)
+    assert handshake(server, tls12_client())[0] == "TLSv1.2"
+    assert handshake(server, any_client())[0] == "TLSv1.3"
+
+
+def test_a_tls13_minimum_refuses_tls12(certificate):
+    server = server_context(*certificate, min_version="VersionTLS13")
+    assert handshake(server, tls12_client()) is None
+    assert handshake(server, any_client())[0] == "TLSv1.3"
+
+
+def test_the_profiles_tls12_ciphers_are_the_only_ones_served(certificate):
+    server = server_context(*certificate, "VersionTLS12", "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256")
+    assert handshake(server, tls12_client("ECDHE-ECDSA-AES256-GCM-SHA384")) is None
+    assert handshake(server, tls12_client()) == ("TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256")
+    assert handshake(server, any_client())[0] == "TLSv1.3"  # TLS 1.3 ignores the list
+
+
+def test_a_list_openssl_can_offer_none_of_leaves_tls13_only(certificate):
+    server = server_context(*certificate, "VersionTLS12", "DES-CBC3-SHA")
+    assert server.minimum_version == ssl.TLSVersion.TLSv1_3
+    assert handshake(server, tls12_client()) is None
+    assert handshake(server, any_client())[0] == "TLSv1.3"

@@ -26,6 +26,14 @@ subPath) when the Secrets change. The trusted CA files, however, are read
 once, into ClientCAs/RootCAs when the listeners are built: a new etcd-signer
 (CA rotation) needs the members restarted, which a changed certificate alone
 does not do (docs/configuration.md, "CA rotation").
+
+spec.configuration.apiServer.tlsSecurityProfile applies to the client and peer
+listeners alike (hcp.controlplane.tls_flags): --tls-min-version, which etcd 3.6
+takes as TLS1.2 or TLS1.3 only (a lower minimum leaves it at TLS 1.2, and
+SupportedConfiguration says so), and --cipher-suites, never beside TLS1.3 (etcd
+refuses the two together). Its clients (the API servers, the members' peers,
+etcdctl, Prometheus on the client port) are Go's and negotiate TLS 1.3. The
+metrics port (plain HTTP, for the kubelet's probes) has no TLS to configure.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from hcp.backup.termination import TERMINATION_LOG
 from hcp.controlplane.components.contract import Component
 from hcp.controlplane.context import RenderContext, RenderError
 from hcp.controlplane.pki import ETCD_DISCOVERY_SERVICE
+from hcp.controlplane.tls_flags import etcd_tls_args, tls_security_profile
 from hcp.images.python_app import PYTHON
 
 NAME = "etcd"
@@ -220,6 +229,7 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
         f"--peer-key-file={TLS}/peer/peer.key",
         f"--peer-trusted-ca-file={TLS}/etcd-ca/ca.crt",
         "--peer-client-cert-auth=true",
+        *etcd_tls_args(tls_security_profile(ctx)),
         "--snapshot-count=10000",
     ]
 

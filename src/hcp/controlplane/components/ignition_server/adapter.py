@@ -11,6 +11,12 @@ nodes pull the release's images. Tokens and certificates come from Secrets,
 and each pool's labels and taints from ConfigMap `nodepool-registration`
 (hcp.dataplane.registration), mounted, so that a rotated token or a changed
 pool is served without a restart.
+
+Its TLS takes spec.configuration.apiServer.tlsSecurityProfile as --tls-min-version
+and --tls-ciphers (hcp.controlplane.tls_flags; neither when unset): TLS 1.2 or
+1.3 and the profile's TLS 1.2 suites, which OpenSSL takes in the profile's own
+names. OpenSSL's default security level allows neither TLS 1.0 and 1.1 nor 3DES:
+those SupportedConfiguration reports.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from hcp.controlplane.components.contract import Component
 from hcp.controlplane.context import RenderContext, dns_service_ip
 from hcp.controlplane.pki import CLUSTER_DOMAIN
 from hcp.controlplane.publishing import publish
+from hcp.controlplane.tls_flags import ignition_tls_args, tls_security_profile
 from hcp.ignition.server import settings_document
 
 NAME = "ignition-server"
@@ -73,6 +80,7 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
     main = container(pod["spec"], NAME)
     main["image"] = ctx.operator_image
     main["resources"] = default_requests(NAME, NAME)
+    main["command"] += ignition_tls_args(tls_security_profile(ctx))
     kubelet = container(pod["spec"], "kubelet")
     kubelet["image"] = ctx.image("kubelet")
     kubelet["resources"] = default_requests(NAME, "kubelet")

@@ -10,7 +10,10 @@ allocateNodeCIDRs is Enabled, and always with networkType Flannel, whose
 subnet manager takes each node's subnet from its spec.podCIDR. Its
 csrapproving controller approves node client certificates, for bootstrap
 tokens and renewals, as the node-bootstrap RBAC that hcp.dataplane keeps in
-the hosted cluster allows.
+the hosted cluster allows. Its serving port (metrics, health) takes
+spec.configuration.apiServer.tlsSecurityProfile as --tls-min-version and
+--tls-cipher-suites, as the API server does (hcp.controlplane.tls_flags; neither
+flag when unset).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from hcp.api.v1beta1.networking import AllocateNodeCIDRsMode, ClusterNetworking,
 from hcp.controlplane.components.component import leader_elected_deployment, load
 from hcp.controlplane.components.contract import Component
 from hcp.controlplane.context import RenderContext
+from hcp.controlplane.tls_flags import kubernetes_tls_args, tls_security_profile
 
 NAME = "kube-controller-manager"
 
@@ -38,6 +42,7 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
         main["args"] += _node_cidr_mask_flags(networking)
     else:
         main["args"].append("--allocate-node-cidrs=false")
+    main["args"] += kubernetes_tls_args(tls_security_profile(ctx))
     return [load(__package__, f"{NAME}.yaml")[f"Service/{NAME}"], deployment]
 
 
