@@ -534,7 +534,8 @@ class CustomTLSProfile(KubeModel):
 
 
 class TLSSecurityProfile(KubeModel):
-    """The TLS settings of the API server's serving port (config/v1 TLSSecurityProfile)."""
+    """The TLS settings of the control plane's TLS servers (config/v1 TLSSecurityProfile; hcp.api.v1beta1.tlsprofile
+    says what each server is given)."""
 
     type: TLSProfileType | None = None
     """Old, Intermediate, Modern or Custom (with custom)."""
@@ -549,9 +550,10 @@ class APIServerSpec(KubeModel):
     """Configuration of the hosted kube-apiserver: OpenShift's config/v1 APIServerSpec, every field of it.
 
     hcp honours audit (the audit policy), additionalCORSAllowedOrigins (--cors-allowed-origins) and
-    tlsSecurityProfile (--tls-min-version, --tls-cipher-suites). servingCerts.namedCertificates, clientCA and
-    encryption are accepted and reported when set (hcp.api.v1beta1.clusteroptions.unhonoured_fields): hcp serves
-    its own certificate, trusts its own client signers, and encrypts Secrets as spec.secretEncryption says.
+    tlsSecurityProfile (on every control-plane TLS server, as far as its flags go: hcp.api.v1beta1.tlsprofile).
+    servingCerts.namedCertificates, clientCA and encryption are accepted and reported when set
+    (hcp.api.v1beta1.clusteroptions.unhonoured_fields): hcp serves its own certificate, trusts its own client
+    signers, and encrypts Secrets as spec.secretEncryption says.
     """
 
     serving_certs: APIServerServingCerts | None = None
@@ -564,8 +566,10 @@ class APIServerSpec(KubeModel):
     encryption: APIServerEncryption | None = None
     """OpenShift's encryption at rest (reported when it asks for encryption; hcp's is spec.secretEncryption)."""
     tls_security_profile: TLSSecurityProfile | None = None
-    """TLS profile of the serving port: --tls-min-version and --tls-cipher-suites. Unset: the API server's own
-    defaults (Go's: TLS 1.2 and its secure suites), no flags; OpenShift's default would be Intermediate."""
+    """TLS profile of the control plane's TLS servers: kube-apiserver, kube-controller-manager, kube-scheduler,
+    etcd, konnectivity-server and the ignition server, as far as each one's flags go (what one cannot take is
+    reported in SupportedConfiguration). Unset: each server's own defaults (Go's: TLS 1.2 and its secure
+    suites), no flags; OpenShift's default would be Intermediate."""
     audit: Audit = Audit()
     """Audit policy of the API server; the Default profile when unset."""
 

@@ -10,7 +10,8 @@ SupportedConfiguration condition, so that nothing set is ignored without a word.
 
 `unhonoured_fields` also covers HyperShift fields modelled elsewhere: OpenShift's config/v1 specs in
 spec.configuration (openshiftconfig.py), spec.networking.apiServer (networking.py) and
-spec.secretEncryption.kms (kms.py).
+spec.secretEncryption.kms (kms.py); and, of spec.configuration.apiServer.tlsSecurityProfile, which the
+control plane's TLS servers honour, what one of them cannot take (tlsprofile.py).
 """
 
 import re
@@ -28,8 +29,11 @@ from hcp.api.v1beta1.clusterconfig import (
     APIServerSpec, AuthenticationSpec, AuthenticationType, ClusterConfiguration, EncryptionType,
 )
 from hcp.api.v1beta1.common import SecretEncryptionType
+from hcp.api.v1beta1.etcd import EtcdManagementType
 from hcp.api.v1beta1.networking import DEFAULT_API_SERVER_PORT
 from hcp.api.v1beta1.openshiftconfig import SchedulerProfile
+from hcp.api.v1beta1.platform import PlatformType
+from hcp.api.v1beta1.tlsprofile import ETCD, IGNITION, KONNECTIVITY, KUBERNETES, unhonoured
 
 # --- spec.capabilities ------------------------------------------------------------------------
 
@@ -423,7 +427,25 @@ def unhonoured_fields(spec: Any) -> list[str]:
     configuration = spec.configuration
     if configuration is not None:
         fields += _unhonoured_configuration(configuration)
+        fields += _unhonoured_tls_profile(spec)
     return fields
+
+
+def _unhonoured_tls_profile(spec: Any) -> list[str]:
+    """What of spec.configuration.apiServer.tlsSecurityProfile the control plane's TLS servers that this cluster
+    runs cannot take (tlsprofile.py): etcd when hcp runs it (managed), the ignition server where there are
+    machines to join (not KWOK)."""
+    api_server = spec.configuration.api_server
+    if api_server is None:
+        return []
+    servers = [KUBERNETES]
+    if spec.etcd.management_type == EtcdManagementType.MANAGED:
+        servers.append(ETCD)
+    servers.append(KONNECTIVITY)
+    if spec.platform.type != PlatformType.KWOK:
+        servers.append(IGNITION)
+    return [f"spec.configuration.apiServer.tlsSecurityProfile {what}"
+            for what in unhonoured(api_server.tls_security_profile, tuple(servers))]
 
 
 def _unhonoured_api_server_networking(spec: Any) -> list[str]:
@@ -474,7 +496,8 @@ def _unhonoured_configuration(configuration: ClusterConfiguration) -> list[str]:
 def _unhonoured_api_server(api_server: APIServerSpec) -> list[str]:
     """What of spec.configuration.apiServer hcp does not act on: named serving certificates, a further client CA
     and OpenShift's encryption at rest (hcp's is spec.secretEncryption). audit, additionalCORSAllowedOrigins and
-    tlsSecurityProfile are honoured; Go's zero values (`servingCerts: {}`, `clientCA: {name: ""}`,
+    tlsSecurityProfile are honoured (what of a TLS profile a server cannot take is reported apart, by
+    `_unhonoured_tls_profile`); Go's zero values (`servingCerts: {}`, `clientCA: {name: ""}`,
     `encryption: {}`) and encryption type identity ask for nothing."""
     path = "spec.configuration.apiServer"
     fields = []

@@ -178,7 +178,7 @@ def served(profile: TLSSecurityProfile | None, server: TLSServer) -> Served:
         return _tls13_only(server, [])
     unhonoured = []
     minimum = version if version in server.min_versions else None
-    if version is not None and minimum is None:
+    if version in (TLSProtocolVersion.TLS10, TLSProtocolVersion.TLS11) and minimum is None:  # it keeps TLS 1.2
         unhonoured.append(f"minTLSVersion {version.value} on {server.name} ({server.floor})")
     configurable = [cipher for cipher in ciphers if cipher in OPENSSL_TO_IANA]
     offered = tuple(cipher for cipher in configurable if cipher not in server.refused)
