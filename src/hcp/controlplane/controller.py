@@ -19,6 +19,15 @@ Components are applied in the order their dependencies give
 the same way as the API server's but not waited for: the control plane runs
 without agents, and Available means what it meant before.
 
+When passes come: on a change of anything a pass reads that is watched (the
+HostedControlPlane, every object it renders, the copies of its HostedCluster's
+Secrets and ConfigMaps, CertificateRevocationRequests), every PROGRESS_RECHECK
+seconds while it is not settled, and, once settled, every RESYNC seconds (ten
+minutes) for what is not watched and for any missed event. A settled control
+plane's health in between is the cheap /readyz probe of
+hcp.controlplane.health, which asks for a full pass when the endpoint stops
+answering; so an idle control plane costs the operator (near) nothing.
+
 Certificates: the PKI renews each leaf and kubeconfig at two thirds of its
 life (hcp.controlplane.pki), so a pass comes back no later than the earliest
 renewal (`requeue_after`), and the digests of the PKI Secrets go into the
@@ -95,7 +104,20 @@ provisional render, so that their endpoints are known before the PKI and the res
 UPDATE_ORDER = update_order(COMPONENTS)
 """The components, every dependency before its dependents: the order a pass applies them in."""
 PROGRESS_RECHECK = 5.0
-HEALTH_RECHECK = 60.0
+"""Seconds between passes while the control plane is not settled (not Available, rolling, revoking)."""
+RETRY_RECHECK = 60.0
+"""Seconds between passes while the release or the configuration is refused: what is wrong may be outside
+any watch (a release pushed to the registry later)."""
+RESYNC = 600.0
+"""Seconds between full passes of a settled control plane (Available, rolled out), unless something it
+reads changes first. Every input that changes in normal operation is watched: the HostedControlPlane, every
+object it renders (their caches), the copies of the HostedCluster's Secrets and ConfigMaps in its namespace,
+CertificateRevocationRequests; certificate renewal is a time of its own (`requeue_after`); the published
+endpoint's /readyz is probed every hcp.controlplane.health.HEALTH_PROBE seconds without a pass. This resync
+is for what is not watched and changes rarely (the control-plane namespace's labels, the release payload in
+its registry, the management nodes' addresses a NodePort is published on) and for any event the watches
+missed: still level-triggered, only later. Ten minutes: a settled control plane costs the operator (near)
+nothing in between, and a missed change is still corrected within minutes."""
 
 
 @dataclass(frozen=True)
@@ -272,7 +294,7 @@ class HostedControlPlaneController:
             condition("ValidReleaseImage", False, "InvalidImage", str(error))
             condition("Available", False, "InvalidReleaseImage", str(error))
             await self._write_status(hcp, conditions)
-            return Result(requeue_after=HEALTH_RECHECK)
+            return Result(requeue_after=RETRY_RECHECK)
         condition("ValidReleaseImage", True, "AsExpected", f"Release image is valid (Kubernetes {release.version})")
 
         owner = owner_reference(live)
@@ -286,7 +308,7 @@ class HostedControlPlaneController:
             condition("ValidConfiguration", False, "InvalidConfiguration", message)
             condition("Available", False, "InvalidConfiguration", message)
             await self._write_status(hcp, conditions)
-            return Result(requeue_after=HEALTH_RECHECK)
+            return Result(requeue_after=RETRY_RECHECK)
         _, validity_problem = certificate_validity(hcp)
         if validity_problem:
             condition("ValidConfiguration", False, "InvalidCertificateValidity", validity_problem)
@@ -307,7 +329,7 @@ class HostedControlPlaneController:
         await self._write_status(hcp, conditions, observed=observed, release=release, available=available,
                                  all_rolled_out=all_rolled_out)
         settled = available and all_rolled_out and not observed.revocation_in_progress
-        return Result(requeue_after=requeue_after(HEALTH_RECHECK if settled else PROGRESS_RECHECK,
+        return Result(requeue_after=requeue_after(RESYNC if settled else PROGRESS_RECHECK,
                                                   observed.next_renewal, datetime.now(UTC)))
 
     async def _apply_desired_state(self, hcp: HostedControlPlane, release: Release, owner: dict) -> Observed:
@@ -416,7 +438,7 @@ class HostedControlPlaneController:
         elif kas is not None and not kas.available:
             api_ready, api_error = False, "kube-apiserver is not available"
         else:
-            api_ready, api_error = await _probe_readyz(endpoint, ca)
+            api_ready, api_error = await probe_readyz(endpoint, ca)
         if revocation is not None:
             admin_name, admin_key = admin_kubeconfig_ref(hcp)
             await revocation.finish(pki_data[ROOT_CA][CA_CERT_KEY], pki_data[BREAK_GLASS_SIGNER],
@@ -539,7 +561,7 @@ def _trusting(ca_pem: bytes) -> ssl.SSLContext:
     return ssl.create_default_context(cadata=ca_pem.decode())
 
 
-async def _probe_readyz(endpoint: Endpoint, ca_pem: bytes) -> tuple[bool, str]:
+async def probe_readyz(endpoint: Endpoint, ca_pem: bytes) -> tuple[bool, str]:
     """Whether the published endpoint answers /readyz, as a client outside would see it.
 
     A few attempts, each on a new connection: during a roll, a replica that is shutting down answers

@@ -20,14 +20,15 @@ from lightkube.operators import exists
 from lightkube.codecs import resource_registry
 from lightkube.resources.batch_v1 import Job
 from lightkube import ApiError
-from lightkube.resources.core_v1 import ConfigMap, Node, Pod
+from lightkube.resources.core_v1 import ConfigMap, Node, Pod, Secret
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
 from hcp import __version__
 from hcp.api.types import parse_duration
 from hcp.api import HCPEtcdBackup, HostedCluster, HostedControlPlane, NodePool
 from hcp.api.certificates.v1alpha1 import CertificateRevocationRequest
-from hcp.controlplane.controller import ControlPlaneSettings, HostedControlPlaneController
+from hcp.controlplane.controller import ControlPlaneSettings, HostedControlPlaneController, probe_readyz
+from hcp.controlplane.health import HealthProbe
 from hcp.controlplane.render import KINDS as CONTROL_PLANE_KINDS
 from hcp.ignition.join import RegistryMirror
 from hcp.dataplane.controller import DataPlaneController
@@ -39,7 +40,7 @@ from hcp.kube.informer import Informer, annotation_keys, owner_keys, same_namesp
 from hcp.kube.leader import LeaderElector
 from hcp.kube.logs import configure_logging
 from hcp.kube.metrics import ControllerMetrics, MetricsServer
-from hcp.api.names import CLUSTER_ANNOTATION
+from hcp.api.names import CLUSTER_ANNOTATION, HOSTED_CLUSTER_UID_LABEL
 from hcp.operator.etcdbackup.controller import EtcdBackupController, backup_keys
 from hcp.operator.etcdbackup.job import BACKUP_LABEL
 from hcp.operator.etcdbackup.scheduler import EtcdBackupScheduler
@@ -178,6 +179,16 @@ async def run(options: argparse.Namespace) -> None:
     cluster_controller.watch(revocations, same_namespace_keys(control_planes, CLUSTER_ANNOTATION))
     for informer in owned.values():
         control_plane_controller.watch(informer, owner_keys("HostedControlPlane"))
+    # The copies of the HostedCluster's Secrets and ConfigMaps the HostedCluster controller keeps in the
+    # control-plane namespace (marked with its UID): read by the pass, so a change of one brings a pass.
+    for kind in (Secret, ConfigMap):
+        copies = Informer(client, kind, labels={HOSTED_CLUSTER_UID_LABEL: exists()})
+        control_plane_controller.watch(copies, same_namespace_keys(control_planes))
+    # Between the full passes of a settled control plane (controller.RESYNC), its published /readyz is probed.
+    health = HealthProbe(control_planes=control_planes, secrets=owned["Secret"],
+                         full_pass=control_plane_controller.queue.add, probe=probe_readyz)
+    health_controller = Controller("hostedcontrolplanehealth", health.reconcile, workers=2)
+    health_controller.watch(control_planes)
 
     # Node identity and trust inside each hosted cluster: bootstrap RBAC and tokens, kubelet serving CSRs.
     data_plane_controller = DataPlaneController(client, events, control_planes=control_planes,
@@ -237,6 +248,7 @@ async def run(options: argparse.Namespace) -> None:
     manager.add(node_pool_controller)
     manager.add(dashboards)
     manager.add(control_plane_controller)
+    manager.add(health_controller)
     manager.add(data_plane_controller)
     manager.add(backup_controller)
     manager.add(schedule_controller)
