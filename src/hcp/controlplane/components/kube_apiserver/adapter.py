@@ -74,7 +74,7 @@ from hcp.controlplane.pki import (
     AGGREGATOR_CLIENT_USER, CLIENT_CA_BUNDLE_KEY, ETCD_CLIENT_SERVICE, KONNECTIVITY_SERVICE, TOTAL_CLIENT_CA,
 )
 from hcp.controlplane.publishing import publish
-from hcp.controlplane.tls_flags import konnectivity_tls_args, kubernetes_tls_args
+from hcp.controlplane.tls_flags import konnectivity_tls_args, kubernetes_tls_args, tls_security_profile
 
 NAME = "kube-apiserver"
 HA_REPLICAS = 3
@@ -143,16 +143,16 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
     if node_ports:
         args.append(f"--service-node-port-range={node_ports}")
     api_server = api_server_config(ctx)
-    if api_server is not None:
-        if api_server.additional_cors_allowed_origins:
-            args.append(f"--cors-allowed-origins={','.join(api_server.additional_cors_allowed_origins)}")
-        args += kubernetes_tls_args(api_server.tls_security_profile)
+    if api_server is not None and api_server.additional_cors_allowed_origins:
+        args.append(f"--cors-allowed-origins={','.join(api_server.additional_cors_allowed_origins)}")
+    tls_profile = tls_security_profile(ctx)
+    args += kubernetes_tls_args(tls_profile)
 
     proxy = container(pod["spec"], KONNECTIVITY_SERVER)
     proxy["image"] = ctx.image(KONNECTIVITY_SERVER)
     proxy["resources"] = default_requests(NAME, KONNECTIVITY_SERVER)
     proxy["args"] += [f"--uds-name={KONNECTIVITY_SOCKET}", f"--server-count={replicas}",
-                      *konnectivity_tls_args(api_server.tls_security_profile if api_server else None)]
+                      *konnectivity_tls_args(tls_profile)]
 
     egress = egress_selector_config()
     egress_configmap = templates[f"ConfigMap/{EGRESS_SELECTOR_CONFIGMAP}"]
