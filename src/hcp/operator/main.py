@@ -51,8 +51,9 @@ from hcp.operator.dashboards import DashboardController, dashboards_enabled
 from hcp.operator.install import METRICS_PORT, OPERATOR_IMAGE_ENV
 from hcp.operator.metrics import CacheCollector, CapacityCollector
 from hcp.operator import serving as serving_certificate
-from hcp.operator.monitoring import KEY as MONITORING_KEY, MonitoringController, to_key as monitoring_key
-from hcp.monitoring import METRICS_SET_ENV
+from hcp.operator.monitoring import CRD_KEY as MONITORING_CRD_KEY, KEY as MONITORING_KEY, MonitoringController, \
+    to_key as monitoring_key
+from hcp.monitoring import METRICS_SET_ENV, SRE_CONFIGMAP
 from hcp.monitoring.sets import MetricsSetError, parse_metrics_set
 from hcp.capacity.baseline import BASELINE_CONFIGMAP, BASELINE_NAMESPACE, baselines_from_configmap
 from hcp.operator.nodepool import NodePoolController, Settings
@@ -196,8 +197,9 @@ async def run(options: argparse.Namespace) -> None:
 
     # Monitoring dashboards (docs 11.2): a Grafana dashboard ConfigMap per HostedCluster with MONITORING_DASHBOARDS=1,
     # none (those it made deleted) without it.
+    operator_config_maps = Informer(client, ConfigMap, namespace=options.namespace)
     dashboards = DashboardController(
-        client, clusters=clusters, templates=Informer(client, ConfigMap, namespace=options.namespace),
+        client, clusters=clusters, templates=operator_config_maps,
         dashboards=Informer(client, ConfigMap, namespace=MONITORING_NAMESPACE, labels=DASHBOARD_MANAGED_BY),
         operator_namespace=options.namespace, enabled=dashboards_enabled(os.environ)).controller
 
@@ -230,7 +232,11 @@ async def run(options: argparse.Namespace) -> None:
     monitoring_controller = Controller("monitoring", monitoring.reconcile, workers=1)
     monitoring_controller.watch(control_planes, monitoring_key)
     monitoring_controller.watch(clusters, monitoring_key)
+    monitoring_controller.watch(owned["Secret"], monitoring_key)
+    monitoring_controller.watch(operator_config_maps,
+                                lambda obj: [MONITORING_KEY] if obj.metadata.name == SRE_CONFIGMAP else [])
     monitoring_controller.queue.add(MONITORING_KEY)  # a first pass with no control plane yet: Prometheus's config
+    monitoring_controller.queue.add(MONITORING_CRD_KEY)
 
     identity = os.environ.get("POD_NAME") or f"{socket.gethostname()}-{os.getpid()}"
     elector = LeaderElector(client, namespace=options.namespace, name="hypershift-operator", identity=identity) \

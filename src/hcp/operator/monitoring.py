@@ -15,8 +15,12 @@ else the operator's METRICS_SET; SRE reads the ConfigMap sre-metric-set in the
 operator's namespace, and a bad edit of it is logged and the last good one kept
 (a scrape configuration Prometheus would refuse is never written).
 
-The pass is triggered by HostedControlPlanes and HostedClusters changing, and comes back every
-RECHECK seconds for what it does not watch (renewed certificates, the SRE ConfigMap, the CRD appearing).
+The pass is triggered by what it reads changing: HostedControlPlanes, HostedClusters, the control planes'
+Secrets (the scrape client certificates, and the configuration Secret it writes: both managed-by hcp) and the
+SRE ConfigMap; and it comes back every RECHECK seconds for what it does not watch (the operator's serving
+CA, the renewal of Prometheus's serving certificate, due at two thirds of a life of years) and for any missed
+event. Whether the ServiceMonitor CRD is served is looked at every CRD_RECHECK seconds on a key of its own
+(CRD_KEY), one list call whatever the number of control planes, which runs the whole pass when that changed.
 """
 
 from __future__ import annotations
@@ -50,7 +54,13 @@ log = logging.getLogger(__name__)
 
 KEY = "monitoring"
 """The controller's one work-queue key: every change leads to the same whole pass."""
-RECHECK = 60.0
+RECHECK = 600.0
+"""Seconds between passes when nothing watched changes: one pass renders every control plane's scrape
+configuration, so with dozens of control planes a pass every minute was most of an idle operator's CPU."""
+CRD_KEY = "monitoring/servicemonitor-crd"
+"""The key on which the controller only looks whether the ServiceMonitor CRD is served (no watch: the operator
+may not read CRDs), and makes the whole pass when that changed since the last pass."""
+CRD_RECHECK = 60.0
 ServiceMonitor = create_namespaced_resource(*SERVICE_MONITOR_API)
 
 
@@ -99,19 +109,29 @@ class MonitoringController:
         self._applied_monitors: dict[str, list[dict[str, Any]]] = {}
         """Control-plane namespace -> the ServiceMonitors last applied there by this process."""
         self._sre_text: str | None = None
+        self._served: bool | None = None
+        """Whether the ServiceMonitor CRD was served at the last pass (None: no pass yet)."""
 
     async def reconcile(self, key: str) -> Result | None:
+        if key == CRD_KEY:
+            if await self._service_monitors_served() != self._served:
+                await self._pass()
+            return Result(requeue_after=CRD_RECHECK)
+        await self._pass()
+        return Result(requeue_after=RECHECK)
+
+    async def _pass(self) -> None:
         sre = await self._sre_config()
         live = [each for each in self.control_planes.list() if not each.metadata.deletionTimestamp]
         planes = [self._plane(each) for each in live]
-        if await self._service_monitors_served():
+        self._served = await self._service_monitors_served()
+        if self._served:
             for plane, owner in zip(planes, live):
                 await self._apply_service_monitors(plane, sre, owner)
         present = {plane.namespace for plane in planes}  # a deleted control plane's entry goes with it
         self._applied_monitors = {ns: monitors for ns, monitors in self._applied_monitors.items() if ns in present}
         if self.prometheus_namespace:
             await self._write_prometheus_config(planes, sre)
-        return Result(requeue_after=RECHECK)
 
     def _plane(self, live: Any) -> ControlPlane:
         hcp = as_dict(live)

@@ -13,7 +13,7 @@ import yaml
 
 from hcp.monitoring import CONFIG_KEY, CONFIG_SECRET, NAMESPACE
 from hcp.monitoring.sets import MetricsSet
-from hcp.operator.monitoring import KEY, MonitoringController
+from hcp.operator.monitoring import CRD_KEY, CRD_RECHECK, KEY, RECHECK, MonitoringController
 from hcp.operator.serving import mint
 from tests.unit.nodepool.test_batches import api_error
 from tests.unit.operator.etcdbackup.objects import NAMESPACE as CONTROL_PLANE, control_plane_body
@@ -71,7 +71,7 @@ def test_the_configuration_names_every_component_and_is_written_once():
     world = world_with_a_control_plane()
     monitoring = controller(world)
     result = asyncio.run(monitoring.reconcile(KEY))
-    assert result.requeue_after == 60.0
+    assert result.requeue_after == RECHECK
     assert f"{CONTROL_PLANE}/kube-apiserver" in jobs(world)
     writes = list(world.writes)
     asyncio.run(monitoring.reconcile(KEY))
@@ -162,3 +162,34 @@ def test_unchanged_service_monitors_are_not_applied_again():
     cluster["spec"]["monitoring"] = {"metricsSet": "All"}  # a change: applied again
     asyncio.run(monitoring.reconcile(KEY))
     assert len([w for w in world.writes if w[1] == "ServiceMonitor"]) == 10
+
+
+class CrdAppears(FakeClient):
+    """A management cluster where the Prometheus Operator's CRD is installed once `served` is set."""
+
+    served = False
+
+    async def list(self, resource, *, namespace=None, labels=None):
+        if kind_of(resource) == "ServiceMonitor" and not self.served:
+            raise api_error(404, "the server could not find the requested resource")
+        async for obj in super().list(resource, namespace=namespace, labels=labels):
+            yield obj
+
+
+def test_the_crd_check_is_cheap_until_the_crd_appears_then_it_makes_the_whole_pass():
+    world = world_with_a_control_plane()
+    monitoring = controller(world, client_class=CrdAppears)
+    assert asyncio.run(monitoring.reconcile(KEY)).requeue_after == RECHECK
+    writes = list(world.writes)
+    result = asyncio.run(monitoring.reconcile(CRD_KEY))
+    assert result.requeue_after == CRD_RECHECK < RECHECK
+    assert world.writes == writes and not world.of_kind("ServiceMonitor"), "nothing changed: nothing done"
+    monitoring.client.served = True
+    asyncio.run(monitoring.reconcile(CRD_KEY))
+    assert {m["metadata"]["name"] for m in world.of_kind("ServiceMonitor")} >= {"kube-apiserver", "etcd"}
+
+
+def test_before_any_pass_the_crd_check_makes_one():
+    world = world_with_a_control_plane()
+    asyncio.run(controller(world).reconcile(CRD_KEY))
+    assert world.get("Secret", NAMESPACE, CONFIG_SECRET)
