@@ -71,13 +71,13 @@ from hcp.kube.apply import apply_status, resource_of
 from hcp.kube.conditions import refused_status, set_condition
 from hcp.kube.controller import Controller, Result
 from hcp.kube.events import NORMAL, WARNING, EventRecorder
-from hcp.kube.informer import Informer
+from hcp.kube.informer import DELETED, Informer
 from hcp.kube.objects import as_dict, make_key, split_key
 from hcp.kube.watched import WatchedClusters
 from hcp.operator.nodepool.drain import WAIT_RECHECK, cordon, drain, gather, uncordon
 from hcp.operator.nodepool.machines import (
-    DRAINING_ANNOTATION, UNNEEDED_ANNOTATION, UPDATING_ANNOTATION, MachineView, aware, format_time, unschedulable,
-    observe,
+    DRAINING_ANNOTATION, UNNEEDED_ANNOTATION, UPDATING_ANNOTATION, MachineView, aware, format_time, node_digest,
+    observe, unschedulable,
 )
 from hcp.operator.nodepool.plan import Plan, Settings, plan
 from hcp.operator.nodepool.rollout import strategy_of
@@ -290,11 +290,22 @@ class NodePoolController:
                               node: Callable[[str], Any | None]) -> Callable[[str, Any], None]:
         """Node events concern the Node's pool; pod events only the pools that read pods (pod_event_pools).
 
-        `node` finds a Node of the hosted cluster in the operator's cache by name.
+        A Node event that changes only its heartbeat (machines.node_digest, the same as the last one seen for
+        that Node) concerns no pool: a kubelet or kwok refreshing every Node of a large pool would otherwise
+        bring a pass per heartbeat. `node` finds a Node of the hosted cluster in the operator's cache by name.
         """
+        seen: dict[str, str] = {}  # Node name -> digest of the last event of it that was handed on
 
         def handle(event: str, obj: Any) -> None:
             if isinstance(obj, Node):
+                name = obj.metadata.name
+                if event == DELETED:
+                    seen.pop(name, None)
+                else:
+                    digest = node_digest(as_dict(obj))
+                    if seen.get(name) == digest:
+                        return
+                    seen[name] = digest
                 pool = (obj.metadata.labels or {}).get(NODE_POOL_LABEL)
                 pools = [pool] if pool else []
             else:

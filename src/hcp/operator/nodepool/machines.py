@@ -7,6 +7,8 @@ has been unneeded, since when an in-place update has been under way.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +24,26 @@ UNNEEDED_ANNOTATION = "hcp.io/unneeded-since"
 """On a Node of an autoscaled pool: it has had no workload since this time (RFC 3339)."""
 UPDATING_ANNOTATION = "hcp.io/updating-since"
 """On a Node of an InPlace pool: it is cordoned, drained and updated where it stands, since this time (RFC 3339)."""
+
+
+def node_digest(node: dict[str, Any]) -> str:
+    """A digest of a Node (a dict) without what only says it is alive: its resourceVersion, managedFields and
+    the conditions' lastHeartbeatTime (pure).
+
+    A kubelet (or kwok) rewrites its Node now and then only to refresh those; nothing the NodePool controller
+    decides reads them, so a Node event whose digest is the one last seen for that Node brings no pass. Every
+    other change (labels, annotations, taints, conditions' status, reason and transition time, addresses,
+    capacity, deletion) changes the digest.
+    """
+    metadata = {key: value for key, value in (node.get("metadata") or {}).items()
+                if key not in ("resourceVersion", "managedFields")}
+    status = dict(node.get("status") or {})
+    if status.get("conditions"):
+        status["conditions"] = [{key: value for key, value in condition.items() if key != "lastHeartbeatTime"}
+                                for condition in status["conditions"]]
+    text = json.dumps({"metadata": metadata, "spec": node.get("spec"), "status": status}, sort_keys=True,
+                      default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True, eq=False)
