@@ -16,7 +16,9 @@ the sum over the node's pods. CPU is the rate of the cumulative counters
 over its own sample time, because kubelet's instantaneous usageNanoCores is a
 ~10 s rate of whatever moment it was taken; memory is the median working set
 over the window's samples. The operator's own numbers come from its
-Prometheus endpoint (process_cpu_seconds_total, process_resident_memory_bytes).
+Prometheus endpoint (process_cpu_seconds_total, process_resident_memory_bytes), with
+each controller's passes per minute over the window (controller_runtime_reconcile_time_seconds),
+which say what an idle operator spends that CPU on.
 """
 
 from __future__ import annotations
@@ -129,6 +131,30 @@ def reconcile_window(before: str, after: str, controller: str) -> dict[str, floa
     return {"passes": count, "mean_s": round(total / count, 4) if count > 0 else None, "total_s": round(total, 2)}
 
 
+def controllers(text: str) -> list[str]:
+    """The controllers a scrape has reconcile counts of (controller_runtime_reconcile_time_seconds_count)."""
+    prefix = "controller_runtime_reconcile_time_seconds_count{"
+    found = []
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            labels = dict(part.split("=", 1) for part in line[len(prefix):].partition("}")[0].split(",") if "=" in part)
+            name = labels.get("controller", "").strip('"')
+            if name and name not in found:
+                found.append(name)
+    return found
+
+
+def passes_per_minute(before: str, after: str, seconds: float) -> dict[str, dict[str, float | None]]:
+    """Each controller's passes per minute between two scrapes `seconds` apart, and their mean seconds: what an
+    idle operator spends its CPU on."""
+    result = {}
+    for controller in controllers(after):
+        window = reconcile_window(before, after, controller)
+        result[controller] = {"per_min": round(window["passes"] * 60 / seconds, 2) if seconds > 0 else None,
+                              "mean_s": window["mean_s"]}
+    return result
+
+
 def per_control_plane(baseline: dict[str, float | None], final: dict[str, float | None],
                       count: int) -> dict[str, float | None]:
     """(final − baseline) / count for each of cpu_m and memory_mib; None where either is unknown or count is 0."""
@@ -213,14 +239,18 @@ def idle_usage(kubectl: Kubectl, seconds: float, interval: float = 10.0) -> dict
     nothing else (sampled every `interval`; the caller lets things settle first)."""
     pod = operator_pod(kubectl)
     scraped = time.monotonic()
-    before = operator_metrics(kubectl, pod)
+    before_text = operator_metrics_text(kubectl, pod)
+    before = prometheus_values(before_text)
     samples = [usage_sample(node_summary(kubectl))]
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
         time.sleep(min(interval, left))
         samples.append(usage_sample(node_summary(kubectl)))
-    after = operator_metrics(kubectl, pod)
+    after_text = operator_metrics_text(kubectl, pod)
+    after = prometheus_values(after_text)
+    seconds = time.monotonic() - scraped
     usage = window_usage(samples)
-    usage["operator"] = operator_usage(before, after, time.monotonic() - scraped)
+    usage["operator"] = {**operator_usage(before, after, seconds),
+                         "passes": passes_per_minute(before_text, after_text, seconds)}
     usage["window_s"] = seconds
     return usage

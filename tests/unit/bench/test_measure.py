@@ -118,3 +118,11 @@ def test_reconciles_of_a_controller_between_two_scrapes():
     assert measure.reconcile_window(HISTOGRAM, after, "nodepool") == {"passes": 8, "mean_s": 0.25, "total_s": 2.0}
     assert measure.reconcile_window(HISTOGRAM, HISTOGRAM, "nodepool") == {"passes": 0, "mean_s": None,
                                                                           "total_s": 0.0}
+
+
+def test_passes_per_minute_of_every_controller_between_two_scrapes():
+    after = HISTOGRAM.replace('_sum{controller="nodepool"} 1.5', '_sum{controller="nodepool"} 3.5').replace(
+        '_count{controller="nodepool"} 10.0', '_count{controller="nodepool"} 18.0')
+    assert measure.controllers(after) == ["hostedcluster", "nodepool"]
+    assert measure.passes_per_minute(HISTOGRAM, after, 120.0) == {
+        "hostedcluster": {"per_min": 0.0, "mean_s": None}, "nodepool": {"per_min": 4.0, "mean_s": 0.25}}
