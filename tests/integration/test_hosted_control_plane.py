@@ -155,7 +155,10 @@ def test_paused_cluster_gets_no_spec_changes_until_unpaused(alpha):
             break
         assert time.monotonic() < deadline, "unpausing did not reach the control plane"
         time.sleep(1)
-    assert condition(hc_json(alpha, "alpha"), "ReconciliationPaused")["status"] == "False"
+    # The same pass writes the HostedCluster's status after the control plane's spec: poll for it too.
+    while condition(hc_json(alpha, "alpha"), "ReconciliationPaused")["status"] != "False":
+        assert time.monotonic() < deadline, "ReconciliationPaused stayed True after unpausing"
+        time.sleep(1)
 
 
 def test_invalid_objects_are_rejected_with_a_useful_message(operator_installed):
