@@ -149,8 +149,8 @@ def unsupported_fields_message(fields: list[str]) -> str:
     """The SupportedConfiguration message: every field set that hcp does not honour, or that there is none."""
     if not fields:
         return "Every field set is honoured"
-    message = (f"hcp accepts but does not honour {', '.join(fields)}: these HyperShift settings configure OpenShift "
-               "components or services that hcp does not run; the cluster is served without them")
+    message = (f"hcp accepts but does not honour {', '.join(fields)}: the cluster is served without them "
+               "(docs/configuration.md, \"Accepted but not honoured\", says why for each)")
     if KMS_FIELD in fields:
         message += (", except that with secretEncryption type kms it is not served at all (ValidConfiguration): "
                     "hcp does not store Secrets unencrypted when encryption was asked for")
