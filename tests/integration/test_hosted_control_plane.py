@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import ssl
 import subprocess
 import time
 
@@ -129,6 +131,69 @@ def test_restart_date_rolls_every_component(alpha):
         alpha.kubectl("rollout", "status", "-n", "clusters-alpha", workload, "--timeout=300s", timeout=400)
     after = running_pod_uids(alpha)
     assert not set(before.values()) & set(after.values()), f"pods not replaced: {before} → {after}"
+    wait_available(alpha, "alpha")
+
+
+def handshake(host: str, port: int, tls_version: ssl.TLSVersion) -> str:
+    """The TLS version a client limited to `tls_version` at most negotiates with host:port, or why it could not.
+
+    Only the protocol is in question, not the server's identity (konnectivity's certificate is of a CA of its
+    own): the certificate is not verified."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.maximum_version = tls_version
+    try:
+        with socket.create_connection((host, port), timeout=10) as raw, context.wrap_socket(raw) as tls:
+            return tls.version() or ""
+    except ssl.SSLError as error:
+        return f"refused: {error.reason}"
+
+
+def container_args(cluster: ManagementCluster, workload: str, container: str) -> list[str]:
+    template = json.loads(cluster.kubectl("get", "-n", "clusters-alpha", workload, "-o", "json").stdout)
+    found = next(c for c in template["spec"]["template"]["spec"]["containers"] if c["name"] == container)
+    return [*found.get("command", []), *found.get("args", [])]
+
+
+def test_a_modern_tls_profile_reaches_every_server_and_refuses_tls_1_2(alpha):
+    """apiServer.tlsSecurityProfile Modern (TLS 1.3 only): each server rolls with its flags and serves, the control
+    plane stays Available, and a TLS 1.2 client is refused at the published API server and konnectivity
+    server; unset again, TLS 1.2 is served again."""
+    profile = {"spec": {"configuration": {"apiServer": {"tlsSecurityProfile": {"type": "Modern", "modern": {}}}}}}
+    alpha.kubectl("patch", "hostedcluster/alpha", "-n", NAMESPACE, "--type=merge", "-p", json.dumps(profile))
+    expected = {("deployment/kube-apiserver", "kube-apiserver"): "--tls-min-version=VersionTLS13",
+                ("deployment/kube-apiserver", "konnectivity-server"): "--cipher-suites=",
+                ("deployment/kube-controller-manager", "kube-controller-manager"): "--tls-min-version=VersionTLS13",
+                ("deployment/kube-scheduler", "kube-scheduler"): "--tls-min-version=VersionTLS13",
+                ("statefulset/etcd", "etcd"): "--tls-min-version=TLS1.3"}
+    for (workload, container), flag in expected.items():
+        deadline = time.monotonic() + 120
+        while not any(arg.startswith(flag) for arg in container_args(alpha, workload, container)):
+            assert time.monotonic() < deadline, f"{workload} {container} did not get {flag}"
+            time.sleep(2)
+    for workload in ("statefulset/etcd", "deployment/kube-apiserver", "deployment/kube-controller-manager",
+                     "deployment/kube-scheduler"):
+        alpha.kubectl("rollout", "status", "-n", "clusters-alpha", workload, "--timeout=300s", timeout=400)
+    wait_available(alpha, "alpha")
+
+    hc = hc_json(alpha, "alpha")
+    assert condition(hc, "SupportedConfiguration")["status"] == "True", "every server can take Modern"
+    host, port = hc["status"]["controlPlaneEndpoint"]["host"], hc["status"]["controlPlaneEndpoint"]["port"]
+    konnectivity = int(alpha.kubectl("get", "service", "-n", "clusters-alpha", "konnectivity-server",
+                                     "-o", "jsonpath={.spec.ports[0].nodePort}").stdout)
+    for server in (port, konnectivity):
+        assert handshake(host, server, ssl.TLSVersion.TLSv1_3) == "TLSv1.3", server
+        assert handshake(host, server, ssl.TLSVersion.TLSv1_2).startswith("refused"), server
+
+    alpha.kubectl("patch", "hostedcluster/alpha", "-n", NAMESPACE, "--type=json",
+                  "-p", '[{"op": "remove", "path": "/spec/configuration"}]')
+    deadline = time.monotonic() + 300
+    while handshake(host, port, ssl.TLSVersion.TLSv1_2) != "TLSv1.2":
+        assert time.monotonic() < deadline, "TLS 1.2 was not served again once the profile was unset"
+        time.sleep(2)
+    for workload in ("statefulset/etcd", "deployment/kube-apiserver"):
+        alpha.kubectl("rollout", "status", "-n", "clusters-alpha", workload, "--timeout=300s", timeout=400)
     wait_available(alpha, "alpha")
 
 
