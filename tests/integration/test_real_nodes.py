@@ -418,6 +418,16 @@ def test_scaling_real_machines_up_and_down_moves_the_pods(web):
     web.kubectl("scale", "nodepool", CLUSTER, "-n", web.namespace, "--replicas=3")
     wait_for(lambda: len(web.ready_nodes(CLUSTER)) == 3, 300, "3 Ready nodes in the Container pool")
     wait_for(lambda: web.nodepool(CLUSTER)["status"].get("replicas") == 3, 120, "status.replicas 3")
+    # Place the pods anew, one per node: the machine replaced by the test before may have left two pods on one
+    # node and its replacement empty, and a scale-down removes empty machines first, so nothing would have had
+    # to move. Scheduled from none, 3 pods under the Deployment's maxSkew 1 land on 3 of the 4 nodes, so at
+    # least one machine the scale-down removes runs a pod.
+    web.hosted("scale", "deployment/web", "--replicas=0")
+    wait_for(lambda: not web.hosted_json("get", "pods", "-l", "app=web")["items"], 180, "no web pods left")
+    web.hosted("scale", "deployment/web", "--replicas=3")
+    web.hosted("rollout", "status", "deployment/web", "--timeout=180s")
+    wait_for(lambda: len(set(_web_spread(web).values())) == 3 == len(_web_spread(web)), 180,
+             "3 web pods Ready on 3 nodes")
     before = _web_spread(web)
     # Real pods leave through the Eviction API, one at a time as the budget allows, and start elsewhere.
     web.hosted("create", "poddisruptionbudget", "web", "--selector=app=web", "--max-unavailable=1")
