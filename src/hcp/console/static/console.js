@@ -250,11 +250,15 @@ function clusterPage() {
   };
 
   let gone = false;
+  // Whether the error shown is the refresh's own. A good refresh clears only that one: an action's refusal
+  // (a scale, a destroy with the wrong name) stays until the next action, not until the next poll.
+  let refreshFailed = false;
   const refresh = async () => {
     if (gone) return;
     try {
       render(await api("GET", base));
-      showError("error", "");
+      if (refreshFailed) showError("error", "");
+      refreshFailed = false;
       stamp();
     } catch (error) {
       if (error.status === 404) {
@@ -263,6 +267,7 @@ function clusterPage() {
         document.body.classList.add("gone");
       }
       showError("error", error.message);
+      refreshFailed = true;
     }
   };
   poll(refresh);
