@@ -142,7 +142,11 @@ def test_with_the_prometheus_operators_crd_the_operator_emits_service_monitors(c
     crd = go_module_dir("prometheus-operator") / "example" / "prometheus-operator-crd" / \
         "monitoring.coreos.com_servicemonitors.yaml"
     cluster.kubectl("apply", "--server-side", "-f", str(crd))
-    cluster.kubectl("wait", "--for=condition=Established", f"crd/{SERVICE_MONITOR_CRD}", "--timeout=60s")
+    # Polled, not `kubectl wait --for=condition=Established`: right after the apply the CRD's status has no
+    # conditions list yet, and kubectl wait then fails at once (".status.conditions accessor error: <nil>").
+    wait_for(lambda: cluster.kubectl("get", f"crd/{SERVICE_MONITOR_CRD}", "-o",
+                                     "jsonpath={.status.conditions[?(@.type=='Established')].status}",
+                                     check=False).stdout == "True", 60, "the ServiceMonitor CRD to be Established")
 
     def emitted() -> dict[str, dict] | None:
         found = cluster.kubectl("get", "servicemonitors", "-n", CONTROL_PLANE, "-o", "json", check=False)
