@@ -12,6 +12,7 @@ test-artifacts/console/ at the top of the repository.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -84,9 +85,15 @@ def browser(tmp_path):
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
                      "--ignore-certificate-errors"):  # the console's own CA is not in the browser's store
         options.add_argument(argument)
+    # The profile and Chromium's scratch files (its singleton socket directory goes to TMPDIR) in the
+    # test's own directory: otherwise every run left an org.chromium.Chromium.* directory in /tmp.
+    scratch = tmp_path / "chromium"
+    scratch.mkdir()
+    options.add_argument(f"--user-data-dir={scratch / 'profile'}")
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                               "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    service = Service(executable_path=str(CHROMEDRIVER), env={**os.environ, "TMPDIR": str(scratch)})
+    driver = webdriver.Chrome(service=service, options=options)
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     driver.downloads = downloads
     try:
