@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -30,7 +31,9 @@ class ManagementCluster:
     state_dir: Path
 
     def hcp(self, *args: str, check: bool = True, timeout: float = 1800) -> subprocess.CompletedProcess:
+        started = time.monotonic()
         result = subprocess.run([*HCP, *args], capture_output=True, text=True, timeout=timeout)
+        record_wait("hcp " + " ".join(args[:2]), started)
         if check and result.returncode != 0:
             raise AssertionError(f"hcp {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
         return result
@@ -46,18 +49,36 @@ class ManagementCluster:
                 timeout: float = 300) -> subprocess.CompletedProcess:
         command = [str(binaries.binary("kubernetes", "kubectl")),
                    "--kubeconfig", str(self.state_dir / "admin.kubeconfig"), *args]
+        started = time.monotonic()
         result = subprocess.run(command, capture_output=True, text=True, input=input, timeout=timeout)
+        if args and args[0] in ("wait", "rollout", "delete"):
+            record_wait("kubectl " + " ".join(a for a in args if not a.startswith("--timeout")), started)
         if check and result.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed:\n{result.stderr}")
         return result
 
 
+WAIT_LOG = os.environ.get("HCP_TEST_WAIT_LOG", "")
+"""If set, a file that each wait_for, kubectl wait/rollout/delete and hcp command appends a JSON line to
+(test and phase, what, seconds): where the suite's time goes, for making it faster. Off by default."""
+
+
+def record_wait(what: str, started: float) -> None:
+    if WAIT_LOG:
+        line = {"test": os.environ.get("PYTEST_CURRENT_TEST", ""), "what": what,
+                "seconds": round(time.monotonic() - started, 1)}
+        with open(WAIT_LOG, "a") as log:
+            log.write(json.dumps(line) + "\n")
+
+
 def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 1.0) -> Any:
     """Poll `check` until it returns something truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     while True:
         result = check()
         if result:
+            record_wait(what, started)
             return result
         assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
         time.sleep(interval)
