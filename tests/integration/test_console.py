@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -85,10 +86,10 @@ def browser(tmp_path):
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
                      "--ignore-certificate-errors"):  # the console's own CA is not in the browser's store
         options.add_argument(argument)
-    # The profile and Chromium's scratch files (its singleton socket directory goes to TMPDIR) in the
-    # test's own directory: otherwise every run left an org.chromium.Chromium.* directory in /tmp.
-    scratch = tmp_path / "chromium"
-    scratch.mkdir()
+    # The profile and Chromium's scratch files (its singleton socket directory goes to TMPDIR) in a directory
+    # removed after: otherwise every run left an org.chromium.Chromium.* directory in /tmp. A short path in
+    # /tmp, not tmp_path: the socket's path must fit a Unix socket address (108 bytes), or Chromium exits.
+    scratch = Path(tempfile.mkdtemp(prefix="hcp-chromium-"))
     options.add_argument(f"--user-data-dir={scratch / 'profile'}")
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                               "download.prompt_for_download": False})
@@ -100,6 +101,7 @@ def browser(tmp_path):
         yield driver
     finally:
         driver.quit()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _by():
