@@ -156,8 +156,10 @@ spec:
   template:
     metadata: {{labels: {{app: web}}}}
     spec:
+      # Spread over the nodes a pod may go to (nodeTaintsPolicy Honor): a cordoned node being drained, or a
+      # NotReady one, otherwise counts as a domain with no pod, and maxSkew 1 then kept a third pod Pending on 2 nodes.
       topologySpreadConstraints:
-      - {{maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule,
+      - {{maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, nodeTaintsPolicy: Honor,
           labelSelector: {{matchLabels: {{app: web}}}}}}
       containers:
       - name: web
