@@ -64,7 +64,7 @@ def test_the_embedded_registry_is_passed_explicitly(tmp_path):
     layout.save_config(ClusterConfig("emb", 3))
     result = CliRunner().invoke(cli, ["install", "--render", "--state-dir", str(layout.state_dir)])
     assert result.exit_code == 0, result.output
-    args = deployment(list(yaml.safe_load_all(result.stdout)))["spec"]["template"]["spec"]["containers"][0]["args"]
+    args = deployment(list(yaml.load_all(result.stdout, Loader=yaml.CSafeLoader)))["spec"]["template"]["spec"]["containers"][0]["args"]
     config = layout.load_config()
     assert args[args.index("--registry") + 1] == config.registry
     assert args[args.index("--node-registry") + 1] == f"{config.registry}={config.registry_url}"
@@ -77,7 +77,7 @@ def test_hcp_install_render_with_registry_ca_and_pull_secret_never_prints_what_i
                                       str(tmp_path / "ca.crt"), "--pull-secret", str(tmp_path / "auth.json"),
                                       "--state-dir", str(tmp_path / "none")])
     assert result.exit_code == 0, result.output
-    documents = list(yaml.safe_load_all(result.stdout))
+    documents = list(yaml.load_all(result.stdout, Loader=yaml.CSafeLoader))
     assert deployment(documents)["spec"]["template"]["spec"]["containers"][0]["image"].startswith(
         "reg.example:5443/hcp/operator:")
     assert PASSWORD not in result.stdout.replace(base64.b64encode(PASSWORD.encode()).decode(), "")

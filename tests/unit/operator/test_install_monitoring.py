@@ -200,7 +200,7 @@ def test_metrics_set_and_dashboards_reach_the_operator_as_hypershifts_environmen
 def render_cli(*args: str, state_dir: Path) -> list[dict]:
     result = CliRunner().invoke(cli, ["install", "--render", "--state-dir", str(state_dir), *args])
     assert result.exit_code == 0, result.output
-    return [d for d in yaml.safe_load_all(result.stdout) if d]
+    return [d for d in yaml.load_all(result.stdout, Loader=yaml.CSafeLoader) if d]
 
 
 @pytest.fixture

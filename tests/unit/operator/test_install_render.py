@@ -309,7 +309,7 @@ def test_hcp_install_render_shows_the_policy(tmp_path):
     result = CliRunner().invoke(cli, ["install", "--render", "--registry", "registry.test",
                                       "--state-dir", str(tmp_path / "state")])
     assert result.exit_code == 0, result.output
-    kinds = [d["kind"] for d in yaml.safe_load_all(result.stdout) if d]
+    kinds = [d["kind"] for d in yaml.load_all(result.stdout, Loader=yaml.CSafeLoader) if d]
     assert kinds.count("ValidatingAdmissionPolicy") == 1
     assert kinds.count("ValidatingAdmissionPolicyBinding") == 1
 
