@@ -62,14 +62,14 @@ demo: deps
 	@$(KUBECTL) --kubeconfig demo.kubeconfig logs web-client
 	@$(KUBECTL) --kubeconfig demo.kubeconfig delete pod web-client >/dev/null
 
-# The suite on TEST_WORKERS pytest-xdist workers: 3 on a machine of 2 cores, measured (README): 4 were faster
-# (21-23 min) but saturated the CPU, and timeouts under that load failed 1-2 tests a run. The
-# integration tests mostly wait (for pods, conditions, certificates to come due, kubelets to refresh mounted
-# files): on 3 workers the CPU was still idle about 40 % of the time, on 4 about 10 %. Each worker runs a
-# management cluster of its own with hosted control planes on it. Each test module runs whole on one worker,
-# unit tests first, then the integration modules longest first (tests/conftest.py).
+# The suite on TEST_WORKERS pytest-xdist workers: 4 on a machine of 2 cores, measured (README): 20 min 48 s
+# with no failure, 3 about a minute more. At 4 the CPU is saturated (idle under 10 %), so more workers only
+# stretch every test; the integration tests otherwise mostly wait (for pods, conditions, certificates to
+# come due, kubelets to refresh mounted files). Each worker runs a management cluster of its own with hosted
+# control planes on it. Each test module runs whole on one worker, unit tests first, then the integration
+# modules longest first (tests/conftest.py).
 # TEST_WORKERS=0 runs everything in one process, in the same order.
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 4
 test: deps test-packages
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
