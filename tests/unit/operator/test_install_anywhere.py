@@ -64,7 +64,8 @@ def test_the_embedded_registry_is_passed_explicitly(tmp_path):
     layout.save_config(ClusterConfig("emb", 3))
     result = CliRunner().invoke(cli, ["install", "--render", "--state-dir", str(layout.state_dir)])
     assert result.exit_code == 0, result.output
-    args = deployment(list(yaml.load_all(result.stdout, Loader=yaml.CSafeLoader)))["spec"]["template"]["spec"]["containers"][0]["args"]
+    documents = list(yaml.load_all(result.stdout, Loader=yaml.CSafeLoader))
+    args = deployment(documents)["spec"]["template"]["spec"]["containers"][0]["args"]
     config = layout.load_config()
     assert args[args.index("--registry") + 1] == config.registry
     assert args[args.index("--node-registry") + 1] == f"{config.registry}={config.registry_url}"
