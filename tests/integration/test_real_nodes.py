@@ -437,7 +437,7 @@ def test_scaling_real_machines_up_and_down_moves_the_pods(web):
     wait_for(lambda: not web.hosted_json("get", "pods", "-l", "app=web")["items"], 180, "no web pods left")
     web.hosted("scale", "deployment/web", "--replicas=3")
     web.hosted("rollout", "status", "deployment/web", "--timeout=180s")
-    wait_for(lambda: len(set(_web_spread(web).values())) == 3 == len(_web_spread(web)), 180,
+    wait_for(lambda: len(set((spread := _web_spread(web)).values())) == 3 == len(spread), 180,
              "3 web pods Ready on 3 nodes")
     before = _web_spread(web)
     # Real pods leave through the Eviction API, one at a time as the budget allows, and start elsewhere.
