@@ -22,6 +22,7 @@ from hcp import monitoring
 from hcp.api import API_VERSION
 from hcp.api.names import HOSTED_CONTROL_PLANE_LABEL
 from hcp.api.v1beta1.nodepool import NodePoolPlatform
+from hcp.kube.refresh import MOUNTED_CONTENT_ANNOTATION
 from hcp.operator.etcdbackup.job import render_job
 from hcp.monitoring.dashboard import MANAGED_BY as DASHBOARD_MANAGED_BY
 from hcp.operator.install import NAMESPACE, POLICY
@@ -140,7 +141,6 @@ def test_rbac_grants_no_tokens_pods_rbac_or_impersonation(cluster, namespaces):
     assert not can_i(cluster, "create", "serviceaccounts", "kube-system", subresource="token")
     assert not can_i(cluster, "create", "serviceaccounts", namespaces.control_plane)
     assert not can_i(cluster, "create", "pods", "kube-system", subresource="eviction")
-    assert not can_i(cluster, "patch", "pods", namespaces.control_plane)
     assert not can_i(cluster, "delete", "persistentvolumeclaims", namespaces.control_plane)
     # Secrets: RBAC lets it delete (copies it made in control-plane namespaces, which only a ClusterRole
     # can name); the admission policy refuses any other Secret (test_a_user_secret_is_never_written_or_taken_over).
@@ -163,6 +163,9 @@ def test_rbac_grants_what_the_controllers_use(cluster, namespaces):
     assert can_i(cluster, "update", "leases.coordination.k8s.io", NAMESPACE)
     # Machines of platform Container; the policy confines which pods (test_only_container_machines_as_pods).
     assert can_i(cluster, "create", "pods", namespaces.control_plane)
+    # One annotation of control-plane pods (hcp.kube.refresh); the policy confines it
+    # (test_of_a_pod_only_the_mounted_content_annotation_changes).
+    assert can_i(cluster, "patch", "pods", namespaces.control_plane)
 
 
 @pytest.mark.parametrize("account", KUBE_SYSTEM_CONTROLLERS)
@@ -287,6 +290,21 @@ def test_only_container_machines_as_pods(cluster, namespaces):
     refused_by_policy(dry_run_create(cluster, with_token), "automountServiceAccountToken false")
     refused_by_policy(dry_run_create(cluster, machine(namespaces.user)),
                       "it creates no Pods on the management cluster but the machines")
+
+
+def test_of_a_pod_only_the_mounted_content_annotation_changes(cluster, namespaces):
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "component", "labels": {"app": "component"}},
+           "spec": {"containers": [{"name": "c", "image": "registry.test/none:1"}]}}
+    for where in (namespaces.control_plane, namespaces.user):
+        cluster.kubectl("create", "-n", where, "-f", "-", input=json.dumps(pod))
+    annotate = ("annotate", "--dry-run=server", "pod/component")
+    allowed(as_operator(cluster, "-n", namespaces.control_plane, *annotate, f"{MOUNTED_CONTENT_ANNOTATION}=0123"))
+    only_that = "it changes nothing of a Pod but its annotation hcp.io/mounted-content"
+    refused_by_policy(as_operator(cluster, "-n", namespaces.control_plane, *annotate, "other=1"), only_that)
+    refused_by_policy(as_operator(cluster, "-n", namespaces.control_plane, "label", "--dry-run=server",
+                                  "pod/component", "app=hijacked", "--overwrite"), only_that)
+    refused_by_policy(as_operator(cluster, "-n", namespaces.user, *annotate, f"{MOUNTED_CONTENT_ANNOTATION}=0123"),
+                      "which is not a hosted control-plane namespace")
 
 
 def backup_job(namespace: str) -> dict:

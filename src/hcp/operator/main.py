@@ -28,6 +28,7 @@ from hcp.api.types import parse_duration
 from hcp.api import HCPEtcdBackup, HostedCluster, HostedControlPlane, NodePool
 from hcp.api.certificates.v1alpha1 import CertificateRevocationRequest
 from hcp.controlplane.controller import ControlPlaneSettings, HostedControlPlaneController, probe_readyz
+from hcp.controlplane.components.component import COMPONENT_LABEL
 from hcp.controlplane.health import HealthProbe
 from hcp.controlplane.render import KINDS as CONTROL_PLANE_KINDS
 from hcp.ignition.join import RegistryMirror
@@ -38,6 +39,7 @@ from hcp.kube.controller import Controller, Manager
 from hcp.kube.events import EventRecorder
 from hcp.kube.informer import Informer, annotation_keys, owner_keys, same_namespace_keys
 from hcp.kube.leader import LeaderElector
+from hcp.kube.refresh import MountRefresh
 from hcp.kube.logs import configure_logging
 from hcp.kube.metrics import ControllerMetrics, MetricsServer
 from hcp.api.names import CLUSTER_ANNOTATION, HOSTED_CLUSTER_UID_LABEL
@@ -53,7 +55,7 @@ from hcp.operator.metrics import CacheCollector, CapacityCollector
 from hcp.operator import serving as serving_certificate
 from hcp.operator.monitoring import CRD_KEY as MONITORING_CRD_KEY, KEY as MONITORING_KEY, MonitoringController, \
     to_key as monitoring_key
-from hcp.monitoring import METRICS_SET_ENV, SRE_CONFIGMAP
+from hcp.monitoring import METRICS_SET_ENV, PROMETHEUS, SRE_CONFIGMAP
 from hcp.monitoring.sets import MetricsSetError, parse_metrics_set
 from hcp.capacity.baseline import BASELINE_CONFIGMAP, BASELINE_NAMESPACE, baselines_from_configmap
 from hcp.operator.nodepool import NodePoolController, Settings
@@ -182,14 +184,28 @@ async def run(options: argparse.Namespace) -> None:
         control_plane_controller.watch(informer, owner_keys("HostedControlPlane"))
     # The copies of the HostedCluster's Secrets and ConfigMaps the HostedCluster controller keeps in the
     # control-plane namespace (marked with its UID): read by the pass, so a change of one brings a pass.
-    for kind in (Secret, ConfigMap):
-        copies = Informer(client, kind, labels={HOSTED_CLUSTER_UID_LABEL: exists()})
-        control_plane_controller.watch(copies, same_namespace_keys(control_planes))
+    copies = {kind: Informer(client, kind, labels={HOSTED_CLUSTER_UID_LABEL: exists()}) for kind in (Secret, ConfigMap)}
+    for informer in copies.values():
+        control_plane_controller.watch(informer, same_namespace_keys(control_planes))
     # Between the full passes of a settled control plane (controller.RESYNC), its published /readyz is probed.
     health = HealthProbe(control_planes=control_planes, secrets=owned["Secret"],
                          full_pass=control_plane_controller.queue.add, probe=probe_readyz)
     health_controller = Controller("hostedcontrolplanehealth", health.reconcile, workers=2)
     health_controller.watch(control_planes)
+
+    # Files the control-plane components (and hcp's Prometheus) re-read when they change reach their pods within a
+    # second of the change instead of at the kubelet's next periodic resync (hcp.kube.refresh).
+    refreshed_pods = [Informer(client, Pod, labels={COMPONENT_LABEL: exists()})]
+    if options.prometheus_namespace:
+        refreshed_pods.append(Informer(client, Pod, namespace=options.prometheus_namespace,
+                                       labels={"app": PROMETHEUS}))
+    refresh = MountRefresh(client, pods=refreshed_pods, secrets=[owned["Secret"], copies[Secret]],
+                           config_maps=[owned["ConfigMap"], copies[ConfigMap]])
+    refresh_controller = Controller("mountrefresh", refresh.reconcile, workers=1)
+    for pods in refreshed_pods:
+        refresh_controller.watch(pods)
+        for informer in (owned["Secret"], owned["ConfigMap"], *copies.values()):
+            refresh_controller.watch(informer, same_namespace_keys(pods))
 
     # Node identity and trust inside each hosted cluster: bootstrap RBAC and tokens, kubelet serving CSRs.
     data_plane_controller = DataPlaneController(client, events, control_planes=control_planes,
@@ -255,6 +271,7 @@ async def run(options: argparse.Namespace) -> None:
     manager.add(dashboards)
     manager.add(control_plane_controller)
     manager.add(health_controller)
+    manager.add(refresh_controller)
     manager.add(data_plane_controller)
     manager.add(backup_controller)
     manager.add(schedule_controller)

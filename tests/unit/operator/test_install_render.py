@@ -18,6 +18,7 @@ from hcp import monitoring
 from hcp.api import API_VERSION
 from hcp.api.names import HOSTED_CONTROL_PLANE_LABEL
 from hcp.cli.main import cli
+from hcp.kube.refresh import MOUNTED_CONTENT_ANNOTATION
 from hcp.operator import install
 from hcp.monitoring import NAMESPACE as MONITORING_NAMESPACE
 from hcp.monitoring.dashboard import MANAGED_BY
@@ -159,7 +160,8 @@ def test_the_policy_refuses_credentials_and_pods_but_container_machines(document
     text = expressions(one(documents, "ValidatingAdmissionPolicy"))
     assert "'kubernetes.io/service-account-token'" in text
     assert "'bootstrap.kubernetes.io/token'" in text
-    assert "request.resource.resource == 'pods') || request.operation == 'DELETE' || variables.machinePod" in text
+    assert ("request.resource.resource == 'pods') || request.operation == 'DELETE' || variables.machinePod || "
+            "variables.mountRefresh") in text
     variables = {v["name"]: v["expression"] for v in one(documents, "ValidatingAdmissionPolicy")["spec"]["variables"]}
     machine = variables["machinePod"]
     for condition in ("request.operation == 'CREATE'", "!has(request.subResource)", "variables.controlPlaneNamespace",
@@ -288,8 +290,9 @@ def test_secrets_are_never_replaced_and_nodes_only_read(documents):
     # Watched: the control planes' own (label managed-by hcp), so that an unchanged one is not applied again.
     assert verbs["secrets"] == {"get", "list", "watch", "create", "patch", "delete"}
     assert verbs["nodes"] == {"get", "list", "watch"}  # watch: the capacity gauges' Node cache
-    # No update or patch: machines are not changed. Watched: a machine pod that goes is replaced at once.
-    assert verbs["pods"] == {"get", "list", "watch", "create", "delete"}
+    # No update: machines are not changed. Patch: the one annotation of hcp.kube.refresh, which the admission
+    # policy confines. Watched: a machine pod that goes is replaced at once.
+    assert verbs["pods"] == {"get", "list", "watch", "create", "patch", "delete"}
 
 
 def test_hypershift_role_holds_only_the_leader_lease(documents):
@@ -385,3 +388,13 @@ def test_every_pod_the_install_renders_meets_the_restricted_profile(monitoring_s
     assert pods
     assert {name: restricted_violations(pod["spec"], pod["metadata"]) for name, pod in pods.items()} == \
         {name: [] for name in pods}
+
+
+def test_the_policy_lets_the_operator_change_only_the_mounted_content_annotation_of_a_pod(documents):
+    variables = {v["name"]: v["expression"] for v in one(documents, "ValidatingAdmissionPolicy")["spec"]["variables"]}
+    refresh = variables["mountRefresh"]
+    assert refresh.count(f"k == '{MOUNTED_CONTENT_ANNOTATION}'") == 2  # the one key allowed to differ, both ways
+    for unchanged in ("object.spec == oldObject.spec", "object.metadata.labels", "object.metadata.ownerReferences",
+                      "object.metadata.finalizers", "request.operation == 'UPDATE'", "!has(request.subResource)"):
+        assert unchanged in refresh
+
