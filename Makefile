@@ -62,7 +62,7 @@ demo: deps
 	@$(KUBECTL) --kubeconfig demo.kubeconfig logs web-client
 	@$(KUBECTL) --kubeconfig demo.kubeconfig delete pod web-client >/dev/null
 
-# The suite on TEST_WORKERS pytest-xdist workers: 4 on a machine of 2 cores, measured (README): 20 min 48 s
+# The suite on TEST_WORKERS pytest-xdist workers: 4 on a machine of 2 cores, measured (README): 19 min 23 s
 # with no failure, 3 about a minute more. At 4 the CPU is saturated (idle under 10 %), so more workers only
 # stretch every test; the integration tests otherwise mostly wait (for pods, conditions, certificates to
 # come due, kubelets to refresh mounted files). Each worker runs a management cluster of its own with hosted
