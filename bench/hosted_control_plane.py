@@ -15,7 +15,10 @@ existing one with --state-dir):
 - the floor: the same etcd + kube-apiserver binaries started as bare
   processes until /readyz, in the same run, and the ratios to it;
 - after --idle seconds, memory (RSS) and CPU of each control-plane pod and of
-  the operator, as kubelet reports them (stats/summary).
+  the operator, as kubelet reports them (stats/summary), their sum for the
+  control plane, and the idle floor: the bare etcd + kube-apiserver processes
+  --idle seconds after /readyz (anonymous memory, CPU over 30 s), with the
+  ratio of the control plane's idle usage to it.
 
 Run as root from the repository: `.venv/bin/python bench/hosted_control_plane.py`.
 """
@@ -37,7 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bare_control_plane import time_to_ready  # noqa: E402
+from bare_control_plane import idle_usage, time_to_ready  # noqa: E402
 from measure import create_report  # noqa: E402
 from polling import wait_until  # noqa: E402
 
@@ -108,6 +111,11 @@ def pod_usage(cluster: ManagementCluster, namespaces: set[str]) -> dict[str, dic
     return usage
 
 
+def usage_sum(usages) -> dict[str, float]:
+    usages = list(usages)
+    return {key: round(sum(usage[key] for usage in usages), 1) for key in ("rss_mib", "cpu_millicores")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -159,7 +167,15 @@ def main() -> None:
             result["apply_to_first_hosted_api_call_s"] / result["floor_bare_etcd_apiserver_ready_s"], 2)
         time.sleep(options.idle)
         result["idle_after_s"] = options.idle
-        result["pods"] = pod_usage(cluster, {control_plane_namespace(NAMESPACE, CLUSTER), "hypershift"})
+        plane = control_plane_namespace(NAMESPACE, CLUSTER)
+        result["pods"] = pod_usage(cluster, {plane, "hypershift"})
+        result["idle_control_plane"] = usage_sum(v for k, v in result["pods"].items() if k.startswith(f"{plane}/"))
+        # The idle floor, measured after the control plane's idle: its own CPU would otherwise be in the window.
+        result["idle_floor_bare_etcd_apiserver"] = idle_usage(settle=options.idle)
+        result["idle_floor_bare_etcd_apiserver"]["total"] = usage_sum(result["idle_floor_bare_etcd_apiserver"].values())
+        result["idle_ratio_to_floor"] = {
+            key: round(result["idle_control_plane"][key] / result["idle_floor_bare_etcd_apiserver"]["total"][key], 2)
+            for key in ("rss_mib", "cpu_millicores")}
         print(json.dumps(result, indent=2))
     finally:
         delete_hosted_cluster(cluster, check=False)
