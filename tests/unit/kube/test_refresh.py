@@ -1,11 +1,13 @@
-"""The digest of what a pod mounts and the patch that makes the kubelet rewrite its files (hcp.kube.refresh)."""
+"""What a pod mounts, the digest of their versions and the patch that makes the kubelet rewrite its files
+(hcp.kube.refresh)."""
 
 from __future__ import annotations
 
 import asyncio
-from types import SimpleNamespace
 
-from hcp.kube.refresh import MOUNTED_CONTENT_ANNOTATION, MountRefresh, content_digest, mounted_keys, patch_for
+from lightkube.resources.core_v1 import ConfigMap, Pod
+
+from hcp.kube.refresh import MOUNTED_CONTENT_ANNOTATION, MountRefresh, mounted_objects, patch_for, versions_digest
 
 NAMESPACE = "clusters-a"
 
@@ -17,28 +19,21 @@ def pod_with(*volumes, annotations=None, deleting=False) -> dict:
     return {"metadata": metadata, "spec": {"volumes": list(volumes)}}
 
 
-def secret_volume(name, *keys):
-    source = {"secretName": name}
-    if keys:
-        source["items"] = [{"key": key, "path": key} for key in keys]
-    return {"name": name, "secret": source}
-
-
 def config_map_volume(name):
     return {"name": name, "configMap": {"name": name}}
 
 
-def lookup_of(objects: dict) -> callable:
-    return lambda kind, namespace, name: objects.get((kind, namespace, name))
+def lookup_of(versions: dict) -> callable:
+    return lambda kind, namespace, name: versions.get((kind, namespace, name))
 
 
-WORLD = {("Secret", NAMESPACE, "client-ca"): {"ca.crt": "b2xk", "tls.key": "a2V5"},
-         ("ConfigMap", NAMESPACE, "auth-config"): {"auth.yaml": "providers: []"}}
+WORLD = {("Secret", NAMESPACE, "client-ca"): "uid-1/100", ("ConfigMap", NAMESPACE, "auth-config"): "uid-2/200"}
 
 
-def test_every_secret_and_config_map_source_is_found_with_the_keys_it_mounts():
+def test_every_secret_and_config_map_source_is_found_once():
     spec = {"volumes": [
-        secret_volume("client-ca", "ca.crt"),
+        {"name": "ca", "secret": {"secretName": "client-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+        {"name": "ca-again", "secret": {"secretName": "client-ca"}},
         config_map_volume("auth-config"),
         {"name": "token", "projected": {"sources": [
             {"serviceAccountToken": {"path": "token"}},
@@ -46,24 +41,18 @@ def test_every_secret_and_config_map_source_is_found_with_the_keys_it_mounts():
             {"configMap": {"name": "kube-root-ca.crt"}}]}},
         {"name": "data", "emptyDir": {}},
     ]}
-    assert mounted_keys(spec) == [("ConfigMap", "auth-config", None), ("ConfigMap", "kube-root-ca.crt", None),
-                                  ("Secret", "client-ca", ("ca.crt",)), ("Secret", "kubeconfig", ("value",))]
+    assert mounted_objects(spec) == [("ConfigMap", "auth-config"), ("ConfigMap", "kube-root-ca.crt"),
+                                     ("Secret", "client-ca"), ("Secret", "kubeconfig")]
 
 
-def test_the_digest_follows_only_the_mounted_keys():
-    mounts = mounted_keys({"volumes": [secret_volume("client-ca", "ca.crt")]})
-    before = content_digest(NAMESPACE, mounts, lookup_of(WORLD))
-    leaf_renewed = {**WORLD, ("Secret", NAMESPACE, "client-ca"): {"ca.crt": "b2xk", "tls.key": "bmV3"}}
-    assert content_digest(NAMESPACE, mounts, lookup_of(leaf_renewed)) == before
-    bundle_changed = {**WORLD, ("Secret", NAMESPACE, "client-ca"): {"ca.crt": "bmV3", "tls.key": "a2V5"}}
-    assert content_digest(NAMESPACE, mounts, lookup_of(bundle_changed)) != before
-
-
-def test_an_object_the_caches_do_not_hold_never_changes_the_digest():
-    mounts = mounted_keys({"volumes": [config_map_volume("kube-root-ca.crt")]})
-    assert content_digest(NAMESPACE, mounts, lookup_of({})) == content_digest(NAMESPACE, mounts, lookup_of({}))
-    appeared = {("ConfigMap", NAMESPACE, "kube-root-ca.crt"): {"ca.crt": "x"}}
-    assert content_digest(NAMESPACE, mounts, lookup_of(appeared)) != content_digest(NAMESPACE, mounts, lookup_of({}))
+def test_the_digest_follows_the_versions_and_is_stable_for_objects_the_caches_do_not_hold():
+    mounts = [("ConfigMap", "auth-config"), ("ConfigMap", "kube-root-ca.crt")]
+    before = versions_digest(NAMESPACE, mounts, lookup_of(WORLD))
+    assert versions_digest(NAMESPACE, mounts, lookup_of(WORLD)) == before
+    changed = {**WORLD, ("ConfigMap", NAMESPACE, "auth-config"): "uid-2/201"}
+    assert versions_digest(NAMESPACE, mounts, lookup_of(changed)) != before
+    recreated = {**WORLD, ("ConfigMap", NAMESPACE, "auth-config"): "uid-3/200"}
+    assert versions_digest(NAMESPACE, mounts, lookup_of(recreated)) != before
 
 
 def test_a_pod_is_patched_once_to_the_digest_and_again_only_after_a_change():
@@ -73,7 +62,7 @@ def test_a_pod_is_patched_once_to_the_digest_and_again_only_after_a_change():
     assert patch == {"metadata": {"annotations": {MOUNTED_CONTENT_ANNOTATION: digest}}}
     patched = pod_with(config_map_volume("auth-config"), annotations={MOUNTED_CONTENT_ANNOTATION: digest})
     assert patch_for(patched, lookup_of(WORLD)) is None
-    changed = {**WORLD, ("ConfigMap", NAMESPACE, "auth-config"): {"auth.yaml": "providers: [oidc]"}}
+    changed = {**WORLD, ("ConfigMap", NAMESPACE, "auth-config"): "uid-2/201"}
     assert patch_for(patched, lookup_of(changed))["metadata"]["annotations"][MOUNTED_CONTENT_ANNOTATION] != digest
 
 
@@ -100,18 +89,19 @@ class RecordingClient:
         self.patches.append((resource.__name__, namespace, name, patch, patch_type.value))
 
 
-def test_the_controller_reads_the_caches_and_patches_the_pod_with_a_merge_patch():
-    from lightkube.resources.core_v1 import ConfigMap, Pod
-
+def test_the_controller_reads_versions_from_the_caches_and_patches_the_pod_with_a_merge_patch():
     pod = Pod.from_dict({"metadata": {"name": "kas", "namespace": NAMESPACE},
                          "spec": {"containers": [{"name": "c"}], "volumes": [config_map_volume("auth-config")]}})
-    config_map = ConfigMap.from_dict({"metadata": {"name": "auth-config", "namespace": NAMESPACE},
+    config_map = ConfigMap.from_dict({"metadata": {"name": "auth-config", "namespace": NAMESPACE, "uid": "uid-2",
+                                                   "resourceVersion": "200"},
                                       "data": {"auth.yaml": "providers: []"}})
     client = RecordingClient()
     refresh = MountRefresh(client, pods=[FakeInformer(), FakeInformer(pod)], secrets=[],
                            config_maps=[FakeInformer(config_map)])
     asyncio.run(refresh.reconcile(f"{NAMESPACE}/kas"))
     asyncio.run(refresh.reconcile(f"{NAMESPACE}/gone"))
-    expected = patch_for({"metadata": {"namespace": NAMESPACE}, "spec": {"volumes": [config_map_volume("auth-config")]}},
-                         lookup_of({("ConfigMap", NAMESPACE, "auth-config"): {"auth.yaml": "providers: []"}}))
+    expected = patch_for(pod_with(config_map_volume("auth-config")), lookup_of(WORLD))
     assert client.patches == [("Pod", NAMESPACE, "kas", expected, "application/merge-patch+json")]
+    # Versions, never content: the same version with other data gives the same digest.
+    config_map.data = {"auth.yaml": "providers: [other]"}
+    assert refresh.lookup("ConfigMap", NAMESPACE, "auth-config") == "uid-2/200"
