@@ -63,7 +63,7 @@ demo: deps
 	@$(KUBECTL) --kubeconfig demo.kubeconfig delete pod web-client >/dev/null
 
 # The suite on TEST_WORKERS pytest-xdist workers: 4 on a machine of 2 cores, measured (README): 19 min 23 s
-# with no failure, 3 about a minute more. At 4 the CPU is saturated (idle under 10 %), so more workers only
+# to 23 min 42 s, 3 about a minute more. At 4 the CPU is saturated (idle under 10 %), so more workers only
 # stretch every test; the integration tests otherwise mostly wait (for pods, conditions, certificates to
 # come due, kubelets to refresh mounted files). Each worker runs a management cluster of its own with hosted
 # control planes on it. Each test module runs whole on one worker, unit tests first, then the integration
