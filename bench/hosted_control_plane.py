@@ -111,9 +111,13 @@ def pod_usage(cluster: ManagementCluster, namespaces: set[str]) -> dict[str, dic
     return usage
 
 
+USAGE_KEYS = ("rss_mib", "cpu_millicores")
+
+
 def usage_sum(usages) -> dict[str, float]:
+    """The sum of usages ({rss_mib, cpu_millicores} each), rounded."""
     usages = list(usages)
-    return {key: round(sum(usage[key] for usage in usages), 1) for key in ("rss_mib", "cpu_millicores")}
+    return {key: round(sum(usage[key] for usage in usages), 1) for key in USAGE_KEYS}
 
 
 def main() -> None:
@@ -169,13 +173,13 @@ def main() -> None:
         result["idle_after_s"] = options.idle
         plane = control_plane_namespace(NAMESPACE, CLUSTER)
         result["pods"] = pod_usage(cluster, {plane, "hypershift"})
-        result["idle_control_plane"] = usage_sum(v for k, v in result["pods"].items() if k.startswith(f"{plane}/"))
+        idle = usage_sum(v for k, v in result["pods"].items() if k.startswith(f"{plane}/"))
         # The idle floor, measured after the control plane's idle: its own CPU would otherwise be in the window.
-        result["idle_floor_bare_etcd_apiserver"] = idle_usage(settle=options.idle)
-        result["idle_floor_bare_etcd_apiserver"]["total"] = usage_sum(result["idle_floor_bare_etcd_apiserver"].values())
-        result["idle_ratio_to_floor"] = {
-            key: round(result["idle_control_plane"][key] / result["idle_floor_bare_etcd_apiserver"]["total"][key], 2)
-            for key in ("rss_mib", "cpu_millicores")}
+        floor_usage = idle_usage(settle=options.idle)
+        floor_usage["total"] = usage_sum(floor_usage.values())
+        result["idle_control_plane"] = idle
+        result["idle_floor_bare_etcd_apiserver"] = floor_usage
+        result["idle_ratio_to_floor"] = {key: round(idle[key] / floor_usage["total"][key], 2) for key in USAGE_KEYS}
         print(json.dumps(result, indent=2))
     finally:
         delete_hosted_cluster(cluster, check=False)
